@@ -12,7 +12,7 @@ export default defineConfig({
         test: {
           name: "workerd",
           include: ["test/**/*.test.ts"],
-          exclude: ["test/e2e/**"],
+          exclude: ["test/e2e/**", "test/scripts/**"],
           globalSetup: ["./test/support/global-setup.ts"],
         },
       },
@@ -20,7 +20,7 @@ export default defineConfig({
         test: {
           name: "node",
           environment: "node",
-          include: ["test/e2e/**/*.test.ts"],
+          include: ["test/e2e/**/*.test.ts", "test/scripts/**/*.test.ts"],
           testTimeout: 120_000,
           hookTimeout: 120_000,
         },

@@ -1,8 +1,39 @@
-import { Hono } from "hono";
-const app = new Hono();
-app.get("*", async (c) => {
-  const origin = new URL(c.req.url).searchParams.get("o");
-  if (origin) { const r = await fetch(origin); return new Response(await r.text()); }
-  return c.text("hi");
-});
-export default app;
+import type { Hono } from "hono";
+import { createBrim } from "./app";
+import type { AppEnv } from "./env";
+import { errorResponse } from "./errors";
+import { ConfigError, parseConfigText } from "./tenant/load";
+
+/**
+ * Worker entry. The tenants file arrives as the `BRIM_CONFIG` var (validated before upload by
+ * `npm start` / `npm run deploy`); it is parsed once per isolate, never per request.
+ */
+let built: { source: string; app: Hono<AppEnv> | null } | null = null;
+
+function appFor(env: Env): Hono<AppEnv> | null {
+  const source = env.BRIM_CONFIG ?? "";
+  if (built?.source === source) return built.app;
+  let app: Hono<AppEnv> | null = null;
+  if (source.trim()) {
+    try {
+      app = createBrim({ config: parseConfigText(source) });
+    } catch (error) {
+      const problems = error instanceof ConfigError ? error.problems : [String(error)];
+      console.error(JSON.stringify({ event: "config-invalid", problems }));
+    }
+  } else {
+    console.error(JSON.stringify({ event: "config-missing", detail: "BRIM_CONFIG is empty" }));
+  }
+  built = { source, app };
+  return app;
+}
+
+export default {
+  fetch(request, env, ctx) {
+    const app = appFor(env);
+    if (!app) return errorResponse("NOT_CONFIGURED");
+    return app.fetch(request, env, ctx);
+  },
+} satisfies ExportedHandler<Env>;
+
+export { createBrim } from "./app";

@@ -1,10 +1,15 @@
-import { createServer } from "node:http";
 import type { TestProject } from "vitest/node";
+import { startOriginServer } from "./origin-server";
+
+/** Starts the scriptable origin once for the workerd project; tests find it via `inject`. */
 export default async function ({ provide }: TestProject) {
-  const server = createServer((req, res) => { res.end("origin:" + req.url); });
-  await new Promise<void>((r) => server.listen(0, "127.0.0.1", () => r()));
-  const addr = server.address();
-  provide("originPort", typeof addr === "object" && addr ? addr.port : 0);
-  return () => new Promise<void>((r) => server.close(() => r()));
+  const origin = await startOriginServer();
+  provide("originPort", origin.port);
+  return () => origin.close();
 }
-declare module "vitest" { export interface ProvidedContext { originPort: number } }
+
+declare module "vitest" {
+  export interface ProvidedContext {
+    originPort: number;
+  }
+}

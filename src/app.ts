@@ -1,0 +1,53 @@
+import { Hono } from "hono";
+import type { AppEnv } from "./env";
+import { edgeCache } from "./cache/middleware";
+import { RevalidationLocks } from "./cache/revalidation-locks";
+import { CacheStore } from "./cache/store";
+import { errorResponse } from "./errors";
+import type { OriginFetcher } from "./origin/fetch";
+import { createTenantResolver } from "./tenant/match";
+import { resolveTenant } from "./tenant/middleware";
+import type { BrimConfig } from "./tenant/types";
+
+export interface BrimOptions {
+  /** A config already loaded by `loadConfig` / `parseConfigText`. */
+  readonly config: BrimConfig;
+  /** How origins are reached. Default: the runtime's `fetch`. */
+  readonly fetcher?: OriginFetcher;
+  /** Epoch ms. Default: `Date.now`. Tests pass a controllable clock. */
+  readonly now?: () => number;
+  /** In [0, 1), for TTL jitter. Default: `Math.random`. */
+  readonly random?: () => number;
+  /** The Cache API cache to store in. Default: `caches.default`. */
+  readonly cache?: () => Promise<Cache>;
+  /** Structured log sink. Default: one JSON line on `console.log`. */
+  readonly log?: (event: Record<string, unknown>) => void;
+}
+
+/**
+ * Builds the Brim app for one config. The request path, in order:
+ * tenant and route by Host and path → (auth) → edge cache → origin.
+ */
+export function createBrim(options: BrimOptions): Hono<AppEnv> {
+  const resolver = createTenantResolver(options.config);
+  const openCache = options.cache ?? (async () => caches.default);
+  let store: Promise<CacheStore> | null = null;
+  const log = options.log ?? ((event) => console.log(JSON.stringify(event)));
+  const deps = {
+    store: () => (store ??= openCache().then((cache) => new CacheStore(cache))),
+    fetcher: options.fetcher ?? ((request: Request) => fetch(request)),
+    now: options.now ?? Date.now,
+    random: options.random ?? Math.random,
+    locks: new RevalidationLocks(),
+    log,
+  };
+
+  const app = new Hono<AppEnv>();
+  app.use(resolveTenant(resolver));
+  app.all("*", edgeCache({ deps, resolver }));
+  app.onError((error) => {
+    log({ event: "unhandled-error", detail: String(error), stack: error instanceof Error ? error.stack : undefined });
+    return errorResponse("ORIGIN_UNREACHABLE");
+  });
+  return app;
+}

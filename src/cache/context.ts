@@ -1,0 +1,30 @@
+import type { OriginFetcher } from "../origin/fetch";
+import type { CachePolicy, Route, Tenant } from "../tenant/types";
+import type { RequestDirectives } from "./freshness";
+import type { CacheKey } from "./key";
+import type { RevalidationLocks } from "./revalidation-locks";
+import type { CacheStore } from "./store";
+
+/** Long-lived collaborators, created once per isolate and injected (tests swap the clock). */
+export interface CacheDeps {
+  readonly store: () => Promise<CacheStore>;
+  readonly fetcher: OriginFetcher;
+  /** Epoch ms. */
+  readonly now: () => number;
+  /** In [0, 1); TTL jitter. */
+  readonly random: () => number;
+  readonly locks: RevalidationLocks;
+  readonly log: (event: Record<string, unknown>) => void;
+}
+
+/** Everything one cacheable request needs, resolved before the cache runs. */
+export interface CacheRequest {
+  readonly request: Request;
+  readonly tenant: Tenant;
+  readonly route: Route;
+  readonly policy: CachePolicy;
+  readonly key: CacheKey;
+  /** The client's Cache-Control directives, or none when the route ignores them. */
+  readonly directives: RequestDirectives;
+  readonly waitUntil: (promise: Promise<unknown>) => void;
+}

@@ -1,0 +1,118 @@
+import { REVALIDATION_LOCK_SLACK_MS } from "../constants";
+import type { CacheDeps, CacheRequest } from "./context";
+import { remainingFreshness } from "./entry";
+import { fetchForCache, originFailure, storeAndRespond, writeEntry, type OriginResult } from "./fill";
+import type { Reuse } from "./freshness";
+import { responseFromEntry, restoreHeaders } from "./serve";
+import { analyzeResponse } from "./storability";
+import type { StoredEntry } from "./store";
+
+/** RFC 5861 §4: the failures that allow stale-if-error (plus timeouts and network errors). */
+const ERROR_STATUSES = new Set([500, 502, 503, 504]);
+
+/** Fields a 304 must not overwrite in the stored entry (RFC 9111 §3.2). */
+const NOT_UPDATED = ["content-length", "content-encoding", "content-range", "transfer-encoding"];
+
+/**
+ * Validates a stale (or no-cache) entry with the origin before answering (RFC 9111 §4.3).
+ * A 304 refreshes the stored entry; a failure serves the entry if stale-if-error allows it.
+ */
+export async function revalidateThenRespond(req: CacheRequest, deps: CacheDeps, entry: StoredEntry, reuse: Extract<Reuse, { kind: "revalidate" }>): Promise<Response> {
+  const result = await fetchForCache(req, deps, validatorsOf(entry));
+  if (!result.ok) {
+    if (reuse.staleIfError) return responseFromEntry(entry, { fwd: "stale", ttl: reuse.ttl, detail: "stale-if-error" }, deps.now());
+    await entry.response.body?.cancel();
+    return originFailure(result.error, { fwd: "stale" });
+  }
+  const { response } = result;
+  if (response.status === 304) return refreshFrom304(req, deps, entry, result, true) as Promise<Response>;
+  if (ERROR_STATUSES.has(response.status) && reuse.staleIfError) {
+    await response.body?.cancel();
+    return responseFromEntry(entry, { fwd: "stale", fwdStatus: response.status, ttl: reuse.ttl, detail: "stale-if-error" }, deps.now());
+  }
+  await entry.response.body?.cancel();
+  return storeAndRespond(req, deps, result, { fwd: "stale" });
+}
+
+/**
+ * The stale-while-revalidate refresh (RFC 5861 §3), run under `waitUntil` while the client
+ * already has the stale entry. At most one per key per isolate at a time; failures keep the
+ * stale entry in place.
+ */
+export function revalidateInBackground(req: CacheRequest, deps: CacheDeps): void {
+  const holdMs = req.route.timeoutMs + REVALIDATION_LOCK_SLACK_MS;
+  if (!deps.locks.tryAcquire(req.key.url, deps.now(), holdMs)) return;
+  req.waitUntil(
+    (async () => {
+      try {
+        const store = await deps.store();
+        const { entry } = await store.lookup(req.key.url, req.request.headers);
+        const result = await fetchForCache(req, deps, entry ? validatorsOf(entry) : undefined);
+        if (!result.ok) {
+          await entry?.response.body?.cancel();
+          return;
+        }
+        if (result.response.status === 304 && entry) {
+          await refreshFrom304(req, deps, entry, result, false);
+          return;
+        }
+        await entry?.response.body?.cancel();
+        if (ERROR_STATUSES.has(result.response.status)) {
+          await result.response.body?.cancel();
+          return;
+        }
+        // Storing happens through the tee's cache branch; the client branch is drained here.
+        const response = storeAndRespond(req, deps, result, { fwd: "stale" });
+        await response.body?.pipeTo(new WritableStream());
+      } catch (error) {
+        deps.log({ event: "revalidation-failed", tenant: req.tenant.id, route: req.route.path, detail: String(error) });
+      } finally {
+        deps.locks.release(req.key.url);
+      }
+    })(),
+  );
+}
+
+/**
+ * Applies a 304 to a stored entry (RFC 9111 §4.3.4): the stored headers are updated with the
+ * 304's, freshness is recomputed, and the entry is written back with its old body. With
+ * `respond`, the updated entry is also returned to the client.
+ */
+async function refreshFrom304(req: CacheRequest, deps: CacheDeps, entry: StoredEntry, result: Extract<OriginResult, { ok: true }>, respond: boolean): Promise<Response | void> {
+  const headers = restoreHeaders(entry);
+  result.response.headers.forEach((value, name) => {
+    if (!NOT_UPDATED.includes(name)) headers.set(name, value);
+  });
+  const analysis = analyzeResponse({
+    method: "GET",
+    status: entry.response.status,
+    headers,
+    requestTime: result.requestTime,
+    responseTime: result.responseTime,
+    policy: req.policy,
+    requestHasAuthorization: req.request.headers.has("authorization"),
+    requestNoStore: req.directives.noStore,
+    random: deps.random(),
+  });
+  const body = entry.response.body;
+  const [forClient, forCache] = body && respond ? body.tee() : [respond ? body : null, respond ? null : body];
+  if (analysis.storable) {
+    const copy = new Response(forCache, { status: entry.response.status, statusText: entry.response.statusText, headers });
+    const write = writeEntry(req, deps, copy, analysis.meta, analysis.storageSeconds);
+    if (respond) req.waitUntil(write);
+    else await write;
+  } else {
+    await forCache?.cancel();
+    req.waitUntil(deps.store().then((store) => store.delete(req.key.url)));
+  }
+  if (!respond) return;
+  const refreshed: StoredEntry = analysis.storable
+    ? { response: new Response(forClient, entry.response), meta: analysis.meta }
+    : { response: new Response(forClient, entry.response), meta: entry.meta };
+  const now = deps.now();
+  return responseFromEntry(refreshed, { fwd: "stale", fwdStatus: 304, ttl: remainingFreshness(refreshed.meta, now) }, now, new Headers(headers));
+}
+
+function validatorsOf(entry: StoredEntry): { etag: string | null; lastModified: string | null } {
+  return { etag: entry.response.headers.get("etag"), lastModified: entry.response.headers.get("last-modified") };
+}

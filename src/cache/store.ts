@@ -1,0 +1,83 @@
+import { META_HEADER } from "../constants";
+import { normalizeHeaderValue, sha256Hex } from "./key";
+import { parseMeta, serializeMeta, type EntryMeta } from "./entry";
+
+/** Marks a primary-key record that only lists the Vary fields; the variants live elsewhere. */
+const VARY_MARKER_HEADER = "x-brim-vary";
+
+/** A stored response and its metadata. `response` has the storage-only headers still on it. */
+export interface StoredEntry {
+  readonly response: Response;
+  readonly meta: EntryMeta;
+}
+
+export interface Lookup {
+  readonly entry: StoredEntry | null;
+  /** The URL was known but not this variant (RFC 9211 `fwd=vary-miss`). */
+  readonly varyMiss: boolean;
+}
+
+/**
+ * Adapter over a Workers `Cache`. The Cache API knows nothing of Vary for synthetic keys, so
+ * Brim does it itself: a response with Vary is stored under `key + hash(varying values)`, and
+ * the primary key holds a marker naming the Vary fields (as Varnish and Fastly do). A later
+ * response with different Vary fields replaces the marker and orphans the old variants.
+ */
+export class CacheStore {
+  readonly #cache: Cache;
+
+  constructor(cache: Cache) {
+    this.#cache = cache;
+  }
+
+  async lookup(primaryKey: string, requestHeaders: Headers): Promise<Lookup> {
+    const first = await this.#cache.match(primaryKey);
+    if (!first) return { entry: null, varyMiss: false };
+    const marker = first.headers.get(VARY_MARKER_HEADER);
+    if (marker === null) return { entry: toEntry(first), varyMiss: false };
+    await first.body?.cancel();
+    const variant = await this.#cache.match(await variantKey(primaryKey, marker.split(","), requestHeaders));
+    return variant ? { entry: toEntry(variant), varyMiss: false } : { entry: null, varyMiss: true };
+  }
+
+  /**
+   * Stores `response` (whose body this consumes) with `meta`, kept for `storageSeconds`.
+   * Resolves when the write is complete; rejects if the body stream errors.
+   */
+  async put(primaryKey: string, requestHeaders: Headers, response: Response, meta: EntryMeta, storageSeconds: number): Promise<void> {
+    const headers = new Headers(response.headers);
+    for (const name of ["cache-control", "expires", "vary", "age", "set-cookie", "cdn-cache-control"]) headers.delete(name);
+    headers.set("cache-control", `public, max-age=${Math.ceil(storageSeconds)}`);
+    headers.set(META_HEADER, serializeMeta(meta));
+    const stored = new Response(response.body, { status: response.status, statusText: response.statusText, headers });
+    if (meta.vary.length === 0) {
+      await this.#cache.put(primaryKey, stored);
+      return;
+    }
+    const markerHeaders = new Headers({ "cache-control": `public, max-age=${Math.ceil(storageSeconds)}` });
+    markerHeaders.set(VARY_MARKER_HEADER, meta.vary.join(","));
+    await Promise.all([
+      this.#cache.put(primaryKey, new Response(null, { headers: markerHeaders })),
+      this.#cache.put(await variantKey(primaryKey, meta.vary, requestHeaders), stored),
+    ]);
+  }
+
+  /** Removes the entry (or the Vary marker, which makes every variant unreachable). */
+  async delete(primaryKey: string): Promise<void> {
+    await this.#cache.delete(primaryKey);
+  }
+}
+
+async function variantKey(primaryKey: string, fields: readonly string[], requestHeaders: Headers): Promise<string> {
+  let material = "";
+  for (const name of fields) material += `${name}:${normalizeHeaderValue(requestHeaders.get(name))}\n`;
+  return `${primaryKey}/v/${await sha256Hex(material)}`;
+}
+
+/** An entry whose metadata this version cannot read is treated as a miss. */
+function toEntry(response: Response): StoredEntry | null {
+  const meta = parseMeta(response.headers.get(META_HEADER));
+  if (meta) return { response, meta };
+  void response.body?.cancel();
+  return null;
+}

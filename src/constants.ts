@@ -1,0 +1,38 @@
+/** Every tunable in one place, units in the name. */
+
+/** Default bound on the wait for the origin's response headers. */
+export const DEFAULT_ORIGIN_TIMEOUT_MS = 30_000;
+
+/** Responses larger than this are streamed through and not stored. */
+export const DEFAULT_MAX_OBJECT_BYTES = 100 * 1024 * 1024;
+
+/**
+ * Extra time an entry is kept in the Cache API beyond its last usable moment (freshness plus
+ * the longer stale window), so clock differences between isolates never drop an entry that
+ * Brim still considers servable.
+ */
+export const STORAGE_MARGIN_SECONDS = 60;
+
+/**
+ * Entries with no stale window are still kept this long past freshness: a stale entry with a
+ * validator can be revalidated with a conditional request (a 304 costs no body transfer).
+ */
+export const REVALIDATION_KEEP_SECONDS = 3_600;
+
+/** Upper bound on how long a stored entry is kept (one year, the RFC 9111 §1.2.2 guidance). */
+export const MAX_STORAGE_SECONDS = 365 * 24 * 3_600;
+
+/**
+ * A background revalidation is considered lost after this long past its own timeout, so a
+ * crashed one can never block a key from being revalidated again.
+ */
+export const REVALIDATION_LOCK_SLACK_MS = 5_000;
+
+/** Header that carries Brim's metadata on stored entries; never sent to clients. */
+export const META_HEADER = "x-brim-meta";
+
+/** Name used in `Cache-Status` (RFC 9211 §2). */
+export const CACHE_STATUS_NAME = "Brim";
+
+/** Origin of the synthetic URLs used as Cache API keys; never fetched. */
+export const CACHE_KEY_ORIGIN = "https://cache.brim.internal";

@@ -1,0 +1,48 @@
+/**
+ * One error vocabulary. Every failure Brim answers itself has a stable code, one status and a
+ * short public body; the detail goes to the log, never to the client.
+ */
+
+export type BrimErrorCode =
+  | "UNKNOWN_HOST"
+  | "NO_ROUTE"
+  | "NOT_CONFIGURED"
+  | "ORIGIN_UNREACHABLE"
+  | "ORIGIN_TIMEOUT"
+  | "ONLY_IF_CACHED_MISS";
+
+interface ErrorShape {
+  readonly status: number;
+  readonly body: string;
+}
+
+const ERRORS: Record<BrimErrorCode, ErrorShape> = {
+  UNKNOWN_HOST: { status: 421, body: "Misdirected Request: no site is configured for this host\n" },
+  NO_ROUTE: { status: 404, body: "Not Found: no route matches this path\n" },
+  NOT_CONFIGURED: { status: 503, body: "Service Unavailable: the proxy is not configured\n" },
+  ORIGIN_UNREACHABLE: { status: 502, body: "Bad Gateway: the origin could not be reached\n" },
+  ORIGIN_TIMEOUT: { status: 504, body: "Gateway Timeout: the origin did not answer in time\n" },
+  // RFC 9111 §5.2.1.7: only-if-cached with nothing usable stored.
+  ONLY_IF_CACHED_MISS: { status: 504, body: "Gateway Timeout: not in cache (only-if-cached)\n" },
+};
+
+/** An error Brim turns into a response; `detail` is logged, never sent. */
+export class BrimError extends Error {
+  readonly code: BrimErrorCode;
+  readonly detail: string;
+  constructor(code: BrimErrorCode, detail = "") {
+    super(detail ? `${code}: ${detail}` : code);
+    this.name = "BrimError";
+    this.code = code;
+    this.detail = detail;
+  }
+}
+
+/** The public response for an error code; `no-store` so no cache keeps an error page. */
+export function errorResponse(code: BrimErrorCode, extraHeaders?: HeadersInit): Response {
+  const { status, body } = ERRORS[code];
+  const headers = new Headers(extraHeaders);
+  headers.set("content-type", "text/plain; charset=utf-8");
+  headers.set("cache-control", "no-store");
+  return new Response(body, { status, headers });
+}

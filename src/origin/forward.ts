@@ -1,0 +1,23 @@
+import { BrimError, errorResponse } from "../errors";
+import type { Route } from "../tenant/types";
+import { fetchOrigin, type OriginFetcher } from "./fetch";
+import { buildOriginRequest } from "./request";
+
+export type ForwardResult =
+  | { readonly ok: true; readonly response: Response }
+  | { readonly ok: false; readonly error: BrimError; readonly response: Response };
+
+/**
+ * Proxies a request the cache does not handle (uncached routes, unsafe methods, Range):
+ * method, path, query and body as sent, the client's own conditionals included.
+ */
+export async function forwardToOrigin(request: Request, route: Route, fetcher: OriginFetcher): Promise<ForwardResult> {
+  const originRequest = buildOriginRequest(request, route, { search: new URL(request.url).search, forCache: false });
+  try {
+    const response = await fetchOrigin(fetcher, originRequest, route.timeoutMs);
+    return { ok: true, response };
+  } catch (error) {
+    const brimError = error instanceof BrimError ? error : new BrimError("ORIGIN_UNREACHABLE", String(error));
+    return { ok: false, error: brimError, response: errorResponse(brimError.code) };
+  }
+}

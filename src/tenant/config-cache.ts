@@ -1,0 +1,124 @@
+/** A route's `cache` block: what is stored, for how long, and under which key. */
+import { z } from "zod";
+import { DEFAULT_MAX_OBJECT_BYTES } from "../constants";
+import type { CacheKeyPolicy, CachePolicy } from "./types";
+import { expected, flag, intRange, isRecord, reportDuplicates, seconds, show } from "./config-values";
+
+/** Upper bound on `ttlJitter`: beyond half the lifetime, freshness would be mostly chance. */
+export const MAX_TTL_JITTER = 0.5;
+
+const jitterError = expected(`a number from 0 to ${MAX_TTL_JITTER}`);
+
+/** RFC 9110 §5.6.2 token: the characters a field name may use. */
+const TOKEN = /^[!#$%&'*+\-.^_`|~0-9A-Za-z]+$/;
+
+/**
+ * Request headers that carry credentials. Keying on them would copy secrets into cache keys
+ * (visible to anything that lists keys) and give every user a private copy anyway.
+ */
+const CREDENTIAL_HEADERS = new Set(["authorization", "proxy-authorization", "cookie"]);
+
+const queryName = z
+  .string({ error: expected("a query parameter name") })
+  .min(1, { error: "expected a non-empty query parameter name" });
+
+const queryNames = z
+  .array(queryName, { error: expected('"all", "none" or a list of query parameter names') })
+  .min(1, { error: 'expected at least one name; use "none" to leave the query out of the key' })
+  .superRefine((names, ctx) => reportDuplicates(names, ctx, "query parameter", "query"));
+
+const headerName = z
+  .string({ error: expected("a header name") })
+  .regex(TOKEN, { error: expected("a header name (RFC 9110 token characters)") })
+  .superRefine((name, ctx) => {
+    if (!CREDENTIAL_HEADERS.has(name.toLowerCase())) return;
+    const message = `header ${show(name)} must not be part of a cache key: it would put raw credentials into the key`;
+    ctx.addIssue({ code: "custom", message, input: name });
+  });
+
+/** Which parts of the request, beyond method and path, tell cached responses apart. */
+export const cacheKeySchema = z
+  .strictObject(
+    {
+      query: z
+        .union([z.literal("all"), z.literal("none"), queryNames], {
+          error: expected('"all", "none" or a list of query parameter names'),
+        })
+        .default("all")
+        .meta({
+          description:
+            'Query parameters in the key: "all" (order-insensitive), "none", or only the listed names.',
+        }),
+      headers: z
+        .array(headerName, { error: expected("a list of header names") })
+        .superRefine((names, ctx) => reportDuplicates(names, ctx, "header", "headers", (n) => n.toLowerCase()))
+        .default([])
+        .meta({
+          description: "Request headers whose values enter the key (case-insensitive). Credentials are not allowed.",
+        }),
+    },
+    { error: expected("an object") },
+  )
+  .meta({ description: "What tells cached responses apart, beyond method and path." });
+
+/** How a route caches; later concerns (e.g. `coalesce`) slot in here as fields. */
+export const cacheSchema = z
+  .strictObject(
+    {
+      ttl: seconds("Seconds of freshness when the origin gives none (or always, with override)."),
+      staleWhileRevalidate: seconds(
+        "RFC 5861 stale-while-revalidate window in seconds, when the origin gives none (or always, with override).",
+      ),
+      staleIfError: seconds(
+        "RFC 5861 stale-if-error window in seconds, when the origin gives none (or always, with override).",
+      ),
+      override: flag("Use ttl and the stale windows instead of the origin's, not just to fill gaps.", false),
+      ignoreRequestDirectives: flag("Ignore client Cache-Control request directives (no-cache, max-age, ...).", false),
+      ttlJitter: z
+        .number({ error: jitterError })
+        .min(0, { error: jitterError })
+        .max(MAX_TTL_JITTER, { error: jitterError })
+        .default(0)
+        .meta({ description: "Fraction of the freshness lifetime removed at random per entry, to spread refreshes." }),
+      maxObjectBytes: intRange(1, Number.MAX_SAFE_INTEGER, "a positive integer (bytes)")
+        .default(DEFAULT_MAX_OBJECT_BYTES)
+        .meta({ description: "Responses larger than this many bytes are passed through, not stored." }),
+      key: cacheKeySchema.prefault({}),
+    },
+    { error: expected("a cache object") },
+  )
+  // Runs even when a sibling field is invalid, so every problem is reported in one pass.
+  .superRefine(checkOverride, { when: (payload) => isRecord(payload.value) })
+  .meta({ description: "Caching for this route; false disables it." });
+
+export type CacheConfig = z.output<typeof cacheSchema>;
+
+/** Builds the normalized policy; fields the config leaves out are `null`, never `undefined`. */
+export function toCachePolicy(cache: CacheConfig): CachePolicy {
+  return {
+    ttlSeconds: cache.ttl ?? null,
+    staleWhileRevalidateSeconds: cache.staleWhileRevalidate ?? null,
+    staleIfErrorSeconds: cache.staleIfError ?? null,
+    override: cache.override,
+    key: { query: toQueryPolicy(cache.key.query), headers: cache.key.headers.map((h) => h.toLowerCase()) },
+    ignoreRequestDirectives: cache.ignoreRequestDirectives,
+    ttlJitter: cache.ttlJitter,
+    maxObjectBytes: cache.maxObjectBytes,
+  };
+}
+
+function toQueryPolicy(query: CacheConfig["key"]["query"]): CacheKeyPolicy["query"] {
+  if (query === "all" || query === "none") return { mode: query };
+  return { mode: "allow", names: [...query] };
+}
+
+function checkOverride(value: unknown, ctx: z.RefinementCtx): void {
+  if (!isRecord(value) || value.override !== true) return;
+  const given = ["ttl", "staleWhileRevalidate", "staleIfError"].some((k) => value[k] !== undefined);
+  if (given) return;
+  ctx.addIssue({
+    code: "custom",
+    path: ["override"],
+    message: "override is true but none of ttl, staleWhileRevalidate, staleIfError is set: nothing to override with",
+  });
+}

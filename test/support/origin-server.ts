@@ -1,0 +1,260 @@
+/**
+ * A scriptable HTTP origin on 127.0.0.1 for integration tests (Node only). Tests running in
+ * workerd reach it over HTTP through `test/support/origin.ts`.
+ *
+ * Control API (paths under `/__`):
+ * - `POST /__script` `{ "path": "/t/<id>/x", "responses": [ResponseSpec, ...] }`: requests to
+ *   that path get the responses in order, the last one repeating. Scripts are keyed by
+ *   pathname only (a query in `path` is ignored), so `/x?a=1` and `/x?a=2` share one script
+ *   and one request counter. Registering again restarts the sequence, not the counter.
+ * - `GET /__requests?path=/t/<id>/x` → `{ count, requests: [RecordedRequest, ...] }`.
+ * - `POST /__reset`: forgets every script, counter and recorded request. Shared by every test
+ *   file, so tests use unique paths instead.
+ *
+ * Every other path is served from its script, or, unscripted, as 200 `text/plain`
+ * `origin:<pathname>#<count>` with no cache headers. Every such response carries
+ * `x-origin-count: <count>` (1-based, per pathname).
+ */
+import { createServer, type IncomingMessage, type ServerResponse } from "node:http";
+import type { AddressInfo } from "node:net";
+
+export interface ResponseSpec {
+  /** Default 200. */
+  status?: number;
+  /** Values may use the templates below; an array sends the header once per value. */
+  headers?: Record<string, string | string[]>;
+  /** Templates: `{count}`, `{method}`, `{query}` (search without "?"), `{header:NAME}`. */
+  body?: string;
+  /** A generated body of this many bytes (see `generatedBody`), written in 64 KiB chunks. */
+  bodyBytes?: number;
+  /** Wait before sending the response headers. */
+  delayMs?: number;
+  /** Wait before each body chunk (headers are flushed first). */
+  chunkDelayMs?: number;
+  /** Destroy the socket without answering. */
+  reset?: true;
+  /** Never answer (the request ends when the server closes). */
+  hang?: true;
+}
+
+export interface RecordedRequest {
+  method: string;
+  /** Path and query exactly as received. */
+  url: string;
+  /** Lower-cased names; repeated headers joined with ", ". */
+  headers: Record<string, string>;
+  bodyLength: number;
+}
+
+export interface RequestLog {
+  count: number;
+  requests: RecordedRequest[];
+}
+
+export interface OriginServer {
+  port: number;
+  close(): Promise<void>;
+}
+
+const CHUNK_BYTES = 64 * 1024;
+/** Byte i of a generated body is `BODY_ALPHABET[i % 62]`; `origin.ts` mirrors this. */
+const BODY_ALPHABET = "0123456789abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTUVWXYZ";
+const BODY_PATTERN = Buffer.from(BODY_ALPHABET.repeat(Math.ceil(CHUNK_BYTES / BODY_ALPHABET.length) + 2));
+const TEMPLATE = /\{(count|method|query|header:[^}]+)\}/g;
+
+interface PathState {
+  count: number;
+  requests: RecordedRequest[];
+  script: ResponseSpec[] | null;
+  /** Requests answered from the current script. */
+  used: number;
+}
+
+/** Starts the origin on a random port of 127.0.0.1. */
+export async function startOriginServer(): Promise<OriginServer> {
+  let paths = new Map<string, PathState>();
+  const stateOf = (path: string): PathState => {
+    let state = paths.get(path);
+    if (!state) paths.set(path, (state = { count: 0, requests: [], script: null, used: 0 }));
+    return state;
+  };
+
+  const server = createServer(async function origin(req, res) {
+    // A client that gives up mid-response is normal here (timeouts, resets); not an error.
+    res.on("error", () => {});
+    try {
+      const body = await readBody(req);
+      const url = req.url ?? "/";
+      const pathname = pathOf(url);
+      if (pathname === "/__script" && req.method === "POST") return control(res, registerScript(body));
+      if (pathname === "/__requests" && req.method === "GET") return control(res, requestLog(url));
+      if (pathname === "/__reset" && req.method === "POST") {
+        paths = new Map();
+        return control(res, { ok: true });
+      }
+      if (pathname.startsWith("/__")) return control(res, { error: `unknown control path ${pathname}` }, 404);
+
+      const state = stateOf(pathname);
+      state.count++;
+      state.requests.push({ method: req.method ?? "GET", url, headers: flatHeaders(req), bodyLength: body.length });
+      const spec = state.script ? (state.script[Math.min(state.used++, state.script.length - 1)] ?? {}) : null;
+      await respond(req, res, spec ?? unscripted(pathname), state.count);
+    } catch (error) {
+      if (!res.headersSent) control(res, { error: String(error) }, 400);
+      else res.destroy();
+    }
+  });
+
+  function registerScript(body: Buffer): unknown {
+    const input = JSON.parse(body.toString("utf8")) as { path?: unknown; responses?: unknown };
+    if (typeof input.path !== "string" || !input.path.startsWith("/")) throw new Error("path must start with /");
+    if (!Array.isArray(input.responses) || input.responses.length === 0) {
+      throw new Error("responses must be a non-empty list");
+    }
+    const state = stateOf(pathOf(input.path));
+    state.script = input.responses as ResponseSpec[];
+    state.used = 0;
+    return { ok: true };
+  }
+
+  function requestLog(url: string): RequestLog {
+    const path = new URL(url, "http://origin").searchParams.get("path");
+    if (path === null) throw new Error("missing ?path=");
+    const state = paths.get(pathOf(path));
+    return { count: state?.count ?? 0, requests: state?.requests ?? [] };
+  }
+
+  await new Promise<void>((resolve, reject) => {
+    server.once("error", reject);
+    server.listen(0, "127.0.0.1", () => resolve());
+  });
+  return {
+    port: (server.address() as AddressInfo).port,
+    close: () =>
+      new Promise<void>((resolve) => {
+        server.close(() => resolve());
+        server.closeAllConnections();
+      }),
+  };
+}
+
+function unscripted(pathname: string): ResponseSpec {
+  return { headers: { "content-type": "text/plain" }, body: `origin:${pathname}#{count}` };
+}
+
+async function respond(req: IncomingMessage, res: ServerResponse, spec: ResponseSpec, count: number): Promise<void> {
+  if (spec.delayMs) await sleep(spec.delayMs);
+  if (spec.reset) return void req.socket.destroy();
+  if (spec.hang || res.destroyed) return;
+
+  const fill = (text: string) => applyTemplate(text, req, count);
+  const headers: Record<string, string | string[]> = {};
+  for (const [name, value] of Object.entries(spec.headers ?? {})) {
+    headers[name.toLowerCase()] = Array.isArray(value) ? value.map(fill) : fill(value);
+  }
+  headers["x-origin-count"] = String(count);
+  const status = spec.status ?? 200;
+  if (status >= 200 && status < 300 && notModified(req, headers)) {
+    res.writeHead(304, headers).end();
+    return;
+  }
+
+  const body = spec.bodyBytes !== undefined ? null : Buffer.from(fill(spec.body ?? ""));
+  const length = body ? body.length : (spec.bodyBytes ?? 0);
+  if (!("content-length" in headers) && !("transfer-encoding" in headers)) headers["content-length"] = String(length);
+  res.writeHead(status, headers);
+  if (body && !spec.chunkDelayMs) return void res.end(body);
+  res.flushHeaders();
+  for (let offset = 0; offset < length && !res.destroyed; offset += CHUNK_BYTES) {
+    if (spec.chunkDelayMs) await sleep(spec.chunkDelayMs);
+    const size = Math.min(CHUNK_BYTES, length - offset);
+    const chunk = body ? body.subarray(offset, offset + size) : generatedChunk(offset, size);
+    if (!res.write(chunk)) await drained(res);
+  }
+  res.end();
+}
+
+/**
+ * RFC 9110 §13.1.2: If-None-Match (weak comparison, "*" or a list) decides when present;
+ * only without it is If-Modified-Since compared against Last-Modified (§13.1.3). Only GET
+ * and HEAD are answered with 304 (§13.1.2, §13.1.3).
+ */
+function notModified(req: IncomingMessage, headers: Record<string, string | string[]>): boolean {
+  if (req.method !== "GET" && req.method !== "HEAD") return false;
+  const etag = single(headers.etag);
+  const ifNoneMatch = req.headers["if-none-match"];
+  if (ifNoneMatch !== undefined) {
+    if (etag === undefined) return false;
+    if (ifNoneMatch.trim() === "*") return true;
+    return ifNoneMatch.split(",").some((tag) => opaque(tag) === opaque(etag));
+  }
+  const lastModified = Date.parse(single(headers["last-modified"]) ?? "");
+  const since = Date.parse(req.headers["if-modified-since"] ?? "");
+  return !Number.isNaN(lastModified) && !Number.isNaN(since) && since >= lastModified;
+}
+
+function single(value: string | string[] | undefined): string | undefined {
+  return Array.isArray(value) ? value[0] : value;
+}
+
+/** The entity-tag without its weakness indicator, for weak comparison. */
+function opaque(tag: string): string {
+  const trimmed = tag.trim();
+  return trimmed.startsWith("W/") ? trimmed.slice(2) : trimmed;
+}
+
+function applyTemplate(text: string, req: IncomingMessage, count: number): string {
+  return text.replace(TEMPLATE, (_, name: string) => {
+    if (name === "count") return String(count);
+    if (name === "method") return req.method ?? "";
+    if (name === "query") {
+      const url = req.url ?? "";
+      return url.includes("?") ? url.slice(url.indexOf("?") + 1) : "";
+    }
+    const value = req.headers[name.slice("header:".length).toLowerCase()];
+    return Array.isArray(value) ? value.join(", ") : (value ?? "");
+  });
+}
+
+function generatedChunk(offset: number, size: number): Buffer {
+  const start = offset % BODY_ALPHABET.length;
+  return BODY_PATTERN.subarray(start, start + size);
+}
+
+function control(res: ServerResponse, value: unknown, status = 200): void {
+  res.writeHead(status, { "content-type": "application/json" }).end(JSON.stringify(value));
+}
+
+function pathOf(url: string): string {
+  const query = url.indexOf("?");
+  return query === -1 ? url : url.slice(0, query);
+}
+
+function flatHeaders(req: IncomingMessage): Record<string, string> {
+  const out: Record<string, string> = {};
+  for (const [name, value] of Object.entries(req.headers)) {
+    if (value !== undefined) out[name] = Array.isArray(value) ? value.join(", ") : value;
+  }
+  return out;
+}
+
+async function readBody(req: IncomingMessage): Promise<Buffer> {
+  const chunks: Buffer[] = [];
+  for await (const chunk of req) chunks.push(chunk as Buffer);
+  return Buffer.concat(chunks);
+}
+
+/** Resolves when `res` can take more data, or is gone. */
+function drained(res: ServerResponse): Promise<void> {
+  return new Promise((resolve) => {
+    const done = () => {
+      res.off("drain", done).off("close", done);
+      resolve();
+    };
+    res.on("drain", done).on("close", done);
+  });
+}
+
+function sleep(ms: number): Promise<void> {
+  return new Promise((resolve) => setTimeout(resolve, ms).unref());
+}
