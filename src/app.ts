@@ -4,6 +4,7 @@ import { edgeCache } from "./cache/middleware";
 import { RevalidationLocks } from "./cache/revalidation-locks";
 import { CacheStore } from "./cache/store";
 import { errorResponse } from "./errors";
+import type { Coalescer } from "./coalesce/object";
 import type { OriginFetcher } from "./origin/fetch";
 import { createTenantResolver } from "./tenant/match";
 import { resolveTenant } from "./tenant/middleware";
@@ -20,6 +21,8 @@ export interface BrimOptions {
   readonly random?: () => number;
   /** The Cache API cache to store in. Default: `caches.default`. */
   readonly cache?: () => Promise<Cache>;
+  /** Durable Object namespace of `Coalescer`; without it every miss fetches for itself. */
+  readonly coalescer?: DurableObjectNamespace<Coalescer> | null;
   /** Structured log sink. Default: one JSON line on `console.log`. */
   readonly log?: (event: Record<string, unknown>) => void;
 }
@@ -39,6 +42,7 @@ export function createBrim(options: BrimOptions): Hono<AppEnv> {
     now: options.now ?? Date.now,
     random: options.random ?? Math.random,
     locks: new RevalidationLocks(),
+    coalescer: options.coalescer ?? null,
     log,
   };
 

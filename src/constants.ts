@@ -36,3 +36,36 @@ export const CACHE_STATUS_NAME = "Brim";
 
 /** Origin of the synthetic URLs used as Cache API keys; never fetched. */
 export const CACHE_KEY_ORIGIN = "https://cache.brim.internal";
+
+/** Default coalescing wait beyond the route's `timeoutMs` (the leader's own deadline). */
+export const COALESCE_WAIT_SLACK_MS = 1_000;
+
+/** Upper bound on a configured coalescing wait. */
+export const MAX_COALESCE_WAIT_MS = 600_000;
+
+/**
+ * After a non-shareable response (private, no-store, Set-Cookie, Vary: *), requests for the
+ * key skip the coalescing queue this long (Varnish's hit-for-miss): otherwise they would
+ * serialize behind each other, each waiting for a response it cannot use.
+ */
+export const COALESCE_HIT_FOR_MISS_MS = 10_000;
+
+/**
+ * A completed shareable, fresh response is kept in the object this long, so requests that
+ * arrive before the edge cache write is visible (or from other data centers) get it without
+ * a second origin fetch. Bounded by the response's own freshness.
+ */
+export const COALESCE_RECENT_MS = 2_000;
+
+/**
+ * Bodies are shared through an in-memory replay buffer. Once a flight has buffered this much,
+ * new arrivals fetch for themselves instead of joining, and bytes every reader has passed are
+ * released, so a huge body never has to fit in memory.
+ */
+export const COALESCE_SHARED_BODY_MAX_BYTES = 8 * 1024 * 1024;
+
+/** Past the shared limit, the origin is read only while the slowest reader lags less than this. */
+export const COALESCE_MAX_READER_LAG_BYTES = 1024 * 1024;
+
+/** Bodies up to this size are kept for late arrivals (see COALESCE_RECENT_MS). */
+export const COALESCE_RECENT_MAX_BYTES = 1024 * 1024;

@@ -16,7 +16,7 @@ function appFor(env: Env): Hono<AppEnv> | null {
   let app: Hono<AppEnv> | null = null;
   if (source.trim()) {
     try {
-      app = createBrim({ config: parseConfigText(source) });
+      app = createBrim({ config: parseConfigText(source), coalescer: env.COALESCER });
     } catch (error) {
       const problems = error instanceof ConfigError ? error.problems : [String(error)];
       console.error(JSON.stringify({ event: "config-invalid", problems }));
@@ -37,3 +37,4 @@ export default {
 } satisfies ExportedHandler<Env>;
 
 export { createBrim } from "./app";
+export { Coalescer } from "./coalesce/object";

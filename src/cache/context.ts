@@ -1,3 +1,4 @@
+import type { Coalescer } from "../coalesce/object";
 import type { OriginFetcher } from "../origin/fetch";
 import type { CachePolicy, Route, Tenant } from "../tenant/types";
 import type { RequestDirectives } from "./freshness";
@@ -14,6 +15,8 @@ export interface CacheDeps {
   /** In [0, 1); TTL jitter. */
   readonly random: () => number;
   readonly locks: RevalidationLocks;
+  /** The per-key Coalescer Durable Objects; null turns coalescing off everywhere. */
+  readonly coalescer: DurableObjectNamespace<Coalescer> | null;
   readonly log: (event: Record<string, unknown>) => void;
 }
 

@@ -1,33 +1,11 @@
 import { BrimError, errorResponse } from "../errors";
-import { fetchOrigin } from "../origin/fetch";
-import { buildOriginRequest, type OriginRequestOptions } from "../origin/request";
 import type { CacheDeps, CacheRequest } from "./context";
 import type { EntryMeta } from "./entry";
 import { appendCacheStatus, type CacheStatus } from "./status";
 import { analyzeResponse } from "./storability";
 
-export type OriginResult =
-  | { readonly ok: true; readonly response: Response; readonly requestTime: number; readonly responseTime: number }
-  | { readonly ok: false; readonly error: BrimError };
-
-/** Fetches a full (or, with validators, conditional) GET for the cache. Never throws. */
-export async function fetchForCache(req: CacheRequest, deps: CacheDeps, validators?: OriginRequestOptions["validators"]): Promise<OriginResult> {
-  const originRequest = buildOriginRequest(req.request, req.route, {
-    search: req.key.search,
-    forCache: true,
-    method: "GET",
-    ...(validators ? { validators } : {}),
-  });
-  const requestTime = deps.now();
-  try {
-    const response = await fetchOrigin(deps.fetcher, originRequest, req.route.timeoutMs);
-    return { ok: true, response, requestTime, responseTime: deps.now() };
-  } catch (error) {
-    const brimError = error instanceof BrimError ? error : new BrimError("ORIGIN_UNREACHABLE", String(error));
-    deps.log({ event: "origin-error", tenant: req.tenant.id, route: req.route.path, code: brimError.code, detail: brimError.detail });
-    return { ok: false, error: brimError };
-  }
-}
+export { fetchForCache, type OriginResult } from "./upstream";
+import type { OriginResult } from "./upstream";
 
 /**
  * Decides whether an origin response may be stored; if so, tees the body so the client
@@ -48,11 +26,15 @@ export function storeAndRespond(req: CacheRequest, deps: CacheDeps, result: Extr
     random: deps.random(),
   });
   const headers = new Headers(response.headers);
-  if (!analysis.storable) {
-    appendCacheStatus(headers, { ...status, fwdStatus: response.status, detail: status.detail ?? `not-stored-${analysis.reason}` });
+  const base: CacheStatus = { ...status, fwdStatus: response.status, ...(result.collapsed ? { collapsed: true } : {}) };
+  const detail = status.detail ?? result.detail;
+  if (!analysis.storable || !result.store) {
+    // Not storable, or stored by the request whose fetch this one joined.
+    const why = analysis.storable ? detail : (detail ?? `not-stored-${analysis.reason}`);
+    appendCacheStatus(headers, why ? { ...base, detail: why } : base);
     return new Response(response.body, { status: response.status, statusText: response.statusText, headers });
   }
-  appendCacheStatus(headers, { ...status, fwdStatus: response.status, stored: true });
+  appendCacheStatus(headers, { ...base, stored: true, ...(detail ? { detail } : {}) });
   const [forClient, forCache] = response.body ? response.body.tee() : [null, null];
   const cacheHeaders = new Headers(response.headers);
   for (const name of analysis.stripHeaders) cacheHeaders.delete(name);

@@ -47,7 +47,12 @@ export function revalidateInBackground(req: CacheRequest, deps: CacheDeps): void
       try {
         const store = await deps.store();
         const { entry } = await store.lookup(req.key.url, req.request.headers);
-        const result = await fetchForCache(req, deps, entry ? validatorsOf(entry) : undefined);
+        const result = await fetchForCache(req, deps, entry ? validatorsOf(entry) : undefined, "background");
+        if (result === null) {
+          // Another isolate or location is already refreshing this key (or just did).
+          await entry?.response.body?.cancel();
+          return;
+        }
         if (!result.ok) {
           await entry?.response.body?.cancel();
           return;

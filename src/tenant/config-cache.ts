@@ -1,6 +1,6 @@
 /** A route's `cache` block: what is stored, for how long, and under which key. */
 import { z } from "zod";
-import { DEFAULT_MAX_OBJECT_BYTES } from "../constants";
+import { COALESCE_WAIT_SLACK_MS, DEFAULT_MAX_OBJECT_BYTES, MAX_COALESCE_WAIT_MS } from "../constants";
 import type { CacheKeyPolicy, CachePolicy } from "./types";
 import { expected, flag, intRange, isRecord, reportDuplicates, seconds, show } from "./config-values";
 
@@ -61,6 +61,22 @@ export const cacheKeySchema = z
   )
   .meta({ description: "What tells cached responses apart, beyond method and path." });
 
+const coalesceObject = z
+  .strictObject(
+    {
+      waitMs: intRange(1, MAX_COALESCE_WAIT_MS, `an integer from 1 to ${MAX_COALESCE_WAIT_MS} (milliseconds)`)
+        .optional()
+        .meta({ description: "How long a request waits for a shared origin fetch before fetching itself. Default: the route's timeoutMs plus 1 s." }),
+    },
+    { error: expected("true, false or an object") },
+  );
+
+/** Request coalescing: `true` (default), `false`, or `{ waitMs }`. */
+const coalesceSchema = z
+  .union([z.boolean(), coalesceObject], { error: expected("true, false or an object") })
+  .default(true)
+  .meta({ description: "Collapse concurrent misses and revalidations of one key into one origin fetch (through a Durable Object)." });
+
 /** How a route caches; later concerns (e.g. `coalesce`) slot in here as fields. */
 export const cacheSchema = z
   .strictObject(
@@ -84,6 +100,7 @@ export const cacheSchema = z
         .default(DEFAULT_MAX_OBJECT_BYTES)
         .meta({ description: "Responses larger than this many bytes are passed through, not stored." }),
       key: cacheKeySchema.prefault({}),
+      coalesce: coalesceSchema,
     },
     { error: expected("a cache object") },
   )
@@ -93,8 +110,12 @@ export const cacheSchema = z
 
 export type CacheConfig = z.output<typeof cacheSchema>;
 
-/** Builds the normalized policy; fields the config leaves out are `null`, never `undefined`. */
-export function toCachePolicy(cache: CacheConfig): CachePolicy {
+/**
+ * Builds the normalized policy; fields the config leaves out are `null`, never `undefined`.
+ * `timeoutMs` is the route's, which the default coalescing wait is derived from.
+ */
+export function toCachePolicy(cache: CacheConfig, timeoutMs: number): CachePolicy {
+  const coalesce = cache.coalesce === false ? null : { waitMs: (cache.coalesce === true ? undefined : cache.coalesce.waitMs) ?? timeoutMs + COALESCE_WAIT_SLACK_MS };
   return {
     ttlSeconds: cache.ttl ?? null,
     staleWhileRevalidateSeconds: cache.staleWhileRevalidate ?? null,
@@ -104,6 +125,7 @@ export function toCachePolicy(cache: CacheConfig): CachePolicy {
     ignoreRequestDirectives: cache.ignoreRequestDirectives,
     ttlJitter: cache.ttlJitter,
     maxObjectBytes: cache.maxObjectBytes,
+    coalesce,
   };
 }
 

@@ -58,7 +58,7 @@ export function toRoute(route: RouteConfig, index: number, defaults: RouteDefaul
     index,
     origin: route.origin === undefined ? defaults.origin : normalizeOrigin(route.origin),
     timeoutMs: route.timeoutMs,
-    cache: route.cache === false ? null : toCachePolicy(route.cache),
+    cache: route.cache === false ? null : toCachePolicy(route.cache, route.timeoutMs),
     preserveHost: route.preserveHost ?? defaults.preserveHost,
   };
 }

@@ -31,6 +31,13 @@ export interface CachePolicy {
   readonly ttlJitter: number;
   /** Responses larger than this are streamed through and not stored. */
   readonly maxObjectBytes: number;
+  /** Request coalescing through the per-key Durable Object; `null` when turned off. */
+  readonly coalesce: CoalescePolicy | null;
+}
+
+export interface CoalescePolicy {
+  /** How long a request waits for the shared fetch before falling back to its own. */
+  readonly waitMs: number;
 }
 
 export interface Route {

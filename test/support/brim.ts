@@ -35,7 +35,7 @@ export function testBrim(tenants: Record<string, RawRoute[]>, options: Partial<B
   });
   const clock = new TestClock();
   const logs: Record<string, unknown>[] = [];
-  const app = createBrim({ config, now: clock.now, log: (e) => logs.push(e), ...options });
+  const app = createBrim({ config, now: clock.now, log: (e) => logs.push(e), coalescer: env.COALESCER, ...options });
   const defaultHost = `${Object.keys(tenants)[0]}.test`;
   return {
     clock,

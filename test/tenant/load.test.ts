@@ -36,6 +36,7 @@ const DEFAULT_CACHE: CachePolicy = {
   ignoreRequestDirectives: false,
   ttlJitter: 0,
   maxObjectBytes: 104857600,
+  coalesce: { waitMs: 31000 },
 };
 
 const ORIGIN = "http://127.0.0.1:9000";
@@ -77,6 +78,7 @@ const expectedExample: BrimConfig = {
             ignoreRequestDirectives: true,
             ttlJitter: 0.1,
             maxObjectBytes: 1048576,
+            coalesce: { waitMs: 6000 },
           },
         },
         { path: "/*", index: 4, origin: ORIGIN, timeoutMs: 30000, preserveHost: false, cache: DEFAULT_CACHE },
@@ -279,6 +281,9 @@ const invalid: readonly [string, unknown, readonly string[]][] = [
   ["ttlJitter above 0.5", withCache({ ttlJitter: 0.6 }), [`${C}.ttlJitter: expected a number from 0 to 0.5, got 0.6`]],
   ["negative ttlJitter", withCache({ ttlJitter: -0.1 }), [`${C}.ttlJitter: expected a number from 0 to 0.5, got -0.1`]],
   ["maxObjectBytes 0", withCache({ maxObjectBytes: 0 }), [`${C}.maxObjectBytes: expected a positive integer (bytes), got 0`]],
+  ["coalesce as a string", withCache({ coalesce: "yes" }), [`${C}.coalesce: expected true, false or an object, got "yes"`]],
+  ["coalesce waitMs 0", withCache({ coalesce: { waitMs: 0 } }), [`${C}.coalesce.waitMs: expected an integer from 1 to 600000 (milliseconds), got 0`]],
+  ["coalesce unknown field", withCache({ coalesce: { wait: 5 } }), [`${C}.coalesce.wait: unknown field`]],
   ["cache: true", withCache(true), [`${C}: expected false or a cache object, got true`]],
   ["cache as a list", withCache([]), [`${C}: expected false or a cache object, got an array`]],
   ["preserveHost as a string", withRoute({ preserveHost: "yes" }), [`${R}.preserveHost: expected true or false, got "yes"`]],

@@ -1,0 +1,86 @@
+import { throughCoalescer } from "../coalesce/client";
+import type { CoalesceMode } from "../coalesce/protocol";
+import { BrimError } from "../errors";
+import { fetchOrigin } from "../origin/fetch";
+import { buildOriginRequest, type OriginRequestOptions } from "../origin/request";
+import type { CacheDeps, CacheRequest } from "./context";
+
+interface Shared {
+  /** The response came from another request's fetch (RFC 9211 `collapsed`). */
+  readonly collapsed: boolean;
+  /** Whether this request writes the cache (one writer per data center per fetch). */
+  readonly store: boolean;
+  /** Cache-Status detail, e.g. `coalesce-fallback`. */
+  readonly detail?: string;
+}
+
+export type OriginResult =
+  | ({ readonly ok: true; readonly response: Response; readonly requestTime: number; readonly responseTime: number } & Shared)
+  | ({ readonly ok: false; readonly error: BrimError } & Shared);
+
+/**
+ * Fetches a full (or, with validators, conditional) GET for the cache. With coalescing on,
+ * the key's Durable Object makes one origin fetch for all concurrent callers; when it cannot
+ * share the answer with this request, or fails, or is too slow, this request fetches for
+ * itself. Never throws. Returns null only in `background` mode, when another refresh of the
+ * key is already running or just finished.
+ */
+export function fetchForCache(req: CacheRequest, deps: CacheDeps, validators?: OriginRequestOptions["validators"]): Promise<OriginResult>;
+export function fetchForCache(req: CacheRequest, deps: CacheDeps, validators: OriginRequestOptions["validators"] | undefined, mode: CoalesceMode): Promise<OriginResult | null>;
+export async function fetchForCache(req: CacheRequest, deps: CacheDeps, validators?: OriginRequestOptions["validators"], mode: CoalesceMode = "fetch"): Promise<OriginResult | null> {
+  const originRequest = buildOriginRequest(req.request, req.route, {
+    search: req.key.search,
+    forCache: true,
+    method: "GET",
+    ...(validators ? { validators } : {}),
+  });
+  const requestTime = deps.now();
+  let detail: string | undefined;
+  const coalesce = req.policy.coalesce;
+  if (coalesce && deps.coalescer) {
+    const outcome = await throughCoalescer({
+      namespace: deps.coalescer,
+      key: req.key.url,
+      originRequest,
+      mode,
+      timeoutMs: req.route.timeoutMs,
+      waitMs: coalesce.waitMs,
+      policy: req.policy,
+      colo: coloOf(req.request),
+      now: requestTime,
+    });
+    switch (outcome.kind) {
+      case "response":
+        return { ok: true, response: outcome.response, requestTime, responseTime: deps.now(), collapsed: outcome.collapsed, store: outcome.store };
+      case "failed":
+        logOriginError(req, deps, outcome.error);
+        return { ok: false, error: outcome.error, collapsed: outcome.collapsed, store: false };
+      case "skipped":
+        return null;
+      case "fallback":
+        deps.log({ event: "coalesce-fallback", tenant: req.tenant.id, route: req.route.path, reason: outcome.reason, detail: outcome.detail });
+        detail = "coalesce-fallback";
+        break;
+      case "direct":
+        break;
+    }
+  }
+  try {
+    const response = await fetchOrigin(deps.fetcher, originRequest, req.route.timeoutMs);
+    return { ok: true, response, requestTime, responseTime: deps.now(), collapsed: false, store: true, ...(detail ? { detail } : {}) };
+  } catch (error) {
+    const brimError = error instanceof BrimError ? error : new BrimError("ORIGIN_UNREACHABLE", String(error));
+    logOriginError(req, deps, brimError);
+    return { ok: false, error: brimError, collapsed: false, store: false, ...(detail ? { detail } : {}) };
+  }
+}
+
+function logOriginError(req: CacheRequest, deps: CacheDeps, error: BrimError): void {
+  deps.log({ event: "origin-error", tenant: req.tenant.id, route: req.route.path, code: error.code, detail: error.detail });
+}
+
+/** Cloudflare's data center for this request; "" locally, where there is only one. */
+function coloOf(request: Request): string {
+  const cf = (request as Request & { cf?: { colo?: unknown } }).cf;
+  return typeof cf?.colo === "string" ? cf.colo : "";
+}

@@ -1,0 +1,74 @@
+import { BrimError, type BrimErrorCode } from "../errors";
+import type { CachePolicy } from "../tenant/types";
+import type { Coalescer } from "./object";
+import { CONTROL, writeControl, type CoalesceMode } from "./protocol";
+
+/** What the Worker does next after asking the key's Coalescer. */
+export type CoalesceOutcome =
+  /** The origin's response; `collapsed` when another request's fetch produced it. */
+  | { readonly kind: "response"; readonly response: Response; readonly collapsed: boolean; readonly store: boolean }
+  /** The shared fetch failed; `collapsed` as above. */
+  | { readonly kind: "failed"; readonly error: BrimError; readonly collapsed: boolean }
+  /** Fetch for yourself: the response could not be shared with this request. */
+  | { readonly kind: "direct"; readonly reason: string }
+  /** Background refresh not needed: another one is running or just finished. */
+  | { readonly kind: "skipped" }
+  /** The coalescing layer failed or the wait ran out; fetch for yourself and say so. */
+  | { readonly kind: "fallback"; readonly reason: "coalesce-error" | "coalesce-timeout"; readonly detail: string };
+
+export interface CoalesceCall {
+  readonly namespace: DurableObjectNamespace<Coalescer>;
+  /** The cache key URL: tenant id + hash of the key material; never a token. */
+  readonly key: string;
+  /** The request as it would go to the origin. */
+  readonly originRequest: Request;
+  readonly mode: CoalesceMode;
+  readonly timeoutMs: number;
+  readonly waitMs: number;
+  readonly policy: CachePolicy;
+  readonly colo: string;
+  /** The caller's clock, epoch ms. */
+  readonly now: number;
+}
+
+const CONTROL_NAMES = Object.values(CONTROL);
+
+/**
+ * Sends a miss or revalidation through the key's Durable Object. Never throws: any failure of
+ * the object, or a wait longer than `waitMs`, becomes a `fallback` so the request can still be
+ * answered by a direct fetch.
+ */
+export async function throughCoalescer(call: CoalesceCall): Promise<CoalesceOutcome> {
+  const headers = new Headers(call.originRequest.headers);
+  writeControl(headers, { mode: call.mode, timeoutMs: call.timeoutMs, policy: call.policy, colo: call.colo, now: call.now });
+  const request = new Request(call.originRequest.url, { method: "GET", headers });
+  let timer: ReturnType<typeof setTimeout> | undefined;
+  const deadline = new Promise<"timeout">((resolve) => (timer = setTimeout(() => resolve("timeout"), call.waitMs)));
+  try {
+    const stub = call.namespace.get(call.namespace.idFromName(call.key));
+    const answer = await Promise.race([stub.fetch(request), deadline]);
+    if (answer === "timeout") return { kind: "fallback", reason: "coalesce-timeout", detail: `no answer within ${call.waitMs} ms` };
+    return interpret(answer);
+  } catch (error) {
+    return { kind: "fallback", reason: "coalesce-error", detail: String(error) };
+  } finally {
+    clearTimeout(timer);
+  }
+}
+
+function interpret(answer: Response): CoalesceOutcome {
+  const role = answer.headers.get(CONTROL.role);
+  const error = answer.headers.get(CONTROL.error) as BrimErrorCode | null;
+  const collapsed = role === "joined" || role === "late";
+  if (error) return { kind: "failed", error: new BrimError(error, "shared origin fetch failed"), collapsed };
+  if (role === "direct") return { kind: "direct", reason: answer.headers.get(CONTROL.reason) ?? "" };
+  if (role === "skipped") return { kind: "skipped" };
+  if (role !== "leader" && role !== "joined" && role !== "late") {
+    void answer.body?.cancel();
+    return { kind: "fallback", reason: "coalesce-error", detail: `unexpected role ${String(role)}` };
+  }
+  const store = answer.headers.get(CONTROL.store) === "1";
+  const headers = new Headers(answer.headers);
+  for (const name of CONTROL_NAMES) headers.delete(name);
+  return { kind: "response", response: new Response(answer.body, { status: answer.status, statusText: answer.statusText, headers }), collapsed, store };
+}

@@ -1,0 +1,166 @@
+import { DurableObject } from "cloudflare:workers";
+import {
+  COALESCE_HIT_FOR_MISS_MS,
+  COALESCE_MAX_READER_LAG_BYTES,
+  COALESCE_RECENT_MAX_BYTES,
+  COALESCE_RECENT_MS,
+  COALESCE_SHARED_BODY_MAX_BYTES,
+  COALESCE_WAIT_SLACK_MS,
+} from "../constants";
+import { BrimError, type BrimErrorCode } from "../errors";
+import { fetchOrigin } from "../origin/fetch";
+import { remainingFreshness } from "../cache/entry";
+import { analyzeResponse } from "../cache/storability";
+import { roleHeaders, takeControl, type CoalesceRole, type ControlFields } from "./protocol";
+import { answersWaiter, shareability, type Shareability } from "./share";
+import { SharedBody } from "./shared-body";
+
+type Shared = Extract<Shareability, { shareable: true }>;
+
+/** What a flight's waiters learn once the origin's response headers are in. */
+type Head =
+  | { readonly kind: "shared"; readonly status: number; readonly statusText: string; readonly headers: Headers; readonly share: Shared; readonly body: SharedBody | null }
+  | { readonly kind: "private" }
+  | { readonly kind: "failed"; readonly code: BrimErrorCode };
+
+interface Flight {
+  /** No one joins after this: a stuck fetch cannot keep a key "updating" forever. */
+  readonly joinUntil: number;
+  readonly leaderHeaders: Headers;
+  readonly head: Promise<Head>;
+  /** Data centers that already have a caller writing the response to their cache. */
+  readonly writers: Set<string>;
+}
+
+interface Recent {
+  readonly until: number;
+  readonly head: Extract<Head, { kind: "shared" }>;
+  readonly leaderHeaders: Headers;
+  readonly bytes: Uint8Array;
+  readonly writers: Set<string>;
+}
+
+/**
+ * One object per cache key (tenant + key hash; never a token). Every miss and revalidation
+ * for the key, from every isolate and location, comes here, so the origin sees one fetch.
+ * State is in memory only: losing it (eviction, restart) costs at most one extra origin
+ * fetch, and the Worker falls back to a direct fetch if a call fails or waits too long.
+ */
+export class Coalescer extends DurableObject<Env> {
+  #flight: Flight | null = null;
+  #recent: Recent | null = null;
+  #bypassUntil = 0;
+
+  override async fetch(request: Request): Promise<Response> {
+    const headers = new Headers(request.headers);
+    const control = takeControl(headers);
+    const originRequest = new Request(request.url, { method: "GET", headers, redirect: "manual" });
+    const now = control.now;
+
+    if (now < this.#bypassUntil) return signal("direct", { reason: "hit-for-miss" });
+    const recent = this.#recent;
+    if (recent && now < recent.until && answersWaiter(recent.head.share, recent.leaderHeaders, headers)) {
+      return respond(recent.head, recent.bytes, "late", claim(recent.writers, control.colo));
+    }
+    const flight = this.#flight;
+    if (flight && now < flight.joinUntil) {
+      if (control.mode === "background") return signal("skipped", { reason: "in-flight" });
+      return this.#join(flight, headers, control);
+    }
+    return this.#lead(originRequest, control, now);
+  }
+
+  async #join(flight: Flight, waiter: Headers, control: ControlFields): Promise<Response> {
+    const head = await flight.head;
+    if (head.kind === "failed") return signal("joined", { error: head.code });
+    if (head.kind === "private") return signal("direct", { reason: "not-shareable" });
+    if (!answersWaiter(head.share, flight.leaderHeaders, waiter)) return signal("direct", { reason: "vary" });
+    if (head.body && !head.body.joinable) return signal("direct", { reason: "too-large" });
+    return respond(head, head.body?.reader() ?? null, "joined", claim(flight.writers, control.colo));
+  }
+
+  async #lead(originRequest: Request, control: ControlFields, now: number): Promise<Response> {
+    let resolveHead!: (head: Head) => void;
+    const flight: Flight = {
+      joinUntil: now + control.timeoutMs + COALESCE_WAIT_SLACK_MS,
+      leaderHeaders: originRequest.headers,
+      head: new Promise<Head>((resolve) => (resolveHead = resolve)),
+      writers: new Set([control.colo]),
+    };
+    this.#flight = flight;
+    const end = () => {
+      if (this.#flight === flight) this.#flight = null;
+    };
+
+    // Times on the leader's clock (see ControlFields.now), advanced by real elapsed time.
+    const started = Date.now();
+    const clock = () => now + (Date.now() - started);
+    const requestTime = now;
+    let response: Response;
+    try {
+      response = await fetchOrigin((r) => fetch(r), originRequest, control.timeoutMs);
+    } catch (error) {
+      const code = error instanceof BrimError ? error.code : "ORIGIN_UNREACHABLE";
+      resolveHead({ kind: "failed", code });
+      end();
+      return signal("leader", { error: code });
+    }
+    const responseTime = clock();
+    const share = shareability(response.headers, originRequest.headers.has("authorization"));
+    if (!share.shareable) {
+      // Hit-for-miss: later requests skip the queue instead of serializing behind each other.
+      this.#bypassUntil = responseTime + COALESCE_HIT_FOR_MISS_MS;
+      resolveHead({ kind: "private" });
+      end();
+      return respond({ status: response.status, statusText: response.statusText, headers: response.headers }, response.body, "leader", true);
+    }
+    const body = response.body
+      ? new SharedBody(response.body, { sharedMaxBytes: COALESCE_SHARED_BODY_MAX_BYTES, maxLagBytes: COALESCE_MAX_READER_LAG_BYTES })
+      : null;
+    const head: Extract<Head, { kind: "shared" }> = { kind: "shared", status: response.status, statusText: response.statusText, headers: response.headers, share, body };
+    resolveHead(head);
+    this.ctx.waitUntil(this.#settle(flight, head, control, requestTime, responseTime, clock).finally(end));
+    return respond(head, body?.reader() ?? null, "leader", true);
+  }
+
+  /** When the body is complete: keep a small, fresh response briefly for late arrivals. */
+  async #settle(flight: Flight, head: Extract<Head, { kind: "shared" }>, control: ControlFields, requestTime: number, responseTime: number, clock: () => number): Promise<void> {
+    await head.body?.settled;
+    const bytes = head.body ? head.body.bytes() : new Uint8Array(0);
+    if (!bytes || bytes.byteLength > COALESCE_RECENT_MAX_BYTES) return;
+    const analysis = analyzeResponse({
+      method: "GET",
+      status: head.status,
+      headers: head.headers,
+      requestTime,
+      responseTime,
+      policy: control.policy,
+      requestHasAuthorization: flight.leaderHeaders.has("authorization"),
+      requestNoStore: false,
+      random: 0,
+    });
+    if (!analysis.storable) return;
+    const now = clock();
+    const freshMs = remainingFreshness(analysis.meta, now) * 1000;
+    if (freshMs <= 0) return;
+    this.#recent = { until: now + Math.min(COALESCE_RECENT_MS, freshMs), head, leaderHeaders: flight.leaderHeaders, bytes, writers: new Set(flight.writers) };
+  }
+}
+
+/** True for the first caller from `colo`: that one writes its data center's cache. */
+function claim(writers: Set<string>, colo: string): boolean {
+  if (writers.has(colo)) return false;
+  writers.add(colo);
+  return true;
+}
+
+function respond(head: { status: number; statusText: string; headers: Headers }, body: BodyInit | null, role: CoalesceRole, store: boolean): Response {
+  const headers = new Headers(head.headers);
+  roleHeaders(role, { store }).forEach((value, name) => headers.set(name, value));
+  return new Response(body, { status: head.status, statusText: head.statusText, headers });
+}
+
+/** A reply that carries no origin response, only what the caller should do. */
+function signal(role: CoalesceRole, extra: { error?: BrimErrorCode; reason?: string }): Response {
+  return new Response(null, { status: 204, headers: roleHeaders(role, extra) });
+}

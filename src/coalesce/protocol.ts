@@ -1,0 +1,73 @@
+import type { BrimErrorCode } from "../errors";
+import type { CachePolicy } from "../tenant/types";
+
+/**
+ * The Worker ↔ Coalescer wire format. The Worker sends the origin request itself (URL and
+ * headers as they would go to the origin) plus these control headers; the object answers with
+ * the origin's response plus a role. Control headers never reach the origin or the client.
+ */
+export const CONTROL = {
+  mode: "x-brim-co-mode",
+  timeoutMs: "x-brim-co-timeout-ms",
+  policy: "x-brim-co-policy",
+  colo: "x-brim-co-colo",
+  now: "x-brim-co-now",
+  role: "x-brim-co-role",
+  store: "x-brim-co-store",
+  error: "x-brim-co-error",
+  reason: "x-brim-co-reason",
+} as const;
+
+/** `fetch`: a miss or a foreground revalidation. `background`: a stale-while-revalidate refresh. */
+export type CoalesceMode = "fetch" | "background";
+
+/**
+ * - `leader`: this request's fetch is the shared one.
+ * - `joined`: it joined a fetch already in flight (RFC 9211 `collapsed`).
+ * - `late`: it got a just-completed response the object kept.
+ * - `direct`: it must fetch for itself (not shareable, other Vary values, body too large).
+ * - `skipped`: a background refresh is already running or just finished.
+ */
+export type CoalesceRole = "leader" | "joined" | "late" | "direct" | "skipped";
+
+export interface ControlFields {
+  readonly mode: CoalesceMode;
+  readonly timeoutMs: number;
+  readonly policy: CachePolicy;
+  /** Data center of the caller; one caller per data center writes its cache. */
+  readonly colo: string;
+  /**
+   * The caller's clock (epoch ms). Windows the object keeps are judged on the callers'
+   * clocks, so the object never disagrees with the Worker about what is fresh.
+   */
+  readonly now: number;
+}
+
+export function writeControl(headers: Headers, fields: ControlFields): void {
+  headers.set(CONTROL.mode, fields.mode);
+  headers.set(CONTROL.timeoutMs, String(fields.timeoutMs));
+  headers.set(CONTROL.policy, JSON.stringify(fields.policy));
+  headers.set(CONTROL.colo, fields.colo);
+  headers.set(CONTROL.now, String(fields.now));
+}
+
+/** Reads and removes the control headers, leaving the request as the origin should see it. */
+export function takeControl(headers: Headers): ControlFields {
+  const fields: ControlFields = {
+    mode: headers.get(CONTROL.mode) === "background" ? "background" : "fetch",
+    timeoutMs: Number(headers.get(CONTROL.timeoutMs)),
+    policy: JSON.parse(headers.get(CONTROL.policy) ?? "null") as CachePolicy,
+    colo: headers.get(CONTROL.colo) ?? "",
+    now: Number(headers.get(CONTROL.now)) || Date.now(),
+  };
+  for (const name of Object.values(CONTROL)) headers.delete(name);
+  return fields;
+}
+
+export function roleHeaders(role: CoalesceRole, extra: { store?: boolean; error?: BrimErrorCode; reason?: string } = {}): Headers {
+  const headers = new Headers({ [CONTROL.role]: role });
+  if (extra.store !== undefined) headers.set(CONTROL.store, extra.store ? "1" : "0");
+  if (extra.error) headers.set(CONTROL.error, extra.error);
+  if (extra.reason) headers.set(CONTROL.reason, extra.reason);
+  return headers;
+}

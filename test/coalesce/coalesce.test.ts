@@ -1,0 +1,181 @@
+import { runInDurableObject } from "cloudflare:test";
+import { env } from "cloudflare:workers";
+import { describe, expect, it } from "vitest";
+import { cacheKey } from "../../src/cache/key";
+import { count, generatedBody, requests, script, uniquePath } from "../support/origin";
+import { testBrim } from "../support/brim";
+
+const CACHED = { path: "/*", cache: {} };
+
+function burst(n: number, send: (i: number) => Promise<Response>): Promise<{ status: number; body: string; cacheStatus: string }[]> {
+  return Promise.all(
+    Array.from({ length: n }, async (_, i) => {
+      const res = await send(i);
+      return { status: res.status, body: await res.text(), cacheStatus: res.headers.get("cache-status") ?? "" };
+    }),
+  );
+}
+
+describe("coalescing concurrent misses through the key's Durable Object", () => {
+  it("100 concurrent cold requests make exactly 1 origin request and get 100 identical bodies", async () => {
+    const brim = testBrim({ acme: [CACHED] });
+    const path = uniquePath();
+    await script(path, [{ headers: { "cache-control": "max-age=60" }, body: "v{count}", delayMs: 200 }]);
+    const results = await burst(100, () => brim.fetch(path));
+    expect(await count(path)).toBe(1);
+    expect(results.every((r) => r.status === 200 && r.body === "v1")).toBe(true);
+    const collapsed = results.filter((r) => r.cacheStatus.includes("; collapsed"));
+    expect(collapsed).toHaveLength(99);
+    expect(results.filter((r) => r.cacheStatus === "Brim; fwd=uri-miss; fwd-status=200; stored")).toHaveLength(1);
+    // And the entry landed in the cache: the next request is a hit.
+    expect((await brim.fetch(path)).headers.get("cache-status")).toMatch(/^Brim; hit/);
+  });
+
+  it("a large streamed body (past the replay buffer) reaches every waiter whole, from one origin fetch", async () => {
+    const brim = testBrim({ acme: [CACHED] });
+    const path = uniquePath();
+    const size = 12 * 1024 * 1024;
+    await script(path, [{ headers: { "cache-control": "max-age=60" }, bodyBytes: size, delayMs: 200 }]);
+    const expected = generatedBody(size);
+    const results = await burst(5, () => brim.fetch(path));
+    expect(await count(path)).toBe(1);
+    for (const r of results) {
+      expect(r.status).toBe(200);
+      expect(r.body.length).toBe(size);
+      expect(r.body === expected).toBe(true);
+    }
+  });
+
+  it("an uncacheable (private) answer is never handed to other waiters: each gets its own", async () => {
+    const brim = testBrim({ acme: [CACHED] });
+    const path = uniquePath();
+    await script(path, [{ headers: { "cache-control": "private, max-age=60" }, body: "for {header:x-user}", delayMs: 200 }]);
+    const results = await burst(20, (i) => brim.fetch(path, { headers: { "x-user": `user-${i}` } }));
+    results.forEach((r, i) => expect(r.body).toBe(`for user-${i}`));
+    expect(await count(path)).toBe(20);
+    const log = await requests(path);
+    expect(new Set(log.requests.map((r) => r.headers["x-user"])).size).toBe(20);
+  });
+
+  it("after an uncacheable answer, requests skip the queue (hit-for-miss) instead of serializing", async () => {
+    const brim = testBrim({ acme: [CACHED] });
+    const path = uniquePath();
+    await script(path, [{ headers: { "set-cookie": "s=1" }, body: "x" }]);
+    await brim.fetch(path);
+    await script(path, [{ headers: { "set-cookie": "s=1" }, body: "x", delayMs: 300 }]);
+    const started = Date.now();
+    await burst(5, () => brim.fetch(path));
+    // Serialized behind each other they would take 5 × 300 ms; skipping the queue, about 300 ms.
+    expect(Date.now() - started).toBeLessThan(1200);
+    expect(await count(path)).toBe(6);
+  });
+
+  it("waiters whose Vary values differ from the leader's fetch for themselves", async () => {
+    const brim = testBrim({ acme: [CACHED] });
+    const path = uniquePath();
+    await script(path, [{ headers: { "cache-control": "max-age=60", vary: "accept-language" }, body: "lang={header:accept-language}", delayMs: 200 }]);
+    const langs = ["en", "fr", "en", "de", "fr", "en"];
+    const results = await burst(langs.length, (i) => brim.fetch(path, { headers: { "accept-language": langs[i]! } }));
+    results.forEach((r, i) => expect(r.body).toBe(`lang=${langs[i]}`));
+    expect(await count(path)).toBeGreaterThanOrEqual(3);
+    expect(await count(path)).toBeLessThanOrEqual(langs.length);
+  });
+
+  it("waiters are released by their deadline when the shared fetch is slow, and fetch for themselves", async () => {
+    // waitMs below the origin's latency: every caller, the one whose request started the shared fetch included, stops waiting.
+    const brim = testBrim({ acme: [{ path: "/*", timeoutMs: 5000, cache: { coalesce: { waitMs: 150 } } }] });
+    const path = uniquePath();
+    await script(path, [{ headers: { "cache-control": "max-age=60" }, body: "slow", delayMs: 1500 }, { body: "fast" }]);
+    const started = Date.now();
+    const [first, second] = await Promise.all([brim.fetch(path, { background: false }), brim.fetch(path, { background: false })]);
+    for (const res of [first!, second!]) {
+      expect(await res.text()).toBe("fast");
+      expect(res.headers.get("cache-status")).toContain("detail=coalesce-fallback");
+    }
+    expect(Date.now() - started).toBeLessThan(1000);
+    expect(await count(path)).toBe(3);
+  });
+
+  it("a stuck shared fetch releases every waiter at the route's timeout", async () => {
+    const brim = testBrim({ acme: [{ path: "/*", timeoutMs: 300, cache: {} }] });
+    const path = uniquePath();
+    await script(path, [{ headers: { "cache-control": "max-age=60" }, body: "late", delayMs: 3000 }]);
+    const started = Date.now();
+    const results = await burst(10, () => brim.fetch(path, { background: false }));
+    expect(Date.now() - started).toBeLessThan(2000);
+    for (const r of results) {
+      expect(r.status).toBe(504);
+      expect(r.cacheStatus).toContain("detail=origin-timeout");
+    }
+    expect(await count(path)).toBe(1);
+  });
+
+  it("nobody is stranded when the object is reset mid-flight", async () => {
+    const brim = testBrim({ acme: [CACHED] });
+    const path = uniquePath();
+    await script(path, [{ headers: { "cache-control": "max-age=60" }, body: "v{count}", delayMs: 500 }]);
+    const pending = burst(10, () => brim.fetch(path));
+    await new Promise((r) => setTimeout(r, 100));
+    const key = await cacheKey("acme", new URL(`http://acme.test${path}`), { query: { mode: "all" }, headers: [] }, new Headers());
+    const stub = env.COALESCER.get(env.COALESCER.idFromName(key.url));
+    await runInDurableObject(stub, (_instance, state) => state.abort("test: evict mid-flight")).catch(() => {});
+    const results = await pending;
+    for (const r of results) {
+      expect(r.status).toBe(200);
+      expect(r.body).toMatch(/^v\d+$/);
+    }
+    expect(results.some((r) => r.cacheStatus.includes("detail=coalesce-fallback"))).toBe(true);
+  });
+
+  it("falls back to a direct fetch when the Durable Object layer fails, and says so", async () => {
+    // The only mock here: a namespace whose objects cannot be reached (an outage cannot be produced locally).
+    const broken = {
+      idFromName: () => {
+        throw new Error("Durable Objects unavailable");
+      },
+    } as unknown as typeof env.COALESCER;
+    const brim = testBrim({ acme: [CACHED] }, { coalescer: broken });
+    const path = uniquePath();
+    await script(path, [{ headers: { "cache-control": "max-age=60" }, body: "ok" }]);
+    const res = await brim.fetch(path);
+    expect(res.status).toBe(200);
+    expect(await res.text()).toBe("ok");
+    expect(res.headers.get("cache-status")).toBe("Brim; fwd=uri-miss; fwd-status=200; stored; detail=coalesce-fallback");
+  });
+
+  it("two tenants with the same path use two objects and two origin fetches", async () => {
+    const brim = testBrim({ acme: [CACHED], globex: [CACHED] });
+    const path = uniquePath();
+    await script(path, [{ headers: { "cache-control": "max-age=60" }, body: "{header:x-forwarded-host}", delayMs: 200 }]);
+    const results = await burst(10, (i) => brim.fetch(path, { host: i % 2 ? "globex.test" : "acme.test" }));
+    results.forEach((r, i) => expect(r.body).toBe(i % 2 ? "globex.test" : "acme.test"));
+    expect(await count(path)).toBe(2);
+  });
+
+  it("with coalesce: false every concurrent miss goes to the origin", async () => {
+    const brim = testBrim({ acme: [{ path: "/*", cache: { coalesce: false } }] });
+    const path = uniquePath();
+    await script(path, [{ headers: { "cache-control": "max-age=60" }, body: "v", delayMs: 200 }]);
+    await burst(10, () => brim.fetch(path));
+    expect(await count(path)).toBe(10);
+  });
+});
+
+describe("stale-while-revalidate across isolates", () => {
+  it("concurrent stale requests from two isolates cause one background revalidation", async () => {
+    // Two Brim instances stand for two isolates: separate in-memory locks, one cache, one object per key.
+    const a = testBrim({ acme: [CACHED] });
+    const b = testBrim({ acme: [CACHED] });
+    const path = uniquePath();
+    await script(path, [{ headers: { "cache-control": "max-age=1, stale-while-revalidate=60" }, body: "v{count}", delayMs: 300 }]);
+    await a.fetch(path);
+    a.clock.advance(5);
+    b.clock.advance(5);
+    const results = await Promise.all([a.fetch(path), b.fetch(path), a.fetch(path), b.fetch(path)]);
+    for (const res of results) {
+      expect(await res.text()).toBe("v1");
+      expect(res.headers.get("cache-status")).toContain("detail=stale-while-revalidate");
+    }
+    expect(await count(path)).toBe(2);
+  });
+});
