@@ -49,7 +49,11 @@ export class CacheStore {
     for (const name of ["cache-control", "expires", "vary", "age", "set-cookie", "cdn-cache-control"]) headers.delete(name);
     headers.set("cache-control", `public, max-age=${Math.ceil(storageSeconds)}`);
     headers.set(META_HEADER, serializeMeta(meta));
-    const stored = new Response(response.body, { status: response.status, statusText: response.statusText, headers });
+    // Bodies reach Brim decoded (workerd's fetch decodes gzip even though Content-Encoding
+    // stays). "manual" stores those decoded bytes as they are, so a hit is decoded too and the
+    // runtime encodes it once on the way out, exactly like a miss; "automatic" would store
+    // gzip bytes, and a hit would then be encoded twice.
+    const stored = new Response(response.body, { status: response.status, statusText: response.statusText, headers, encodeBody: "manual" });
     if (meta.vary.length === 0) {
       await this.#cache.put(primaryKey, stored);
       return;

@@ -161,6 +161,23 @@ describe("coalescing concurrent misses through the key's Durable Object", () => 
   });
 });
 
+describe("late arrivals and other data centers", () => {
+  it("a request just after the fetch completed gets the kept response, and its own data center stores it", async () => {
+    // Brim B stands for another data center: its own cache, and requests whose cf.colo differs.
+    const a = testBrim({ acme: [CACHED] });
+    const b = testBrim({ acme: [CACHED] }, { cache: () => caches.open("colo-b") });
+    const path = uniquePath();
+    await script(path, [{ headers: { "cache-control": "max-age=60" }, body: "v{count}" }]);
+    expect(await (await a.fetch(path)).text()).toBe("v1");
+    const late = await b.fetch(path, { cf: { colo: "LHR" } } as RequestInit);
+    expect(await late.text()).toBe("v1");
+    expect(late.headers.get("cache-status")).toBe("Brim; fwd=uri-miss; fwd-status=200; stored; collapsed");
+    const again = await b.fetch(path, { cf: { colo: "LHR" } } as RequestInit);
+    expect(again.headers.get("cache-status")).toMatch(/^Brim; hit/);
+    expect(await count(path)).toBe(1);
+  });
+});
+
 describe("stale-while-revalidate across isolates", () => {
   it("concurrent stale requests from two isolates cause one background revalidation", async () => {
     // Two Brim instances stand for two isolates: separate in-memory locks, one cache, one object per key.

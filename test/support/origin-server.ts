@@ -17,6 +17,7 @@
  */
 import { createServer, type IncomingMessage, type ServerResponse } from "node:http";
 import type { AddressInfo } from "node:net";
+import { gzipSync } from "node:zlib";
 
 export interface ResponseSpec {
   /** Default 200. */
@@ -35,6 +36,8 @@ export interface ResponseSpec {
   reset?: true;
   /** Never answer (the request ends when the server closes). */
   hang?: true;
+  /** Send `body` gzip-encoded, with `content-encoding: gzip` (an origin that compresses itself). */
+  gzip?: true;
 }
 
 export interface RecordedRequest {
@@ -159,7 +162,11 @@ async function respond(req: IncomingMessage, res: ServerResponse, spec: Response
     return;
   }
 
-  const body = spec.bodyBytes !== undefined ? null : Buffer.from(fill(spec.body ?? ""));
+  let body = spec.bodyBytes !== undefined ? null : Buffer.from(fill(spec.body ?? ""));
+  if (body && spec.gzip) {
+    body = gzipSync(body);
+    headers["content-encoding"] = "gzip";
+  }
   const length = body ? body.length : (spec.bodyBytes ?? 0);
   if (!("content-length" in headers) && !("transfer-encoding" in headers)) headers["content-length"] = String(length);
   res.writeHead(status, headers);
