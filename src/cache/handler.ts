@@ -11,7 +11,16 @@ import { finalizeForClient, responseFromEntry } from "./serve";
  * while revalidating, validate first, or fetch and store (RFC 9111 §4, RFC 5861).
  */
 export async function handleCacheable(req: CacheRequest, deps: CacheDeps): Promise<Response> {
-  return finalizeForClient(req.request, await lookupAndServe(req, deps));
+  return finalizeForClient(req.request, await lookupAndServe(withoutSharingIfNoStore(req), deps));
+}
+
+/**
+ * RFC 9111 §5.2.1.5: no part of the response to a no-store request may be stored. The
+ * Coalescer keeps recent responses for late arrivals, so such a request fetches for itself.
+ */
+function withoutSharingIfNoStore(req: CacheRequest): CacheRequest {
+  if (!req.directives.noStore || req.policy.coalesce === null) return req;
+  return { ...req, policy: { ...req.policy, coalesce: null } };
 }
 
 async function lookupAndServe(req: CacheRequest, deps: CacheDeps): Promise<Response> {

@@ -1,5 +1,6 @@
 import type { Handler } from "hono";
 import type { AppEnv } from "../env";
+import { invalidateCoalescer } from "../coalesce/client";
 import { forwardToOrigin } from "../origin/forward";
 import type { TenantResolver } from "../tenant/match";
 import type { Tenant } from "../tenant/types";
@@ -16,10 +17,14 @@ export interface EdgeCacheOptions {
   readonly resolver: TenantResolver;
 }
 
+/** RFC 9110 §9.2.1. Every other method, known or not, invalidates (RFC 9111 §4.4). */
+const SAFE_METHODS = new Set(["GET", "HEAD", "OPTIONS", "TRACE"]);
+
 /**
  * The last handler: GET/HEAD on cacheable routes go through the cache; everything else is
- * proxied with `Cache-Status: fwd=bypass` (uncached route, Range) or `fwd=method` (unsafe
- * methods, which also invalidate what they change, RFC 9111 §4.4).
+ * proxied with `Cache-Status: fwd=bypass` (uncached route, Range) or `fwd=method` (other
+ * methods on cacheable routes). Unsafe methods also invalidate what they change (RFC 9111
+ * §4.4), on any route: a POST to an uncached `/api/items` may name a cached item in Location.
  */
 export function edgeCache({ deps, resolver }: EdgeCacheOptions): Handler<AppEnv> {
   return async function edgeCache(c) {
@@ -32,9 +37,9 @@ export function edgeCache({ deps, resolver }: EdgeCacheOptions): Handler<AppEnv>
       const status: CacheStatus = !policy ? { fwd: "bypass" } : !cacheable ? { fwd: "method" } : { fwd: "bypass", detail: "range" };
       const result = await forwardToOrigin(request, route, deps.fetcher);
       if (!result.ok) deps.log({ event: "origin-error", tenant: tenant.id, route: route.path, code: result.error.code, detail: result.error.detail });
-      if (result.ok && policy && !cacheable && method !== "OPTIONS" && method !== "TRACE") {
-        const targets = invalidationTargets(request.url, result.response.status, result.response.headers);
-        c.executionCtx.waitUntil(invalidate(deps, resolver, tenant, targets, request.headers));
+      if (result.ok && !SAFE_METHODS.has(method)) {
+        // Before answering, so the client's next request (often a 303's GET) sees the change.
+        await invalidate(deps, resolver, tenant, invalidationTargets(request.url, result.response.status, result.response.headers), request.headers);
       }
       const response = new Response(result.response.body, result.response);
       appendCacheStatus(response.headers, result.ok ? status : { ...status, detail: result.error.code === "ORIGIN_TIMEOUT" ? "origin-timeout" : "origin-unreachable" });
@@ -50,18 +55,27 @@ export function edgeCache({ deps, resolver }: EdgeCacheOptions): Handler<AppEnv>
 }
 
 /**
- * Deletes the stored entries for each target under the key its own route would use. Note:
- * `Cache.delete` reaches one data center; deployment-wide purge is the purge issue's work.
+ * Deletes the stored entries for each target on a cacheable route, under the key that route
+ * uses, and tells the key's Coalescer to forget what it keeps. Never throws. Note: `Cache.delete`
+ * reaches one data center; deployment-wide purge is the purge issue's work.
  */
-async function invalidate(deps: CacheDeps, resolver: TenantResolver, tenant: Tenant, targets: URL[], headers: Headers): Promise<void> {
+async function invalidate(deps: CacheDeps, resolver: TenantResolver, tenant: Tenant, targets: readonly URL[], headers: Headers): Promise<void> {
+  const cached = targets.flatMap((target) => {
+    const policy = resolver.routeFor(tenant, target.pathname)?.cache;
+    return policy ? [{ target, policy }] : [];
+  });
+  if (cached.length === 0) return;
   try {
     const store = await deps.store();
-    for (const target of targets) {
-      const route = resolver.routeFor(tenant, target.pathname);
-      if (!route?.cache) continue;
-      const key = await cacheKey(tenant.id, target, route.cache.key, headers);
-      await store.delete(key.url);
-    }
+    await Promise.all(
+      cached.map(async ({ target, policy }) => {
+        const key = (await cacheKey(tenant.id, target, policy.key, headers)).url;
+        await Promise.all([
+          store.delete(key),
+          policy.coalesce && deps.coalescer ? invalidateCoalescer(deps.coalescer, key, deps.now()) : null,
+        ]);
+      }),
+    );
   } catch (error) {
     deps.log({ event: "invalidation-failed", tenant: tenant.id, detail: String(error) });
   }

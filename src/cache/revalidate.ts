@@ -4,6 +4,7 @@ import { remainingFreshness } from "./entry";
 import { fetchForCache, originFailure, storeAndRespond, writeEntry, type OriginResult } from "./fill";
 import type { Reuse } from "./freshness";
 import { responseFromEntry, restoreHeaders } from "./serve";
+import type { ForwardReason } from "./status";
 import { analyzeResponse } from "./storability";
 import type { StoredEntry } from "./store";
 
@@ -18,20 +19,23 @@ const NOT_UPDATED = ["content-length", "content-encoding", "content-range", "tra
  * A 304 refreshes the stored entry; a failure serves the entry if stale-if-error allows it.
  */
 export async function revalidateThenRespond(req: CacheRequest, deps: CacheDeps, entry: StoredEntry, reuse: Extract<Reuse, { kind: "revalidate" }>): Promise<Response> {
+  // RFC 9211 §2.2: `request` when the entry was fresh but the request's directives did not
+  // allow its use; `stale` otherwise (stale, or a no-cache response, which is never fresh).
+  const fwd = reuse.reason === "request" && reuse.ttl > 0 ? "request" : "stale";
   const result = await fetchForCache(req, deps, validatorsOf(entry));
   if (!result.ok) {
-    if (reuse.staleIfError) return responseFromEntry(entry, { fwd: "stale", ttl: reuse.ttl, detail: "stale-if-error" }, deps.now());
+    if (reuse.staleIfError) return responseFromEntry(entry, { fwd, ttl: reuse.ttl, detail: "stale-if-error" }, deps.now());
     await entry.response.body?.cancel();
-    return originFailure(result.error, { fwd: "stale" });
+    return originFailure(result.error, { fwd });
   }
   const { response } = result;
-  if (response.status === 304) return refreshFrom304(req, deps, entry, result, true) as Promise<Response>;
+  if (response.status === 304) return refreshFrom304(req, deps, entry, result, fwd);
   if (ERROR_STATUSES.has(response.status) && reuse.staleIfError) {
     await response.body?.cancel();
-    return responseFromEntry(entry, { fwd: "stale", fwdStatus: response.status, ttl: reuse.ttl, detail: "stale-if-error" }, deps.now());
+    return responseFromEntry(entry, { fwd, fwdStatus: response.status, ttl: reuse.ttl, detail: "stale-if-error" }, deps.now());
   }
   await entry.response.body?.cancel();
-  return storeAndRespond(req, deps, result, { fwd: "stale" });
+  return storeAndRespond(req, deps, result, { fwd });
 }
 
 /**
@@ -58,7 +62,7 @@ export function revalidateInBackground(req: CacheRequest, deps: CacheDeps): void
           return;
         }
         if (result.response.status === 304 && entry) {
-          await refreshFrom304(req, deps, entry, result, false);
+          await refreshFrom304(req, deps, entry, result, null);
           return;
         }
         await entry?.response.body?.cancel();
@@ -81,9 +85,12 @@ export function revalidateInBackground(req: CacheRequest, deps: CacheDeps): void
 /**
  * Applies a 304 to a stored entry (RFC 9111 §4.3.4): the stored headers are updated with the
  * 304's, freshness is recomputed, and the entry is written back with its old body. With
- * `respond`, the updated entry is also returned to the client.
+ * `respondAs` (the Cache-Status forward reason), the updated entry is also returned to the
+ * client; with null (a background refresh) the write is awaited instead.
  */
-async function refreshFrom304(req: CacheRequest, deps: CacheDeps, entry: StoredEntry, result: Extract<OriginResult, { ok: true }>, respond: boolean): Promise<Response | void> {
+async function refreshFrom304(req: CacheRequest, deps: CacheDeps, entry: StoredEntry, result: Extract<OriginResult, { ok: true }>, respondAs: ForwardReason): Promise<Response>;
+async function refreshFrom304(req: CacheRequest, deps: CacheDeps, entry: StoredEntry, result: Extract<OriginResult, { ok: true }>, respondAs: null): Promise<void>;
+async function refreshFrom304(req: CacheRequest, deps: CacheDeps, entry: StoredEntry, result: Extract<OriginResult, { ok: true }>, respondAs: ForwardReason | null): Promise<Response | void> {
   const headers = restoreHeaders(entry);
   result.response.headers.forEach((value, name) => {
     if (!NOT_UPDATED.includes(name)) headers.set(name, value);
@@ -100,22 +107,25 @@ async function refreshFrom304(req: CacheRequest, deps: CacheDeps, entry: StoredE
     random: deps.random(),
   });
   const body = entry.response.body;
-  const [forClient, forCache] = body && respond ? body.tee() : [respond ? body : null, respond ? null : body];
+  const [forClient, forCache] = body && respondAs ? body.tee() : [respondAs ? body : null, respondAs ? null : body];
   if (analysis.storable) {
-    const copy = new Response(forCache, { status: entry.response.status, statusText: entry.response.statusText, headers });
+    // The 304 may carry fields named by a qualified private / no-cache: never store those.
+    const cacheHeaders = new Headers(headers);
+    for (const name of analysis.stripHeaders) cacheHeaders.delete(name);
+    const copy = new Response(forCache, { status: entry.response.status, statusText: entry.response.statusText, headers: cacheHeaders });
     const write = writeEntry(req, deps, copy, analysis.meta, analysis.storageSeconds);
-    if (respond) req.waitUntil(write);
+    if (respondAs) req.waitUntil(write);
     else await write;
   } else {
     await forCache?.cancel();
     req.waitUntil(deps.store().then((store) => store.delete(req.key.url)));
   }
-  if (!respond) return;
+  if (!respondAs) return;
   const refreshed: StoredEntry = analysis.storable
     ? { response: new Response(forClient, entry.response), meta: analysis.meta }
     : { response: new Response(forClient, entry.response), meta: entry.meta };
   const now = deps.now();
-  return responseFromEntry(refreshed, { fwd: "stale", fwdStatus: 304, ttl: remainingFreshness(refreshed.meta, now) }, now, new Headers(headers));
+  return responseFromEntry(refreshed, { fwd: respondAs, fwdStatus: 304, ttl: remainingFreshness(refreshed.meta, now) }, now, new Headers(headers));
 }
 
 function validatorsOf(entry: StoredEntry): { etag: string | null; lastModified: string | null } {

@@ -72,7 +72,12 @@ export function analyzeResponse(input: StorabilityInput): Storability {
   if (cc.has("no-store")) return no("no-store");
   const privateFields = fieldNames(cc, "private");
   if (privateFields !== null && privateFields.length === 0) return no("private");
-  if (headers.has("set-cookie")) return no("set-cookie");
+  const noCacheFields = fieldNames(cc, "no-cache");
+  // Brim's own rule: a Set-Cookie response is not stored, unless the origin named Set-Cookie
+  // in a qualified private or no-cache, which says the rest of the response is shareable and
+  // only that field is not (RFC 9111 §5.2.2.7, §5.2.2.4); it is then stripped like any other.
+  const cookieStripped = privateFields?.includes("set-cookie") || noCacheFields?.includes("set-cookie");
+  if (headers.has("set-cookie") && !cookieStripped) return no("set-cookie");
   const varyNames = parseVary(headers.get("vary"));
   if (varyNames.includes("*")) return no("vary-star");
   const sMaxAge = cc.has("s-maxage");
@@ -100,7 +105,7 @@ export function analyzeResponse(input: StorabilityInput): Storability {
     swr = deltaSeconds(cc, "stale-while-revalidate") ?? policy.staleWhileRevalidateSeconds ?? 0;
     sie = deltaSeconds(cc, "stale-if-error") ?? policy.staleIfErrorSeconds ?? 0;
     noStale = sMaxAge || cc.has("must-revalidate") || cc.has("proxy-revalidate");
-    noCache = fieldNames(cc, "no-cache")?.length === 0;
+    noCache = noCacheFields?.length === 0;
   }
   const hasValidator = headers.has("etag") || headers.has("last-modified");
   const statusOk =
@@ -137,7 +142,7 @@ export function analyzeResponse(input: StorabilityInput): Storability {
   const keep = Math.max(swr, sie, hasValidator ? REVALIDATION_KEEP_SECONDS : 0);
   const storageSeconds = Math.min(MAX_STORAGE_SECONDS, lifetime + keep + STORAGE_MARGIN_SECONDS);
   // RFC 9111 §5.2.2.7 / §5.2.2.4: qualified private / no-cache name fields that must not be reused.
-  const stripHeaders = [...(privateFields ?? []), ...(fieldNames(cc, "no-cache") ?? [])];
+  const stripHeaders = [...(privateFields ?? []), ...(noCacheFields ?? [])];
   return { storable: true, meta, storageSeconds, stripHeaders };
 }
 

@@ -20,8 +20,9 @@ export interface Lookup {
 /**
  * Adapter over a Workers `Cache`. The Cache API knows nothing of Vary for synthetic keys, so
  * Brim does it itself: a response with Vary is stored under `key + hash(varying values)`, and
- * the primary key holds a marker naming the Vary fields (as Varnish and Fastly do). A later
- * response with different Vary fields replaces the marker and orphans the old variants.
+ * the primary key holds a marker naming the Vary fields (as Varnish and Fastly do). Variant keys
+ * include the marker's generation: deleting the marker, or replacing it with one for other
+ * fields, orphans every old variant for good.
  */
 export class CacheStore {
   readonly #cache: Cache;
@@ -33,10 +34,10 @@ export class CacheStore {
   async lookup(primaryKey: string, requestHeaders: Headers): Promise<Lookup> {
     const first = await this.#cache.match(primaryKey);
     if (!first) return { entry: null, varyMiss: false };
-    const marker = first.headers.get(VARY_MARKER_HEADER);
+    const marker = readMarker(first.headers);
     if (marker === null) return { entry: toEntry(first), varyMiss: false };
     await first.body?.cancel();
-    const variant = await this.#cache.match(await variantKey(primaryKey, marker.split(","), requestHeaders));
+    const variant = await this.#cache.match(await variantKey(primaryKey, marker, requestHeaders));
     return variant ? { entry: toEntry(variant), varyMiss: false } : { entry: null, varyMiss: true };
   }
 
@@ -55,15 +56,35 @@ export class CacheStore {
     // gzip bytes, and a hit would then be encoded twice.
     const stored = new Response(response.body, { status: response.status, statusText: response.statusText, headers, encodeBody: "manual" });
     if (meta.vary.length === 0) {
-      await this.#cache.put(primaryKey, stored);
+      await this.#putWhole(primaryKey, stored);
       return;
     }
+    // Reuse the current marker's generation if it names the same fields; otherwise start a new
+    // one, so variants written under an older (or deleted) marker can never come back.
+    const current = await this.#cache.match(primaryKey);
+    await current?.body?.cancel();
+    const existing = current ? readMarker(current.headers) : null;
+    const marker: Marker =
+      existing && existing.fields.join(",") === meta.vary.join(",") ? existing : { fields: meta.vary, generation: crypto.randomUUID() };
     const markerHeaders = new Headers({ "cache-control": `public, max-age=${Math.ceil(storageSeconds)}` });
-    markerHeaders.set(VARY_MARKER_HEADER, meta.vary.join(","));
+    markerHeaders.set(VARY_MARKER_HEADER, `${marker.generation};${marker.fields.join(",")}`);
     await Promise.all([
       this.#cache.put(primaryKey, new Response(null, { headers: markerHeaders })),
-      this.#cache.put(await variantKey(primaryKey, meta.vary, requestHeaders), stored),
+      this.#putWhole(await variantKey(primaryKey, marker, requestHeaders), stored),
     ]);
+  }
+
+  /**
+   * workerd's `cache.put` can keep the bytes it read before the body stream failed (for
+   * example when the size limit cut it off); delete the key so no truncated entry is served.
+   */
+  async #putWhole(key: string, response: Response): Promise<void> {
+    try {
+      await this.#cache.put(key, response);
+    } catch (error) {
+      await this.#cache.delete(key).catch(() => false);
+      throw error;
+    }
   }
 
   /** Removes the entry (or the Vary marker, which makes every variant unreachable). */
@@ -72,10 +93,23 @@ export class CacheStore {
   }
 }
 
-async function variantKey(primaryKey: string, fields: readonly string[], requestHeaders: Headers): Promise<string> {
+/** A Vary marker: the fields, and a generation that changes whenever the marker is replaced. */
+interface Marker {
+  readonly fields: readonly string[];
+  readonly generation: string;
+}
+
+function readMarker(headers: Headers): Marker | null {
+  const value = headers.get(VARY_MARKER_HEADER);
+  if (value === null) return null;
+  const semi = value.indexOf(";");
+  return { generation: value.slice(0, semi), fields: value.slice(semi + 1).split(",") };
+}
+
+async function variantKey(primaryKey: string, marker: Marker, requestHeaders: Headers): Promise<string> {
   let material = "";
-  for (const name of fields) material += `${name}:${normalizeHeaderValue(requestHeaders.get(name))}\n`;
-  return `${primaryKey}/v/${await sha256Hex(material)}`;
+  for (const name of marker.fields) material += `${name}:${normalizeHeaderValue(requestHeaders.get(name))}\n`;
+  return `${primaryKey}/v/${marker.generation}/${await sha256Hex(material)}`;
 }
 
 /** An entry whose metadata this version cannot read is treated as a miss. */

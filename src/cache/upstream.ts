@@ -48,6 +48,7 @@ export async function fetchForCache(req: CacheRequest, deps: CacheDeps, validato
       policy: req.policy,
       colo: coloOf(req.request),
       now: requestTime,
+      mustValidate: req.directives.noCache || req.directives.maxAge !== null || req.directives.minFresh !== null,
     });
     switch (outcome.kind) {
       case "response":

@@ -29,6 +29,8 @@ export interface CoalesceCall {
   readonly colo: string;
   /** The caller's clock, epoch ms. */
   readonly now: number;
+  /** The client's directives require validation with the origin. */
+  readonly mustValidate: boolean;
 }
 
 const CONTROL_NAMES = Object.values(CONTROL);
@@ -40,8 +42,9 @@ const CONTROL_NAMES = Object.values(CONTROL);
  */
 export async function throughCoalescer(call: CoalesceCall): Promise<CoalesceOutcome> {
   const headers = new Headers(call.originRequest.headers);
-  writeControl(headers, { mode: call.mode, timeoutMs: call.timeoutMs, policy: call.policy, colo: call.colo, now: call.now });
-  const request = new Request(call.originRequest.url, { method: "GET", headers });
+  writeControl(headers, { mode: call.mode, timeoutMs: call.timeoutMs, policy: call.policy, colo: call.colo, now: call.now, mustValidate: call.mustValidate });
+  // "manual": a 3xx from the origin is the answer, for the object hop as for the origin hop.
+  const request = new Request(call.originRequest.url, { method: "GET", headers, redirect: "manual" });
   let timer: ReturnType<typeof setTimeout> | undefined;
   const deadline = new Promise<"timeout">((resolve) => (timer = setTimeout(() => resolve("timeout"), call.waitMs)));
   try {
@@ -71,4 +74,17 @@ function interpret(answer: Response): CoalesceOutcome {
   const headers = new Headers(answer.headers);
   for (const name of CONTROL_NAMES) headers.delete(name);
   return { kind: "response", response: new Response(answer.body, { status: answer.status, statusText: answer.statusText, headers }), collapsed, store };
+}
+
+/** Tells the key's object to forget any response it keeps (best effort, never throws). */
+export async function invalidateCoalescer(namespace: DurableObjectNamespace<Coalescer>, key: string, now: number): Promise<void> {
+  try {
+    const headers = new Headers();
+    headers.set(CONTROL.mode, "invalidate");
+    headers.set(CONTROL.now, String(now));
+    const answer = await namespace.get(namespace.idFromName(key)).fetch("https://coalescer.invalid/", { headers });
+    await answer.body?.cancel();
+  } catch {
+    // Without the object there is nothing kept to forget.
+  }
 }

@@ -30,6 +30,7 @@ interface Flight {
   readonly head: Promise<Head>;
   /** Data centers that already have a caller writing the response to their cache. */
   readonly writers: Set<string>;
+  readonly epoch: number;
 }
 
 interface Recent {
@@ -50,6 +51,8 @@ export class Coalescer extends DurableObject<Env> {
   #flight: Flight | null = null;
   #recent: Recent | null = null;
   #bypassUntil = 0;
+  /** Bumped by every invalidation; a flight from an older epoch keeps nothing. */
+  #epoch = 0;
 
   override async fetch(request: Request): Promise<Response> {
     const headers = new Headers(request.headers);
@@ -57,9 +60,16 @@ export class Coalescer extends DurableObject<Env> {
     const originRequest = new Request(request.url, { method: "GET", headers, redirect: "manual" });
     const now = control.now;
 
+    if (control.mode === "invalidate") {
+      // RFC 9111 §4.4: after an unsafe request, nothing kept from before may answer again.
+      this.#epoch += 1;
+      this.#recent = null;
+      this.#flight = null;
+      return signal("skipped", { reason: "invalidated" });
+    }
     if (now < this.#bypassUntil) return signal("direct", { reason: "hit-for-miss" });
     const recent = this.#recent;
-    if (recent && now < recent.until && answersWaiter(recent.head.share, recent.leaderHeaders, headers)) {
+    if (recent && !control.mustValidate && now < recent.until && answersWaiter(recent.head.share, recent.leaderHeaders, headers)) {
       return respond(recent.head, recent.bytes, "late", claim(recent.writers, control.colo));
     }
     const flight = this.#flight;
@@ -86,6 +96,7 @@ export class Coalescer extends DurableObject<Env> {
       leaderHeaders: originRequest.headers,
       head: new Promise<Head>((resolve) => (resolveHead = resolve)),
       writers: new Set([control.colo]),
+      epoch: this.#epoch,
     };
     this.#flight = flight;
     const end = () => {
@@ -126,8 +137,10 @@ export class Coalescer extends DurableObject<Env> {
   /** When the body is complete: keep a small, fresh response briefly for late arrivals. */
   async #settle(flight: Flight, head: Extract<Head, { kind: "shared" }>, control: ControlFields, requestTime: number, responseTime: number, clock: () => number): Promise<void> {
     await head.body?.settled;
+    if (flight.epoch !== this.#epoch) return;
     const bytes = head.body ? head.body.bytes() : new Uint8Array(0);
-    if (!bytes || bytes.byteLength > COALESCE_RECENT_MAX_BYTES) return;
+    // Too large to keep here, or for the route to store at all: later requests fetch again.
+    if (!bytes || bytes.byteLength > Math.min(COALESCE_RECENT_MAX_BYTES, control.policy.maxObjectBytes)) return;
     const analysis = analyzeResponse({
       method: "GET",
       status: head.status,
@@ -139,7 +152,8 @@ export class Coalescer extends DurableObject<Env> {
       requestNoStore: false,
       random: 0,
     });
-    if (!analysis.storable) return;
+    // no-cache: every reuse needs validation (RFC 9111 §5.2.2.4), so nothing is kept.
+    if (!analysis.storable || analysis.meta.noCache) return;
     const now = clock();
     const freshMs = remainingFreshness(analysis.meta, now) * 1000;
     if (freshMs <= 0) return;

@@ -12,14 +12,18 @@ export const CONTROL = {
   policy: "x-brim-co-policy",
   colo: "x-brim-co-colo",
   now: "x-brim-co-now",
+  mustValidate: "x-brim-co-must-validate",
   role: "x-brim-co-role",
   store: "x-brim-co-store",
   error: "x-brim-co-error",
   reason: "x-brim-co-reason",
 } as const;
 
-/** `fetch`: a miss or a foreground revalidation. `background`: a stale-while-revalidate refresh. */
-export type CoalesceMode = "fetch" | "background";
+/**
+ * `fetch`: a miss or a foreground revalidation. `background`: a stale-while-revalidate
+ * refresh. `invalidate`: an unsafe request changed the resource; forget what is kept.
+ */
+export type CoalesceMode = "fetch" | "background" | "invalidate";
 
 /**
  * - `leader`: this request's fetch is the shared one.
@@ -41,6 +45,11 @@ export interface ControlFields {
    * clocks, so the object never disagrees with the Worker about what is fresh.
    */
   readonly now: number;
+  /**
+   * The client asked for validation (no-cache, max-age, min-fresh): a kept response, however
+   * recent, does not satisfy it; a fetch in flight (started before or during this request) does.
+   */
+  readonly mustValidate: boolean;
 }
 
 export function writeControl(headers: Headers, fields: ControlFields): void {
@@ -49,16 +58,18 @@ export function writeControl(headers: Headers, fields: ControlFields): void {
   headers.set(CONTROL.policy, JSON.stringify(fields.policy));
   headers.set(CONTROL.colo, fields.colo);
   headers.set(CONTROL.now, String(fields.now));
+  if (fields.mustValidate) headers.set(CONTROL.mustValidate, "1");
 }
 
 /** Reads and removes the control headers, leaving the request as the origin should see it. */
 export function takeControl(headers: Headers): ControlFields {
   const fields: ControlFields = {
-    mode: headers.get(CONTROL.mode) === "background" ? "background" : "fetch",
+    mode: parseMode(headers.get(CONTROL.mode)),
     timeoutMs: Number(headers.get(CONTROL.timeoutMs)),
     policy: JSON.parse(headers.get(CONTROL.policy) ?? "null") as CachePolicy,
     colo: headers.get(CONTROL.colo) ?? "",
     now: Number(headers.get(CONTROL.now)) || Date.now(),
+    mustValidate: headers.get(CONTROL.mustValidate) === "1",
   };
   for (const name of Object.values(CONTROL)) headers.delete(name);
   return fields;
@@ -70,4 +81,8 @@ export function roleHeaders(role: CoalesceRole, extra: { store?: boolean; error?
   if (extra.error) headers.set(CONTROL.error, extra.error);
   if (extra.reason) headers.set(CONTROL.reason, extra.reason);
   return headers;
+}
+
+function parseMode(value: string | null): CoalesceMode {
+  return value === "background" || value === "invalidate" ? value : "fetch";
 }

@@ -13,6 +13,48 @@ const policy = (query: QueryKeyPolicy = ALL, headers: string[] = []): CacheKeyPo
 /** The Cache API key Brim uses: tenant id, then 64 hex digits of SHA-256, nothing else. */
 const KEY_URL = new RegExp(`^${CACHE_KEY_ORIGIN.replace(/\./g, "\\.")}/[a-z0-9_-]+/[0-9a-f]{64}$`);
 
+// Arbitraries for the property tests.
+
+const tenantId = fc.stringMatching(/^[a-z0-9][a-z0-9_-]{0,62}$/);
+
+/** Header values as the Headers class accepts them: no CR, LF or NUL, trimmed of tabs/spaces. */
+const headerValue = fc
+  .string({ unit: "grapheme-ascii", maxLength: 40 })
+  .map((v) => v.replace(/[\r\n\0]/g, "").replace(/^[\t ]+|[\t ]+$/g, ""));
+
+const queryPolicy: fc.Arbitrary<QueryKeyPolicy> = fc.oneof(
+  fc.constant(ALL),
+  fc.constant(NONE),
+  fc.uniqueArray(fc.string({ minLength: 1, maxLength: 4 }), { minLength: 1, maxLength: 4 }).map((names) => allow(...names)),
+);
+
+/** Query-ish text that exercises escapes, + and separators, plus arbitrary Unicode. */
+const rawQuery = fc.oneof(
+  fc.string({ unit: "binary", maxLength: 60 }),
+  fc.array(fc.constantFrom("a", "b", "A", "=", "&", "?", "+", "%", "%2f", "%2F", "%20", "%61", "%e0", "é", "1"), { maxLength: 20 }).map((parts) => parts.join("")),
+);
+
+/** Distinct, plainly spelled parameter names, each with 1-3 values in a fixed order. */
+const groups = fc.uniqueArray(
+  fc.record({
+    name: fc.stringMatching(/^[a-z0-9_]{1,6}$/),
+    values: fc.array(fc.stringMatching(/^[a-zA-Z0-9%+=._~-]{0,6}$/), { minLength: 1, maxLength: 3 }),
+  }),
+  { selector: (g) => g.name, maxLength: 6 },
+);
+
+/** `groups` serialised in two orders that keep each name's values in their relative order. */
+const twoInterleavings = groups.chain((gs) => {
+  const tokens = gs.flatMap((g) => g.values.map(() => g.name));
+  const shuffle = fc.shuffledSubarray(tokens, { minLength: tokens.length, maxLength: tokens.length });
+  return fc.tuple(shuffle, shuffle).map(([a, b]) => ({ gs, a: serialise(gs, a), b: serialise(gs, b) }));
+});
+
+function serialise(gs: { name: string; values: string[] }[], order: string[]): string {
+  const next = new Map(gs.map((g) => [g.name, [...g.values]]));
+  return `?${order.map((name) => `${name}=${next.get(name)!.shift()}`).join("&")}`;
+}
+
 describe("normalizeQuery: table", () => {
   it.each([
     ["empty", "", ALL, ""],
@@ -28,8 +70,8 @@ describe("normalizeQuery: table", () => {
     ["percent-escapes in names upper-cased", "?%c3%a9=1", ALL, "?%C3%A9=1"],
     ["sorted by decoded name", "?b=1&%61=2", ALL, "?%61=2&b=1"],
     ["+ kept as sent", "?q=a+b", ALL, "?q=a+b"],
-    ["%20 kept as sent", "?q=a%20b", ALL, "?q=a%20B".replace("B", "b")],
-    ["a malformed escape is kept raw", "?%zz=1&%e0%a4%a=2", ALL, "?%E0%A4%A=2&%zz=1"],
+    ["%20 kept as sent", "?q=a%20b", ALL, "?q=a%20b"],
+    ["a malformed escape is kept raw", "?%zz=1&%e0%a4%a=2", ALL, "?%E0%A4%a=2&%zz=1"],
     ["names are case-sensitive", "?B=1&a=2&A=3", ALL, "?A=3&B=1&a=2"],
     ['"none" drops the query', "?a=1&b=2", NONE, ""],
     ['"none" on an empty query', "", NONE, ""],
@@ -137,48 +179,6 @@ describe("cacheKey: the Cache API URL", () => {
   });
 });
 
-// --- Properties -------------------------------------------------------------------------
-
-const tenantId = fc.stringMatching(/^[a-z0-9][a-z0-9_-]{0,62}$/);
-
-/** Header values as the Headers class accepts them: no CR, LF or NUL, trimmed of tabs/spaces. */
-const headerValue = fc
-  .string({ unit: "grapheme-ascii", maxLength: 40 })
-  .map((v) => v.replace(/[\r\n\0]/g, "").replace(/^[\t ]+|[\t ]+$/g, ""));
-
-const queryPolicy: fc.Arbitrary<QueryKeyPolicy> = fc.oneof(
-  fc.constant(ALL),
-  fc.constant(NONE),
-  fc.uniqueArray(fc.string({ minLength: 1, maxLength: 4 }), { minLength: 1, maxLength: 4 }).map((names) => allow(...names)),
-);
-
-/** Query-ish text that exercises escapes, + and separators, plus arbitrary Unicode. */
-const rawQuery = fc.oneof(
-  fc.string({ unit: "binary", maxLength: 60 }),
-  fc.array(fc.constantFrom("a", "b", "A", "=", "&", "?", "+", "%", "%2f", "%2F", "%20", "%61", "%e0", "é", "1"), { maxLength: 20 }).map((parts) => parts.join("")),
-);
-
-/** Distinct, plainly spelled parameter names, each with 1-3 values in a fixed order. */
-const groups = fc.uniqueArray(
-  fc.record({
-    name: fc.stringMatching(/^[a-z0-9_]{1,6}$/),
-    values: fc.array(fc.stringMatching(/^[a-zA-Z0-9%+=._~-]{0,6}$/), { minLength: 1, maxLength: 3 }),
-  }),
-  { selector: (g) => g.name, maxLength: 6 },
-);
-
-/** `groups` serialised in two orders that keep each name's values in their relative order. */
-const twoInterleavings = groups.chain((gs) => {
-  const tokens = gs.flatMap((g) => g.values.map(() => g.name));
-  const shuffle = fc.shuffledSubarray(tokens, { minLength: tokens.length, maxLength: tokens.length });
-  return fc.tuple(shuffle, shuffle).map(([a, b]) => ({ gs, a: serialise(gs, a), b: serialise(gs, b) }));
-});
-
-function serialise(gs: { name: string; values: string[] }[], order: string[]): string {
-  const next = new Map(gs.map((g) => [g.name, [...g.values]]));
-  return `?${order.map((name) => `${name}=${next.get(name)!.shift()}`).join("&")}`;
-}
-
 describe("properties", () => {
   it("normalizeQuery never throws and always returns '' or a '?'-prefixed string", () => {
     fc.assert(
@@ -230,7 +230,11 @@ describe("properties", () => {
   });
 
   it('"none" always yields no query', () => {
-    fc.assert(fc.property(rawQuery, (search) => expect(normalizeQuery(search, NONE)).toBe("")));
+    fc.assert(
+      fc.property(rawQuery, (search) => {
+        expect(normalizeQuery(search, NONE)).toBe("");
+      }),
+    );
   });
 
   it("normalizeHeaderValue never throws and is idempotent", () => {

@@ -23,6 +23,11 @@ export interface TestBrim {
    * its `waitUntil` work (cache writes, background revalidation) unless `background: false`.
    */
   fetch(path: string, init?: RequestInit & { host?: string; background?: boolean }): Promise<Response>;
+  /**
+   * Waits for the `waitUntil` work of every `background: false` request sent so far. Read
+   * their bodies first: a cache write fed by a tee finishes only once the client side is read.
+   */
+  settled(): Promise<void>;
 }
 
 /** Route list as in a tenants file; the tenant's origin is the test origin. */
@@ -37,6 +42,7 @@ export function testBrim(tenants: Record<string, RawRoute[]>, options: Partial<B
   const logs: Record<string, unknown>[] = [];
   const app = createBrim({ config, now: clock.now, log: (e) => logs.push(e), coalescer: env.COALESCER, ...options });
   const defaultHost = `${Object.keys(tenants)[0]}.test`;
+  const unsettled: ExecutionContext[] = [];
   return {
     clock,
     logs,
@@ -52,7 +58,11 @@ export function testBrim(tenants: Record<string, RawRoute[]>, options: Partial<B
         await waitOnExecutionContext(ctx);
         return new Response(NULL_BODY_STATUSES.has(response.status) || init.method === "HEAD" ? null : body, response);
       }
+      unsettled.push(ctx);
       return response;
+    },
+    async settled() {
+      while (unsettled.length > 0) await waitOnExecutionContext(unsettled.shift() as ExecutionContext);
     },
   };
 }
