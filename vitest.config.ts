@@ -8,7 +8,13 @@ export default defineConfig({
   test: {
     projects: [
       {
-        plugins: [cloudflareTest({ wrangler: { configPath: "./wrangler.toml" } })],
+        plugins: [
+          cloudflareTest({
+            wrangler: { configPath: "./wrangler.toml" },
+            // Worker secrets the auth tests name in tenant config (HMAC key, admin token).
+            miniflare: { bindings: { TEST_JWT_SECRET: "test-hmac-secret-0123456789abcdef0123456789", TEST_ADMIN_TOKEN: "test-admin-token-1" } },
+          }),
+        ],
         test: {
           name: "workerd",
           include: ["test/**/*.test.ts"],

@@ -1,5 +1,9 @@
 import { Hono } from "hono";
 import type { AppEnv } from "./env";
+import { adminEndpoints } from "./admin";
+import { authenticate } from "./auth/middleware";
+import type { RevocationList } from "./auth/revocation/object";
+import { createAuthRuntime } from "./auth/runtime";
 import { edgeCache } from "./cache/middleware";
 import { RevalidationLocks } from "./cache/revalidation-locks";
 import { CacheStore } from "./cache/store";
@@ -23,13 +27,15 @@ export interface BrimOptions {
   readonly cache?: () => Promise<Cache>;
   /** Durable Object namespace of `Coalescer`; without it every miss fetches for itself. */
   readonly coalescer?: DurableObjectNamespace<Coalescer> | null;
+  /** Durable Object namespace of `RevocationList`; without it, tenants with a revocation list get their `onStale` policy. */
+  readonly revocations?: DurableObjectNamespace<RevocationList> | null;
   /** Structured log sink. Default: one JSON line on `console.log`. */
   readonly log?: (event: Record<string, unknown>) => void;
 }
 
 /**
  * Builds the Brim app for one config. The request path, in order:
- * tenant and route by Host and path → (auth) → edge cache → origin.
+ * admin endpoints (`/__brim/*`) | tenant and route by Host and path → auth → edge cache → origin.
  */
 export function createBrim(options: BrimOptions): Hono<AppEnv> {
   const resolver = createTenantResolver(options.config);
@@ -46,8 +52,13 @@ export function createBrim(options: BrimOptions): Hono<AppEnv> {
     log,
   };
 
+  const auth = createAuthRuntime(options.config, { revocations: options.revocations ?? null });
+
   const app = new Hono<AppEnv>();
+  // Before tenant routing: /__brim/* is Brim's own, never proxied or cached.
+  app.all("/__brim/*", adminEndpoints({ resolver, runtime: auth, now: deps.now, log }));
   app.use(resolveTenant(resolver));
+  app.use(authenticate({ runtime: auth, now: deps.now, log }));
   app.all("*", edgeCache({ deps, resolver }));
   app.onError((error) => {
     log({ event: "unhandled-error", detail: String(error), stack: error instanceof Error ? error.stack : undefined });

@@ -69,3 +69,72 @@ export const COALESCE_MAX_READER_LAG_BYTES = 1024 * 1024;
 
 /** Bodies up to this size are kept for late arrivals (see COALESCE_RECENT_MS). */
 export const COALESCE_RECENT_MAX_BYTES = 1024 * 1024;
+
+// --- Auth (src/auth/) -------------------------------------------------------------------
+
+/** Default tolerance for exp / nbf / iat against the verifier's clock (RFC 7519 §4.1.4 "leeway"). */
+export const DEFAULT_CLOCK_SKEW_SECONDS = 30;
+
+/** Upper bound on a configured clock skew: more would make exp meaningless. */
+export const MAX_CLOCK_SKEW_SECONDS = 300;
+
+/** Tokens longer than this are rejected before any decoding (cheap DoS guard). */
+export const DEFAULT_MAX_TOKEN_BYTES = 8 * 1024;
+
+/** A JWKS is refetched in the background once older than this (default `jwksMaxAgeSeconds`). */
+export const DEFAULT_JWKS_MAX_AGE_SECONDS = 600;
+
+/** At most one JWKS refetch for an unknown `kid` per this many seconds (default `jwksCooldownSeconds`). */
+export const DEFAULT_JWKS_COOLDOWN_SECONDS = 30;
+
+/** The background JWKS refresh starts once this fraction of the max age has passed. */
+export const JWKS_REFRESH_AHEAD_FRACTION = 0.8;
+
+/** Bound on one JWKS fetch (headers and body). */
+export const JWKS_FETCH_TIMEOUT_MS = 5_000;
+
+/** Larger JWKS documents are refused (a real key set is a few KiB). */
+export const JWKS_MAX_BYTES = 256 * 1024;
+
+/** How long a request waits for a JWKS fetch another request already started, polling. */
+export const JWKS_WAIT_POLL_MS = 10;
+
+/** Verified tokens remembered per tenant per isolate (LRU); each entry ends at the token's exp. */
+export const TOKEN_CACHE_MAX_ENTRIES = 10_000;
+
+/** Default revocation list refresh interval (`revocation.refreshSeconds`). */
+export const DEFAULT_REVOCATION_REFRESH_SECONDS = 30;
+
+/** Default bound on the age of the revocation list before `onStale` applies. */
+export const DEFAULT_REVOCATION_MAX_STALE_SECONDS = 300;
+
+/** Bound on one fetch of the revocation list by the per-tenant Durable Object. */
+export const REVOCATION_FETCH_TIMEOUT_MS = 5_000;
+
+/** Revocation lists larger than this are refused (10^6 jti of ~40 bytes is ~45 MB of JSON). */
+export const REVOCATION_MAX_BYTES = 64 * 1024 * 1024;
+
+/**
+ * An isolate re-reads its tenant's revocation list from the Durable Object this often, in
+ * the background; together with `refreshSeconds` and the fetch timeout this is the
+ * enforcement bound (see README "Auth").
+ */
+export const REVOCATION_ISOLATE_TTL_MS = 5_000;
+
+/** Bound on one isolate → Durable Object read of the revocation list. */
+export const REVOCATION_READ_TIMEOUT_MS = 5_000;
+
+/** Largest admin request body (`POST /__brim/revocations`). */
+export const ADMIN_MAX_BODY_BYTES = 1024 * 1024;
+
+/** Pushed revocations kept by the Durable Object until the published list carries them. */
+export const REVOCATION_MAX_PUSHED_ENTRIES = 100_000;
+
+/** Bodies smaller than this are not worth compressing (headers and framing dominate). */
+export const DEFAULT_COMPRESSION_MIN_BYTES = 1024;
+
+/** Retry-After for a 503 when no verification key is available and no better hint exists. */
+export const AUTH_UNAVAILABLE_RETRY_AFTER_SECONDS = 30;
+
+/** A RevocationList object stops its alarm after this long without reads (a removed tenant). */
+export const REVOCATION_IDLE_STOP_MS = 60 * 60 * 1000;

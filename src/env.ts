@@ -1,3 +1,4 @@
+import type { RequestAuth } from "./auth/forward";
 import type { Route, Tenant } from "./tenant/types";
 
 /** Hono's view of the Worker: bindings from wrangler.toml (`Env`, generated) and per-request variables. */
@@ -6,5 +7,7 @@ export interface AppEnv {
   Variables: {
     tenant: Tenant;
     route: Route;
+    /** Set by src/auth/ on routes with `auth`: verified claims and the cache identity. */
+    auth?: RequestAuth;
   };
 }

@@ -9,7 +9,15 @@ export type BrimErrorCode =
   | "NOT_CONFIGURED"
   | "ORIGIN_UNREACHABLE"
   | "ORIGIN_TIMEOUT"
-  | "ONLY_IF_CACHED_MISS";
+  | "ONLY_IF_CACHED_MISS"
+  | "AUTH_REQUIRED"
+  | "AUTH_INVALID_TOKEN"
+  | "AUTH_INSUFFICIENT_SCOPE"
+  | "AUTH_UNAVAILABLE"
+  | "ADMIN_UNAUTHORIZED"
+  | "ADMIN_BAD_REQUEST"
+  | "ADMIN_NOT_FOUND"
+  | "ADMIN_METHOD_NOT_ALLOWED";
 
 interface ErrorShape {
   readonly status: number;
@@ -24,6 +32,15 @@ const ERRORS: Record<BrimErrorCode, ErrorShape> = {
   ORIGIN_TIMEOUT: { status: 504, body: "Gateway Timeout: the origin did not answer in time\n" },
   // RFC 9111 §5.2.1.7: only-if-cached with nothing usable stored.
   ONLY_IF_CACHED_MISS: { status: 504, body: "Gateway Timeout: not in cache (only-if-cached)\n" },
+  // RFC 6750 §3: the reason (expired, bad signature, revoked, ...) is logged, never sent.
+  AUTH_REQUIRED: { status: 401, body: "Unauthorized: a bearer token is required\n" },
+  AUTH_INVALID_TOKEN: { status: 401, body: "Unauthorized: the token is not valid\n" },
+  AUTH_INSUFFICIENT_SCOPE: { status: 403, body: "Forbidden: the token lacks a required scope\n" },
+  AUTH_UNAVAILABLE: { status: 503, body: "Service Unavailable: tokens cannot be checked right now\n" },
+  ADMIN_UNAUTHORIZED: { status: 401, body: "Unauthorized: a valid admin token is required\n" },
+  ADMIN_BAD_REQUEST: { status: 400, body: "Bad Request: the admin request is malformed\n" },
+  ADMIN_NOT_FOUND: { status: 404, body: "Not Found: no such admin endpoint for this tenant\n" },
+  ADMIN_METHOD_NOT_ALLOWED: { status: 405, body: "Method Not Allowed\n" },
 };
 
 /** An error Brim turns into a response; `detail` is logged, never sent. */

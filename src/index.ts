@@ -16,7 +16,7 @@ function appFor(env: Env): Hono<AppEnv> | null {
   let app: Hono<AppEnv> | null = null;
   if (source.trim()) {
     try {
-      app = createBrim({ config: parseConfigText(source), coalescer: env.COALESCER });
+      app = createBrim({ config: parseConfigText(source), coalescer: env.COALESCER, revocations: env.REVOCATIONS });
     } catch (error) {
       const problems = error instanceof ConfigError ? error.problems : [String(error)];
       console.error(JSON.stringify({ event: "config-invalid", problems }));
@@ -38,3 +38,4 @@ export default {
 
 export { createBrim } from "./app";
 export { Coalescer } from "./coalesce/object";
+export { RevocationList } from "./auth/revocation/object";

@@ -1,6 +1,7 @@
 import type { Coalescer } from "../coalesce/object";
 import type { OriginFetcher } from "../origin/fetch";
 import type { CachePolicy, Route, Tenant } from "../tenant/types";
+import type { Chosen } from "../compress/accept-encoding";
 import type { RequestDirectives } from "./freshness";
 import type { CacheKey } from "./key";
 import type { RevalidationLocks } from "./revalidation-locks";
@@ -29,5 +30,12 @@ export interface CacheRequest {
   readonly key: CacheKey;
   /** The client's Cache-Control directives, or none when the route ignores them. */
   readonly directives: RequestDirectives;
+  /** The coding negotiated for this client; null when the route does not compress. */
+  readonly coding: Chosen | null;
+  /**
+   * Request headers as Vary sees them: Accept-Encoding replaced by the negotiated coding, so
+   * there is one entry per coding rather than one per browser's header string.
+   */
+  readonly varyHeaders: Headers;
   readonly waitUntil: (promise: Promise<unknown>) => void;
 }

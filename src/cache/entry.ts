@@ -21,6 +21,10 @@ export interface EntryMeta {
   readonly authOk: boolean;
   /** Lower-cased field names from Vary, sorted. */
   readonly vary: readonly string[];
+  /** The stored bytes are really encoded as Content-Encoding says (a variant Brim compressed). */
+  readonly encoded?: boolean;
+  /** The entry is one Accept-Encoding variant of a negotiable response (src/compress/). */
+  readonly negotiated?: boolean;
   /** The origin's own header values, restored when the entry is served. */
   readonly headers: {
     readonly cacheControl: string | null;

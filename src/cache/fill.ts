@@ -3,6 +3,7 @@ import type { CacheDeps, CacheRequest } from "./context";
 import type { EntryMeta } from "./entry";
 import { appendCacheStatus, type CacheStatus } from "./status";
 import { analyzeResponse } from "./storability";
+import { represent } from "../compress/represent";
 
 export { fetchForCache, type OriginResult } from "./upstream";
 import type { OriginResult } from "./upstream";
@@ -13,7 +14,10 @@ import type { OriginResult } from "./upstream";
  * Cache-Status set.
  */
 export function storeAndRespond(req: CacheRequest, deps: CacheDeps, result: Extract<OriginResult, { ok: true }>, status: CacheStatus): Response {
-  const { response } = result;
+  const shaped = req.coding === null || req.route.compression === null
+    ? { response: result.response, encoded: false, negotiated: false }
+    : represent(result.response, { chosen: req.coding, policy: req.route.compression, maxDecodedBytes: req.policy.maxObjectBytes });
+  const { response } = shaped;
   const analysis = analyzeResponse({
     method: "GET",
     status: response.status,
@@ -32,7 +36,7 @@ export function storeAndRespond(req: CacheRequest, deps: CacheDeps, result: Extr
     // Not storable, or stored by the request whose fetch this one joined.
     const why = analysis.storable ? detail : (detail ?? `not-stored-${analysis.reason}`);
     appendCacheStatus(headers, why ? { ...base, detail: why } : base);
-    return new Response(response.body, { status: response.status, statusText: response.statusText, headers });
+    return new Response(response.body, { status: response.status, statusText: response.statusText, headers, encodeBody: wire(shaped.encoded) });
   }
   appendCacheStatus(headers, { ...base, stored: true, ...(detail ? { detail } : {}) });
   const [forClient, forCache] = response.body ? response.body.tee() : [null, null];
@@ -43,15 +47,24 @@ export function storeAndRespond(req: CacheRequest, deps: CacheDeps, result: Extr
     statusText: response.statusText,
     headers: cacheHeaders,
   });
-  req.waitUntil(writeEntry(req, deps, copy, analysis.meta, analysis.storageSeconds));
-  return new Response(forClient, { status: response.status, statusText: response.statusText, headers });
+  const meta = shaped.negotiated || shaped.encoded ? { ...analysis.meta, encoded: shaped.encoded, negotiated: shaped.negotiated } : analysis.meta;
+  req.waitUntil(writeEntry(req, deps, copy, meta, analysis.storageSeconds));
+  return new Response(forClient, { status: response.status, statusText: response.statusText, headers, encodeBody: wire(shaped.encoded) });
+}
+
+/**
+ * Bytes Brim compressed are sent as they are ("manual"). Otherwise "automatic": a body the
+ * runtime decoded (gzip/br from the origin) is encoded again on the way out, as its header says.
+ */
+export function wire(encoded: boolean | undefined): "manual" | "automatic" {
+  return encoded ? "manual" : "automatic";
 }
 
 /** Writes an entry; a failed or oversized write is logged and leaves no entry behind. */
 export async function writeEntry(req: CacheRequest, deps: CacheDeps, response: Response, meta: EntryMeta, storageSeconds: number): Promise<void> {
   try {
     const store = await deps.store();
-    await store.put(req.key.url, req.request.headers, response, meta, storageSeconds);
+    await store.put(req.key.url, req.varyHeaders, response, meta, storageSeconds);
   } catch (error) {
     deps.log({ event: "cache-write-failed", tenant: req.tenant.id, route: req.route.path, detail: String(error) });
   }

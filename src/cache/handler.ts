@@ -25,7 +25,7 @@ function withoutSharingIfNoStore(req: CacheRequest): CacheRequest {
 
 async function lookupAndServe(req: CacheRequest, deps: CacheDeps): Promise<Response> {
   const store = await deps.store();
-  const { entry, varyMiss } = await store.lookup(req.key.url, req.request.headers);
+  const { entry, varyMiss } = await store.lookup(req.key.url, req.varyHeaders);
   // RFC 9111 §3.5: a request with credentials only reuses responses marked shareable for it.
   const usable = entry !== null && (!req.request.headers.has("authorization") || entry.meta.authOk);
   if (entry && usable) {

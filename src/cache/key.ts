@@ -53,16 +53,32 @@ export function normalizePath(pathname: string): string {
   return pathname.replace(PERCENT_HEX, (m) => m.toUpperCase());
 }
 
+/**
+ * Who the request is on an auth route (set by src/auth/): verified or anonymous, and the
+ * verified claim values the response may depend on. Never the token.
+ */
+export interface KeyIdentity {
+  readonly verified: boolean;
+  /** [claim name, value] in a fixed order per route; values are JSON-encoded into the key. */
+  readonly claims: readonly (readonly [string, unknown])[];
+}
+
 /** Builds the key material; pure, so it can be property-tested. */
 export function cacheKeyMaterial(
   tenantId: string,
   url: URL,
   policy: CacheKeyPolicy,
   headers: Headers,
+  identity?: KeyIdentity,
 ): { material: string; search: string } {
   const search = normalizeQuery(url.search, policy.query);
   let material = `${tenantId}\n${normalizePath(url.pathname)}${search}`;
   for (const name of policy.headers) material += `\n${name}:${normalizeHeaderValue(headers.get(name))}`;
+  if (identity) {
+    // Anonymous and verified requests never share an entry; JSON keeps values on one line.
+    material += `\nauth:${identity.verified ? "verified" : "anonymous"}`;
+    for (const [name, value] of identity.claims) material += `\nclaim:${JSON.stringify(name)}=${JSON.stringify(value ?? null)}`;
+  }
   return { material, search };
 }
 
@@ -78,8 +94,9 @@ export async function cacheKey(
   url: URL,
   policy: CacheKeyPolicy,
   headers: Headers,
+  identity?: KeyIdentity,
 ): Promise<CacheKey> {
-  const { material, search } = cacheKeyMaterial(tenantId, url, policy, headers);
+  const { material, search } = cacheKeyMaterial(tenantId, url, policy, headers, identity);
   const hash = await sha256Hex(material);
   return { material, search, url: `${CACHE_KEY_ORIGIN}/${encodeURIComponent(tenantId)}/${hash}` };
 }

@@ -1,14 +1,19 @@
 import type { Handler } from "hono";
 import type { AppEnv } from "../env";
 import { invalidateCoalescer } from "../coalesce/client";
+import { clientAcceptEncoding, negotiateEncoding, type Chosen } from "../compress/accept-encoding";
+import { represent } from "../compress/represent";
+import { DEFAULT_MAX_OBJECT_BYTES } from "../constants";
 import { forwardToOrigin } from "../origin/forward";
+import type { CompressionPolicy } from "../tenant/types";
+import { wire } from "./fill";
 import type { TenantResolver } from "../tenant/match";
 import type { Tenant } from "../tenant/types";
 import type { CacheDeps } from "./context";
 import { NO_REQUEST_DIRECTIVES, parseRequestDirectives } from "./freshness";
 import { handleCacheable } from "./handler";
 import { invalidationTargets } from "./invalidate";
-import { cacheKey } from "./key";
+import { cacheKey, type KeyIdentity } from "./key";
 import { appendCacheStatus, type CacheStatus } from "./status";
 
 export interface EdgeCacheOptions {
@@ -33,22 +38,33 @@ export function edgeCache({ deps, resolver }: EdgeCacheOptions): Handler<AppEnv>
     const policy = route.cache;
     const method = request.method;
     const cacheable = method === "GET" || method === "HEAD";
-    if (!policy || !cacheable || request.headers.has("range")) {
-      const status: CacheStatus = !policy ? { fwd: "bypass" } : !cacheable ? { fwd: "method" } : { fwd: "bypass", detail: "range" };
+    const compression = route.compression;
+    const coding = compression ? negotiateEncoding(clientAcceptEncoding(request), compression.encodings) : null;
+    // Set by src/auth/ on auth routes: claim values for the key (never the token), or "bypass"
+    // when the origin sees a credential this cache cannot account for.
+    const auth = c.var.auth?.cache;
+    const identity = auth === "bypass" ? undefined : auth;
+    if (!policy || !cacheable || request.headers.has("range") || auth === "bypass") {
+      const status: CacheStatus = !policy ? { fwd: "bypass" } : !cacheable ? { fwd: "method" } : auth === "bypass" ? { fwd: "bypass", detail: "credentials" } : { fwd: "bypass", detail: "range" };
       const result = await forwardToOrigin(request, route, deps.fetcher);
       if (!result.ok) deps.log({ event: "origin-error", tenant: tenant.id, route: route.path, code: result.error.code, detail: result.error.detail });
       if (result.ok && !SAFE_METHODS.has(method)) {
         // Before answering, so the client's next request (often a 303's GET) sees the change.
-        await invalidate(deps, resolver, tenant, invalidationTargets(request.url, result.response.status, result.response.headers), request.headers);
+        await invalidate(deps, resolver, tenant, invalidationTargets(request.url, result.response.status, result.response.headers), request.headers, identity);
       }
-      const response = new Response(result.response.body, result.response);
+      const response = result.ok && compression && coding !== null ? shaped(result.response, coding, compression) : new Response(result.response.body, result.response);
       appendCacheStatus(response.headers, result.ok ? status : { ...status, detail: result.error.code === "ORIGIN_TIMEOUT" ? "origin-timeout" : "origin-unreachable" });
       return response;
     }
-    const key = await cacheKey(tenant.id, new URL(request.url), policy.key, request.headers);
+    const key = await cacheKey(tenant.id, new URL(request.url), policy.key, request.headers, identity);
     const directives = policy.ignoreRequestDirectives ? NO_REQUEST_DIRECTIVES : parseRequestDirectives(request.headers.get("cache-control"));
+    let varyHeaders = request.headers;
+    if (coding !== null) {
+      varyHeaders = new Headers(request.headers);
+      varyHeaders.set("accept-encoding", coding);
+    }
     return handleCacheable(
-      { request, tenant, route, policy, key, directives, waitUntil: (p) => c.executionCtx.waitUntil(p) },
+      { request, tenant, route, policy, key, directives, coding, varyHeaders, waitUntil: (p) => c.executionCtx.waitUntil(p) },
       deps,
     );
   };
@@ -59,7 +75,7 @@ export function edgeCache({ deps, resolver }: EdgeCacheOptions): Handler<AppEnv>
  * uses, and tells the key's Coalescer to forget what it keeps. Never throws. Note: `Cache.delete`
  * reaches one data center; deployment-wide purge is the purge issue's work.
  */
-async function invalidate(deps: CacheDeps, resolver: TenantResolver, tenant: Tenant, targets: readonly URL[], headers: Headers): Promise<void> {
+async function invalidate(deps: CacheDeps, resolver: TenantResolver, tenant: Tenant, targets: readonly URL[], headers: Headers, identity?: KeyIdentity): Promise<void> {
   const cached = targets.flatMap((target) => {
     const policy = resolver.routeFor(tenant, target.pathname)?.cache;
     return policy ? [{ target, policy }] : [];
@@ -69,7 +85,7 @@ async function invalidate(deps: CacheDeps, resolver: TenantResolver, tenant: Ten
     const store = await deps.store();
     await Promise.all(
       cached.map(async ({ target, policy }) => {
-        const key = (await cacheKey(tenant.id, target, policy.key, headers)).url;
+        const key = (await cacheKey(tenant.id, target, policy.key, headers, identity)).url;
         await Promise.all([
           store.delete(key),
           policy.coalesce && deps.coalescer ? invalidateCoalescer(deps.coalescer, key, deps.now()) : null,
@@ -79,4 +95,10 @@ async function invalidate(deps: CacheDeps, resolver: TenantResolver, tenant: Ten
   } catch (error) {
     deps.log({ event: "invalidation-failed", tenant: tenant.id, detail: String(error) });
   }
+}
+
+/** A proxied (uncached) response, compressed for the client when the route allows it. */
+function shaped(response: Response, chosen: Chosen, policy: CompressionPolicy): Response {
+  const out = represent(response, { chosen, policy, maxDecodedBytes: DEFAULT_MAX_OBJECT_BYTES });
+  return new Response(out.response.body, { status: out.response.status, statusText: out.response.statusText, headers: out.response.headers, encodeBody: wire(out.encoded) });
 }

@@ -13,6 +13,7 @@ const ERROR_STATUSES = new Set([500, 502, 503, 504]);
 
 /** Fields a 304 must not overwrite in the stored entry (RFC 9111 §3.2). */
 const NOT_UPDATED = ["content-length", "content-encoding", "content-range", "transfer-encoding"];
+const NEGOTIATED_NOT_UPDATED = [...NOT_UPDATED, "etag", "vary"];
 
 /**
  * Validates a stale (or no-cache) entry with the origin before answering (RFC 9111 §4.3).
@@ -50,7 +51,7 @@ export function revalidateInBackground(req: CacheRequest, deps: CacheDeps): void
     (async () => {
       try {
         const store = await deps.store();
-        const { entry } = await store.lookup(req.key.url, req.request.headers);
+        const { entry } = await store.lookup(req.key.url, req.varyHeaders);
         const result = await fetchForCache(req, deps, entry ? validatorsOf(entry) : undefined, "background");
         if (result === null) {
           // Another isolate or location is already refreshing this key (or just did).
@@ -92,8 +93,11 @@ async function refreshFrom304(req: CacheRequest, deps: CacheDeps, entry: StoredE
 async function refreshFrom304(req: CacheRequest, deps: CacheDeps, entry: StoredEntry, result: Extract<OriginResult, { ok: true }>, respondAs: null): Promise<void>;
 async function refreshFrom304(req: CacheRequest, deps: CacheDeps, entry: StoredEntry, result: Extract<OriginResult, { ok: true }>, respondAs: ForwardReason | null): Promise<Response | void> {
   const headers = restoreHeaders(entry);
+  // A variant Brim made keeps its own representation fields: the origin's 304 describes the
+  // identity representation (its strong ETag, its Vary without Accept-Encoding).
+  const keep = entry.meta.negotiated ? NEGOTIATED_NOT_UPDATED : NOT_UPDATED;
   result.response.headers.forEach((value, name) => {
-    if (!NOT_UPDATED.includes(name)) headers.set(name, value);
+    if (!keep.includes(name)) headers.set(name, value);
   });
   const analysis = analyzeResponse({
     method: "GET",
@@ -113,7 +117,8 @@ async function refreshFrom304(req: CacheRequest, deps: CacheDeps, entry: StoredE
     const cacheHeaders = new Headers(headers);
     for (const name of analysis.stripHeaders) cacheHeaders.delete(name);
     const copy = new Response(forCache, { status: entry.response.status, statusText: entry.response.statusText, headers: cacheHeaders });
-    const write = writeEntry(req, deps, copy, analysis.meta, analysis.storageSeconds);
+    const meta = { ...analysis.meta, encoded: entry.meta.encoded, negotiated: entry.meta.negotiated };
+    const write = writeEntry(req, deps, copy, meta, analysis.storageSeconds);
     if (respondAs) req.waitUntil(write);
     else await write;
   } else {
@@ -122,7 +127,7 @@ async function refreshFrom304(req: CacheRequest, deps: CacheDeps, entry: StoredE
   }
   if (!respondAs) return;
   const refreshed: StoredEntry = analysis.storable
-    ? { response: new Response(forClient, entry.response), meta: analysis.meta }
+    ? { response: new Response(forClient, entry.response), meta: { ...analysis.meta, encoded: entry.meta.encoded, negotiated: entry.meta.negotiated } }
     : { response: new Response(forClient, entry.response), meta: entry.meta };
   const now = deps.now();
   return responseFromEntry(refreshed, { fwd: respondAs, fwdStatus: 304, ttl: remainingFreshness(refreshed.meta, now) }, now, new Headers(headers));

@@ -22,7 +22,13 @@ export function restoreHeaders(entry: StoredEntry): Headers {
 export function responseFromEntry(entry: StoredEntry, status: CacheStatus, nowMs: number, headers = restoreHeaders(entry)): Response {
   headers.set("age", String(currentAge(entry.meta, nowMs)));
   appendCacheStatus(headers, status);
-  return new Response(entry.response.body, { status: entry.response.status, statusText: entry.response.statusText, headers });
+  return new Response(entry.response.body, {
+    status: entry.response.status,
+    statusText: entry.response.statusText,
+    headers,
+    // Variants Brim compressed are stored as real compressed bytes; see `wire` in fill.ts.
+    encodeBody: entry.meta.encoded ? "manual" : "automatic",
+  });
 }
 
 /**

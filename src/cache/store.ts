@@ -2,6 +2,9 @@ import { META_HEADER } from "../constants";
 import { normalizeHeaderValue, sha256Hex } from "./key";
 import { parseMeta, serializeMeta, type EntryMeta } from "./entry";
 
+/** Content-Encoding of a stored entry, hidden from the Cache API (see `put`). */
+const ENCODING_HEADER = "x-brim-content-encoding";
+
 /** Marks a primary-key record that only lists the Vary fields; the variants live elsewhere. */
 const VARY_MARKER_HEADER = "x-brim-vary";
 
@@ -50,10 +53,14 @@ export class CacheStore {
     for (const name of ["cache-control", "expires", "vary", "age", "set-cookie", "cdn-cache-control"]) headers.delete(name);
     headers.set("cache-control", `public, max-age=${Math.ceil(storageSeconds)}`);
     headers.set(META_HEADER, serializeMeta(meta));
-    // Bodies reach Brim decoded (workerd's fetch decodes gzip even though Content-Encoding
-    // stays). "manual" stores those decoded bytes as they are, so a hit is decoded too and the
-    // runtime encodes it once on the way out, exactly like a miss; "automatic" would store
-    // gzip bytes, and a hit would then be encoded twice.
+    // The Cache API acts on Content-Encoding (workerd's decodes br on match, not gzip), so the
+    // stored copy carries it under another name and the body is kept byte for byte; lookups
+    // put it back. Whether those bytes are really encoded is the entry's `encoded` flag.
+    const encoding = headers.get("content-encoding");
+    if (encoding !== null) {
+      headers.delete("content-encoding");
+      headers.set(ENCODING_HEADER, encoding);
+    }
     const stored = new Response(response.body, { status: response.status, statusText: response.statusText, headers, encodeBody: "manual" });
     if (meta.vary.length === 0) {
       await this.#putWhole(primaryKey, stored);
@@ -115,7 +122,14 @@ async function variantKey(primaryKey: string, marker: Marker, requestHeaders: He
 /** An entry whose metadata this version cannot read is treated as a miss. */
 function toEntry(response: Response): StoredEntry | null {
   const meta = parseMeta(response.headers.get(META_HEADER));
-  if (meta) return { response, meta };
+  if (meta) {
+    const encoding = response.headers.get(ENCODING_HEADER);
+    if (encoding === null) return { response, meta };
+    const headers = new Headers(response.headers);
+    headers.delete(ENCODING_HEADER);
+    headers.set("content-encoding", encoding);
+    return { response: new Response(response.body, { status: response.status, statusText: response.statusText, headers }), meta };
+  }
   void response.body?.cancel();
   return null;
 }

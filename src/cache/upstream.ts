@@ -34,6 +34,9 @@ export async function fetchForCache(req: CacheRequest, deps: CacheDeps, validato
     method: "GET",
     ...(validators ? { validators } : {}),
   });
+  // Compressing routes make their own variants: ask for gzip, which the runtime decodes for
+  // us, so Brim always starts from identity bytes whatever the client sent.
+  if (req.coding !== null) originRequest.headers.set("accept-encoding", "gzip");
   const requestTime = deps.now();
   let detail: string | undefined;
   const coalesce = req.policy.coalesce;
@@ -46,7 +49,8 @@ export async function fetchForCache(req: CacheRequest, deps: CacheDeps, validato
       timeoutMs: req.route.timeoutMs,
       waitMs: coalesce.waitMs,
       policy: req.policy,
-      colo: coloOf(req.request),
+      // One writer per data center and per coding variant.
+      colo: `${coloOf(req.request)}/${req.coding ?? ""}`,
       now: requestTime,
       mustValidate: req.directives.noCache || req.directives.maxAge !== null || req.directives.minFresh !== null,
     });

@@ -56,6 +56,11 @@ export const cacheKeySchema = z
         .meta({
           description: "Request headers whose values enter the key (case-insensitive). Credentials are not allowed.",
         }),
+      claims: z
+        .array(z.string({ error: expected("a claim name") }).min(1, { error: "expected a non-empty claim name" }), { error: expected("a list of claim names") })
+        .superRefine((names, ctx) => reportDuplicates(names, ctx, "claim", "claims"))
+        .optional()
+        .meta({ description: "Verified JWT claims whose values enter the key (one entry per value, never per token); needs route auth." }),
     },
     { error: expected("an object") },
   )
@@ -121,7 +126,12 @@ export function toCachePolicy(cache: CacheConfig, timeoutMs: number): CachePolic
     staleWhileRevalidateSeconds: cache.staleWhileRevalidate ?? null,
     staleIfErrorSeconds: cache.staleIfError ?? null,
     override: cache.override,
-    key: { query: toQueryPolicy(cache.key.query), headers: cache.key.headers.map((h) => h.toLowerCase()) },
+    key: {
+      query: toQueryPolicy(cache.key.query),
+      headers: cache.key.headers.map((h) => h.toLowerCase()),
+      // Absent unless configured, so configs without auth normalize exactly as before.
+      ...(cache.key.claims?.length ? { claims: [...cache.key.claims] } : {}),
+    },
     ignoreRequestDirectives: cache.ignoreRequestDirectives,
     ttlJitter: cache.ttlJitter,
     maxObjectBytes: cache.maxObjectBytes,

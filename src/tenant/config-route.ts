@@ -2,7 +2,9 @@
 import { z } from "zod";
 import { DEFAULT_ORIGIN_TIMEOUT_MS } from "../constants";
 import type { Route } from "./types";
+import { routeAuthSchema, routeScopesSchema } from "./config-auth";
 import { cacheSchema, toCachePolicy } from "./config-cache";
+import { compressionSchema, toCompressionPolicy } from "./config-compression";
 import { routePathProblem } from "./config-path";
 import { expected, intRange, normalizeOrigin, originSchema } from "./config-values";
 
@@ -38,6 +40,9 @@ export const routeSchema = z
         .union([z.literal(false), cacheSchema], { error: expected("false or a cache object") })
         .prefault({})
         .meta({ description: "Caching for this route; false disables it. Omitted means the defaults." }),
+      auth: routeAuthSchema,
+      scopes: routeScopesSchema,
+      compression: compressionSchema,
     },
     { error: expected("a route object") },
   )
@@ -60,5 +65,8 @@ export function toRoute(route: RouteConfig, index: number, defaults: RouteDefaul
     timeoutMs: route.timeoutMs,
     cache: route.cache === false ? null : toCachePolicy(route.cache, route.timeoutMs),
     preserveHost: route.preserveHost ?? defaults.preserveHost,
+    compression: toCompressionPolicy(route.compression),
+    // Absent for "none", so configs without auth normalize exactly as before.
+    ...(route.auth === "none" ? {} : { auth: { mode: route.auth, scopes: [...(route.scopes ?? [])] } }),
   };
 }

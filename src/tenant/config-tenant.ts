@@ -1,9 +1,10 @@
 /** One entry of `tenants`: a site Brim fronts, found by Host header. */
 import { z } from "zod";
 import type { Tenant } from "./types";
+import { adminSchema, checkRouteAuth, tenantAuthSchema, toTenantAuth } from "./config-auth";
 import { hostProblem } from "./config-host";
 import { routeSchema, toRoute } from "./config-route";
-import { expected, flag, normalizeOrigin, originSchema, reportDuplicates } from "./config-values";
+import { expected, flag, isRecord, normalizeOrigin, originSchema, reportDuplicates } from "./config-values";
 
 /** Safe in logs, metrics labels, storage names and URLs without escaping. */
 export const TENANT_ID = /^[a-z0-9][a-z0-9_-]{0,62}$/;
@@ -37,9 +38,13 @@ export const tenantSchema = z
         .array(routeSchema, { error: expected("a list of routes") })
         .min(1, { error: "expected at least one route" })
         .meta({ description: "Tried in order; the first route whose path matches handles the request." }),
+      auth: tenantAuthSchema.optional(),
+      admin: adminSchema.optional(),
     },
     { error: expected("a tenant object") },
   )
+  // Runs even when a sibling field is invalid, so every problem is reported in one pass.
+  .superRefine(checkRouteAuth, { when: (payload) => isRecord(payload.value) })
   .meta({ description: "A site Brim fronts, selected by the request's Host header." });
 
 export type TenantConfig = z.output<typeof tenantSchema>;
@@ -53,5 +58,8 @@ export function toTenant(tenant: TenantConfig): Tenant {
     hosts: tenant.hosts.map((host) => host.toLowerCase()),
     origin,
     routes: tenant.routes.map((route, index) => toRoute(route, index, defaults)),
+    // Absent rather than null when not configured, so configs without auth normalize as before.
+    ...(tenant.auth ? { auth: toTenantAuth(tenant.auth) } : {}),
+    ...(tenant.admin ? { admin: { tokenEnv: tenant.admin.tokenEnv } } : {}),
   };
 }

@@ -14,6 +14,11 @@ export interface CacheKeyPolicy {
   readonly query: QueryKeyPolicy;
   /** Lower-cased request header names whose values enter the key. */
   readonly headers: readonly string[];
+  /**
+   * Verified JWT claims whose values enter the key (src/auth/); the token itself never does.
+   * Present only when configured, so configs without auth normalize exactly as before.
+   */
+  readonly claims?: readonly string[];
 }
 
 export interface CachePolicy {
@@ -52,6 +57,55 @@ export interface Route {
   /** `null` when the route has `cache: false`. */
   readonly cache: CachePolicy | null;
   readonly preserveHost: boolean;
+  /** Response compression; `null` when the route has `compression: false`. */
+  readonly compression: CompressionPolicy | null;
+  /** Token verification for this route; absent for `"auth": "none"` (the default). */
+  readonly auth?: RouteAuth;
+}
+
+export interface RouteAuth {
+  /** `required`: no token → 401. `optional`: no token → anonymous; a bad token is still 401. */
+  readonly mode: "required" | "optional";
+  /** Scopes the token must all carry (`scope` / `scp` claim); empty for none. */
+  readonly scopes: readonly string[];
+}
+
+/** Where verification keys come from: exactly one source per tenant. */
+export type KeySource =
+  | { readonly kind: "jwks"; readonly url: string; readonly maxAgeSeconds: number; readonly cooldownSeconds: number }
+  | { readonly kind: "static"; readonly keys: readonly JsonWebKey[] }
+  /** An HMAC secret in the Worker secret (env var) of this name; never inline. */
+  | { readonly kind: "secret"; readonly env: string };
+
+export interface RevocationPolicy {
+  /** Where the tenant publishes `{ "jti": [...], "sub": { name: unixSeconds } }`. */
+  readonly url: string;
+  readonly refreshSeconds: number;
+  readonly maxStaleSeconds: number;
+  /** Past `maxStaleSeconds`: `deny` answers 503 (fail closed), `allow` lets tokens through and logs. */
+  readonly onStale: "deny" | "allow";
+}
+
+export interface TenantAuth {
+  readonly issuer: string;
+  /** The token's `aud` must contain at least one of these. */
+  readonly audience: readonly string[];
+  readonly keys: KeySource;
+  /** JWS `alg` values accepted (RFC 7518 §3.1); never "none". */
+  readonly algorithms: readonly string[];
+  readonly clockSkewSeconds: number;
+  /** Required JOSE `typ` header (e.g. "at+jwt", RFC 9068), or null for any. */
+  readonly typ: string | null;
+  readonly maxTokenBytes: number;
+  /** Lower-cased header the bearer token is read from, and the cookie tried after it. */
+  readonly token: { readonly header: string; readonly cookie: string | null };
+  readonly revocation: RevocationPolicy | null;
+  readonly forward: {
+    /** Verified claim → lower-cased request header sent to the origin. */
+    readonly claims: readonly { readonly claim: string; readonly header: string }[];
+    /** Remove the token (header and cookie) before the origin. */
+    readonly stripAuthorization: boolean;
+  };
 }
 
 export interface Tenant {
@@ -60,8 +114,22 @@ export interface Tenant {
   readonly hosts: readonly string[];
   readonly origin: string;
   readonly routes: readonly Route[];
+  /** Token verification; absent when the tenant has no `auth` block. */
+  readonly auth?: TenantAuth;
+  /** Admin endpoints (`/__brim/*`); absent when the tenant has no `admin` block. */
+  readonly admin?: { readonly tokenEnv: string };
 }
 
 export interface BrimConfig {
   readonly tenants: readonly Tenant[];
+}
+
+/** Response compression for a route (null on the route when `compression: false`). */
+export interface CompressionPolicy {
+  /** Codings Brim may produce, in preference order at equal client quality. */
+  readonly encodings: readonly ("br" | "zstd" | "gzip")[];
+  /** Smaller bodies (by Content-Length) are sent as they are. */
+  readonly minBytes: number;
+  /** Content-Type patterns: exact, `type/*` or `type/*+suffix`, lower-case. */
+  readonly types: readonly string[];
 }

@@ -17,7 +17,7 @@
  */
 import { createServer, type IncomingMessage, type ServerResponse } from "node:http";
 import type { AddressInfo } from "node:net";
-import { gzipSync } from "node:zlib";
+import { gzipSync, zstdCompressSync } from "node:zlib";
 
 export interface ResponseSpec {
   /** Default 200. */
@@ -38,6 +38,8 @@ export interface ResponseSpec {
   hang?: true;
   /** Send `body` gzip-encoded, with `content-encoding: gzip` (an origin that compresses itself). */
   gzip?: true;
+  /** Send `body` zstd-encoded, with `content-encoding: zstd` (workerd does not decode zstd). */
+  zstd?: true;
 }
 
 export interface RecordedRequest {
@@ -166,6 +168,10 @@ async function respond(req: IncomingMessage, res: ServerResponse, spec: Response
   if (body && spec.gzip) {
     body = gzipSync(body);
     headers["content-encoding"] = "gzip";
+  }
+  if (body && spec.zstd) {
+    body = zstdCompressSync(body);
+    headers["content-encoding"] = "zstd";
   }
   const length = body ? body.length : (spec.bodyBytes ?? 0);
   if (!("content-length" in headers) && !("transfer-encoding" in headers)) headers["content-length"] = String(length);

@@ -1,6 +1,7 @@
+import { DEFAULT_COMPRESSIBLE_TYPES } from "../../src/compress/policy";
 import { describe, expect, it } from "vitest";
 import { ConfigError, loadConfig, parseConfigText } from "../../src/tenant/load";
-import type { BrimConfig, CachePolicy } from "../../src/tenant/types";
+import type { BrimConfig, CachePolicy, CompressionPolicy } from "../../src/tenant/types";
 
 /** The example from the config documentation. */
 const example = {
@@ -41,6 +42,8 @@ const DEFAULT_CACHE: CachePolicy = {
 
 const ORIGIN = "http://127.0.0.1:9000";
 
+const DEFAULT_COMPRESSION: CompressionPolicy = { encodings: ["br", "zstd", "gzip"], minBytes: 1024, types: DEFAULT_COMPRESSIBLE_TYPES };
+
 const expectedExample: BrimConfig = {
   tenants: [
     {
@@ -54,6 +57,7 @@ const expectedExample: BrimConfig = {
           origin: ORIGIN,
           timeoutMs: 30000,
           preserveHost: false,
+          compression: DEFAULT_COMPRESSION,
           cache: { ...DEFAULT_CACHE, ttlSeconds: 60, staleWhileRevalidateSeconds: 600, staleIfErrorSeconds: 86400 },
         },
         {
@@ -62,15 +66,17 @@ const expectedExample: BrimConfig = {
           origin: ORIGIN,
           timeoutMs: 30000,
           preserveHost: false,
+          compression: DEFAULT_COMPRESSION,
           cache: { ...DEFAULT_CACHE, key: { query: { mode: "allow", names: ["q", "page"] }, headers: ["accept-language"] } },
         },
-        { path: "/admin/*", index: 2, origin: ORIGIN, timeoutMs: 30000, preserveHost: false, cache: null },
+        { path: "/admin/*", index: 2, origin: ORIGIN, timeoutMs: 30000, preserveHost: false, compression: DEFAULT_COMPRESSION, cache: null },
         {
           path: "/users/:id",
           index: 3,
           origin: "https://users.internal.test",
           timeoutMs: 5000,
           preserveHost: false,
+          compression: DEFAULT_COMPRESSION,
           cache: {
             ...DEFAULT_CACHE,
             ttlSeconds: 10,
@@ -81,7 +87,7 @@ const expectedExample: BrimConfig = {
             coalesce: { waitMs: 6000 },
           },
         },
-        { path: "/*", index: 4, origin: ORIGIN, timeoutMs: 30000, preserveHost: false, cache: DEFAULT_CACHE },
+        { path: "/*", index: 4, origin: ORIGIN, timeoutMs: 30000, preserveHost: false, compression: DEFAULT_COMPRESSION, cache: DEFAULT_CACHE },
       ],
     },
   ],

@@ -1,0 +1,51 @@
+/**
+ * Every tunable of a bench run, per mode. `full` is what BENCHMARKS.md is generated from
+ * (≤ ~10 minutes); `quick` is ~1 minute; `smoke` (npm test) is seconds, Brim only, no installs.
+ */
+export type Mode = "smoke" | "quick" | "full";
+
+export interface Settings {
+  readonly mode: Mode;
+  readonly rounds: number;
+  /** Response body size for every scenario. */
+  readonly bodyBytes: number;
+  readonly stampede: { readonly connections: number; readonly latencyMs: number };
+  readonly slowOrigin: { readonly connections: number; readonly latencyMs: number };
+  readonly hotHits: { readonly connections: number; readonly durationMs: number; readonly warmupMs: number };
+  /** The origin is slow enough (1 s) that a response that waited for it stands out from queueing in a slow proxy. */
+  readonly swr: { readonly connections: number; readonly latencyMs: number; readonly staleAfterMs: number };
+  readonly manyKeys: { readonly keys: number; readonly connections: number; readonly durationMs: number; readonly latencyMs: number };
+}
+
+const FULL: Settings = {
+  mode: "full",
+  rounds: 3,
+  bodyBytes: 1024,
+  stampede: { connections: 200, latencyMs: 200 },
+  slowOrigin: { connections: 50, latencyMs: 6_000 },
+  hotHits: { connections: 50, durationMs: 10_000, warmupMs: 1_000 },
+  swr: { connections: 100, latencyMs: 1_000, staleAfterMs: 2_000 },
+  manyKeys: { keys: 1_000, connections: 50, durationMs: 6_000, latencyMs: 20 },
+};
+
+const QUICK: Settings = {
+  ...FULL,
+  mode: "quick",
+  rounds: 1,
+  slowOrigin: { connections: 50, latencyMs: 2_000 },
+  hotHits: { connections: 50, durationMs: 3_000, warmupMs: 0 },
+  manyKeys: { ...FULL.manyKeys, durationMs: 3_000 },
+};
+
+const SMOKE: Settings = {
+  ...FULL,
+  mode: "smoke",
+  rounds: 1,
+  stampede: { connections: 20, latencyMs: 200 },
+  slowOrigin: { connections: 5, latencyMs: 1_000 },
+  hotHits: { connections: 5, durationMs: 1_000, warmupMs: 0 },
+  swr: { connections: 10, latencyMs: 1_000, staleAfterMs: 2_000 },
+  manyKeys: { keys: 50, connections: 5, durationMs: 1_000, latencyMs: 20 },
+};
+
+export const SETTINGS: Readonly<Record<Mode, Settings>> = { smoke: SMOKE, quick: QUICK, full: FULL };

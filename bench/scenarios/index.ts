@@ -1,0 +1,9 @@
+/** Every scenario, in the order of the report. A new scenario is one file here plus one line. */
+import { hotHits } from "./hot-hits";
+import { manyKeys } from "./many-keys";
+import { slowOrigin } from "./slow-origin";
+import { stampede } from "./stampede";
+import { swr } from "./swr";
+import type { Scenario } from "./types";
+
+export const SCENARIOS: readonly Scenario[] = [stampede, slowOrigin, hotHits, swr, manyKeys];

@@ -1,0 +1,73 @@
+/**
+ * Brim under `wrangler dev`. The Worker is bundled once at start (`wrangler deploy --dry-run`)
+ * and wrangler serves that snapshot with `--no-bundle`, so edits to src/ during a run cannot
+ * reload the Worker and empty its cache halfway through a measurement. With `--brim-ref REF`
+ * the snapshot is built from `git archive REF` instead of the working tree.
+ */
+import { execFileSync } from "node:child_process";
+import { mkdirSync, readFileSync, symlinkSync, writeFileSync } from "node:fs";
+import { join } from "node:path";
+import { ROOT, WRANGLER } from "../lib/paths";
+import { freePort, runChild } from "../lib/procs";
+import { benchTenants } from "./brim-config";
+import { startWorker } from "./wrangler";
+import type { TargetContext, TargetDef } from "./types";
+
+const BUNDLE_TIMEOUT_MS = 120_000;
+const GIT_TIMEOUT_MS = 60_000;
+
+export const brim: TargetDef = {
+  id: "brim",
+  label: "Brim",
+  packages: [],
+  async start(context) {
+    const source = context.brimRef ? await checkout(context, context.brimRef) : ROOT;
+    const out = join(context.tmp, "brim-bundle");
+    const build = await runChild(WRANGLER, ["deploy", "--dry-run", "--outdir", out], BUNDLE_TIMEOUT_MS, { cwd: source });
+    if (build.code !== 0) throw new Error(`brim: wrangler deploy --dry-run failed:\n${(build.stdout + build.stderr).slice(-2_000)}`);
+    // That tree's wrangler.toml (bindings, compatibility), pointed at the snapshot.
+    const config = join(context.tmp, "brim-wrangler.toml");
+    const toml = readFileSync(join(source, "wrangler.toml"), "utf8").replace(/^main\s*=.*$/m, `main = ${JSON.stringify(join(out, "index.js"))}`);
+    writeFileSync(config, toml);
+    // The tenants file names the host, port included, so choose the port before wrangler starts.
+    const port = await freePort();
+    const host = `127.0.0.1:${port}`;
+    return startWorker(context, {
+      id: "brim",
+      label: "Brim",
+      reference: false,
+      config,
+      noBundle: true,
+      port,
+      vars: { BRIM_CONFIG: benchTenants(host, context.origin.url) },
+      notes: [`${describeSource(context.brimRef)}; routes /b/swr/* {ttl 1, swr 30}, /b/* {ttl 60}, origin headers win`],
+      readyPath: "/",
+      readyHost: "brim-probe.invalid",
+    });
+  },
+};
+
+/** `git archive REF` into the temp dir, sharing this checkout's node_modules. */
+async function checkout(context: TargetContext, ref: string): Promise<string> {
+  const dir = join(context.tmp, "brim-src");
+  mkdirSync(dir, { recursive: true });
+  const tar = join(context.tmp, "brim-src.tar");
+  const archive = await runChild("git", ["archive", "--format=tar", "-o", tar, ref], GIT_TIMEOUT_MS, { cwd: ROOT });
+  if (archive.code !== 0) throw new Error(`brim: git archive ${ref} failed: ${archive.stderr.trim()}`);
+  const untar = await runChild("tar", ["-xf", tar, "-C", dir], GIT_TIMEOUT_MS);
+  if (untar.code !== 0) throw new Error(`brim: cannot unpack ${ref}: ${untar.stderr.trim()}`);
+  symlinkSync(join(ROOT, "node_modules"), join(dir, "node_modules"));
+  return dir;
+}
+
+/** "src at abc1234", with "+ uncommitted changes" when the working tree differs, so numbers tie to code. */
+function describeSource(ref: string | null): string {
+  try {
+    const git = (...args: string[]) => execFileSync("git", args, { cwd: ROOT, encoding: "utf8" }).trim();
+    if (ref) return `src at ${git("rev-parse", "--short", ref)} (git archive ${ref})`;
+    const dirty = git("status", "--porcelain", "--", "src", "wrangler.toml");
+    return `src at ${git("rev-parse", "--short", "HEAD")}${dirty ? " + uncommitted changes (working tree)" : ""}`;
+  } catch {
+    return "src at an unknown commit";
+  }
+}

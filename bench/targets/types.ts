@@ -1,0 +1,44 @@
+/** A proxy under test, started once per bench run and stopped at its end. */
+import type { OriginHandle } from "../lib/origin";
+
+export interface Target {
+  readonly id: string;
+  readonly label: string;
+  /** The runtime floor (static Worker): shown, but never the "best peer" and never fronting the origin. */
+  readonly reference: boolean;
+  /** Runs in workerd under wrangler dev. */
+  readonly worker: boolean;
+  readonly port: number;
+  /** The Host header clients send. */
+  readonly host: string;
+  readonly version: string;
+  /** How it is configured, for BENCHMARKS.md. */
+  readonly notes: readonly string[];
+  /** The processes whose CPU time is the proxy's (for workerd: the workerd children of wrangler). */
+  cpuPids(): number[];
+  stop(): Promise<void>;
+}
+
+export interface TargetContext {
+  readonly origin: OriginHandle;
+  /** A private temporary directory for configs, logs and state. */
+  readonly tmp: string;
+  readonly log: (line: string) => void;
+  /** Bundle Brim from this git ref (e.g. HEAD) instead of the working tree. */
+  readonly brimRef: string | null;
+}
+
+export interface TargetDef {
+  readonly id: string;
+  readonly label: string;
+  /** Debian packages it needs, installed with apt-get when missing (not in smoke mode). */
+  readonly packages: readonly string[];
+  /** A binary whose absence means the packages are missing. */
+  readonly binary?: string;
+  start(context: TargetContext): Promise<Target>;
+}
+
+/** Thrown by `start` when a target cannot run here; the bench goes on without it. */
+export class TargetUnavailable extends Error {
+  override readonly name = "TargetUnavailable";
+}

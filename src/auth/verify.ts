@@ -1,0 +1,90 @@
+/**
+ * Verifies one compact JWS JWT (RFC 7515 §7.1, RFC 7519 §7.2) with `jose`: size cap and
+ * base64url shape first (cheap), then jose's header parsing, `crit` (RFC 7515 §4.1.11:
+ * nothing beyond what jose understands), algorithm allow-list and signature with the tenant's
+ * key source, then our own pure claim checks (`claims.ts`).
+ */
+import { compactVerify, errors } from "jose";
+import type { TenantAuth } from "../tenant/types";
+import { checkClaims, type Claims } from "./claims";
+import type { AuthFailure } from "./failure";
+import type { KeyContext, KeyStore } from "./keys";
+
+export type VerifyResult =
+  | { readonly ok: true; readonly claims: Claims }
+  | { readonly ok: false; readonly reason: AuthFailure; readonly detail?: string };
+
+/** Three base64url segments (RFC 7515 §2: no padding); the signature must not be empty. */
+const COMPACT_JWS = /^[A-Za-z0-9_-]+\.[A-Za-z0-9_-]+\.[A-Za-z0-9_-]+$/;
+const strictUtf8 = new TextDecoder("utf-8", { fatal: true, ignoreBOM: false });
+
+/** Thrown from jose's key callback to carry our own reason out. */
+class KeyFailure extends Error {
+  readonly reason: AuthFailure;
+  constructor(reason: AuthFailure, detail: string) {
+    super(detail);
+    this.reason = reason;
+  }
+}
+
+export type Verifier = (token: string, ctx: KeyContext) => Promise<VerifyResult>;
+
+/**
+ * Builds the verifier for a tenant's `auth`. The algorithm allow-list, typ and claim policy
+ * are fixed here; each call costs a signature check (callers cache verified tokens).
+ */
+export function createVerifier(auth: TenantAuth, keys: KeyStore): Verifier {
+  const options = { algorithms: [...auth.algorithms], crit: {} };
+  const typ = auth.typ === null ? null : normalizeTyp(auth.typ);
+  const policy = { issuer: auth.issuer, audience: auth.audience, clockSkewSeconds: auth.clockSkewSeconds };
+
+  return async function verify(token, ctx) {
+    if (token.length > auth.maxTokenBytes) return { ok: false, reason: "oversize", detail: `${token.length} bytes` };
+    if (!COMPACT_JWS.test(token)) return { ok: false, reason: "malformed", detail: "not three base64url segments" };
+    let payload: Uint8Array;
+    let header: { typ?: unknown; b64?: unknown };
+    try {
+      const result = await compactVerify(token, async (protectedHeader) => {
+        const kid = typeof protectedHeader.kid === "string" ? protectedHeader.kid : undefined;
+        const found = await keys.resolve({ alg: protectedHeader.alg ?? "", kid }, ctx);
+        if (found.kind === "key") return found.key;
+        if (found.kind === "unavailable") throw new KeyFailure("keys-unavailable", found.detail);
+        throw new KeyFailure(found.kind, kid === undefined ? "no kid" : "kid not in key set");
+      }, options);
+      payload = result.payload;
+      header = result.protectedHeader;
+    } catch (error) {
+      return { ok: false, ...classify(error) };
+    }
+    // RFC 7797 unencoded payloads are not JWTs (RFC 7519 §7.2 step 8 decodes the payload).
+    if (header.b64 === false) return { ok: false, reason: "malformed", detail: "b64: false" };
+    if (typ !== null && (typeof header.typ !== "string" || normalizeTyp(header.typ) !== typ)) return { ok: false, reason: "wrong-typ" };
+    let decoded: unknown;
+    try {
+      decoded = JSON.parse(strictUtf8.decode(payload));
+    } catch {
+      return { ok: false, reason: "malformed", detail: "payload is not JSON" };
+    }
+    const checked = checkClaims(decoded, policy, Math.floor(ctx.now / 1000));
+    return checked.ok ? checked : { ok: false, reason: checked.reason };
+  };
+}
+
+function classify(error: unknown): { reason: AuthFailure; detail: string } {
+  if (error instanceof KeyFailure) return { reason: error.reason, detail: error.message };
+  const detail = error instanceof Error ? error.message : String(error);
+  if (error instanceof errors.JOSEAlgNotAllowed) return { reason: "alg-not-allowed", detail };
+  if (error instanceof errors.JWSSignatureVerificationFailed) return { reason: "bad-signature", detail };
+  // An unrecognised crit extension (RFC 7515 §4.1.11) is the one "not supported" case left
+  // once the algorithm passed the allow-list.
+  if (error instanceof errors.JOSENotSupported) return { reason: detail.includes("Extension") ? "unsupported-crit" : "alg-not-allowed", detail };
+  // A key of the wrong type for the algorithm (jose checks CryptoKey against alg).
+  if (error instanceof TypeError && !(error instanceof errors.JOSEError)) return { reason: "key-mismatch", detail };
+  return { reason: "malformed", detail };
+}
+
+/** RFC 7515 §4.1.9: "application/" may be omitted, compared case-insensitively. */
+function normalizeTyp(value: string): string {
+  const lower = value.toLowerCase();
+  return lower.includes("/") ? lower : `application/${lower}`;
+}

@@ -1,0 +1,37 @@
+import * as zlib from "node:zlib";
+import { describe, expect, it } from "vitest";
+import { ALL_CODINGS } from "../../src/compress/accept-encoding";
+import { compressStream, decompressStream } from "../../src/compress/codec";
+
+const decodeSync = { br: zlib.brotliDecompressSync, zstd: zlib.zstdDecompressSync, gzip: zlib.gunzipSync } as const;
+const encodeSync = { br: zlib.brotliCompressSync, zstd: zlib.zstdCompressSync, gzip: zlib.gzipSync } as const;
+
+function chunked(bytes: Uint8Array, size: number): ReadableStream<Uint8Array> {
+  let offset = 0;
+  return new ReadableStream({
+    pull(controller) {
+      if (offset >= bytes.length) return controller.close();
+      controller.enqueue(bytes.slice(offset, offset + size));
+      offset += size;
+    },
+  });
+}
+
+const json = new TextEncoder().encode(JSON.stringify(Array.from({ length: 3000 }, (_, i) => ({ id: i, name: `item ${i}`, tags: ["a", "b"] }))));
+
+describe("codec round trips in workerd's node:zlib", () => {
+  for (const coding of ALL_CODINGS) {
+    it(`${coding}: streaming compression decodes to the original bytes and is smaller`, async () => {
+      const compressed = new Uint8Array(await new Response(chunked(json, 7000).pipeThrough(compressStream(coding))).arrayBuffer());
+      expect(compressed.byteLength).toBeLessThan(json.byteLength / 4);
+      expect(new Uint8Array(decodeSync[coding](compressed))).toEqual(json);
+    });
+
+    it(`${coding}: streaming decompression restores the bytes, and a bomb is cut off`, async () => {
+      const encoded = new Uint8Array(encodeSync[coding](json));
+      const decoded = new Uint8Array(await new Response(chunked(encoded, 500).pipeThrough(decompressStream(coding, 10_000_000))).arrayBuffer());
+      expect(decoded).toEqual(json);
+      await expect(new Response(chunked(encoded, 500).pipeThrough(decompressStream(coding, 1000))).arrayBuffer()).rejects.toThrow(/exceeds 1000 bytes/);
+    });
+  }
+});

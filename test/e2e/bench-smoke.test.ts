@@ -1,0 +1,110 @@
+/**
+ * The benchmark suite in `--smoke` mode (Brim only, a few requests per scenario, no apt
+ * installs), so `npm run bench` cannot rot unnoticed: every scenario must produce numbers, and
+ * the obvious ones must hold (a cold burst reaches the origin, a warm one does not).
+ */
+import { type ChildProcess, spawn } from "node:child_process";
+import { mkdtempSync, readdirSync, readFileSync, rmSync } from "node:fs";
+import { tmpdir } from "node:os";
+import { join } from "node:path";
+import { fileURLToPath } from "node:url";
+import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import type { BenchResults } from "../../bench/lib/results";
+import { SCENARIOS } from "../../bench/scenarios";
+
+const ROOT = fileURLToPath(new URL("../..", import.meta.url));
+const BIN = join(ROOT, "node_modules", ".bin");
+const SMOKE_TIMEOUT_MS = 100_000;
+
+interface Run {
+  code: number | null;
+  stdout: string;
+  stderr: string;
+}
+
+function runSmoke(out: string): { child: ChildProcess; done: Promise<Run> } {
+  // Own process group, Node 22 first on PATH (wrangler needs it), like `npm run bench` would.
+  const child = spawn(join(BIN, "tsx"), ["bench/run.ts", "--smoke", "--out", out], {
+    cwd: ROOT,
+    detached: true,
+    stdio: ["ignore", "pipe", "pipe"],
+    env: { ...process.env, PATH: `${BIN}:${process.env.PATH ?? ""}` },
+  });
+  let stdout = "";
+  let stderr = "";
+  child.stdout?.on("data", (chunk: Buffer) => (stdout += chunk.toString()));
+  child.stderr?.on("data", (chunk: Buffer) => (stderr += chunk.toString()));
+  const done = new Promise<Run>((resolve) => child.on("close", (code) => resolve({ code, stdout, stderr })));
+  return { child, done };
+}
+
+describe("npm run bench -- --smoke", () => {
+  const out = mkdtempSync(join(tmpdir(), "brim-bench-smoke-"));
+  let run: Run;
+  let results: BenchResults;
+  let child: ChildProcess | undefined;
+
+  beforeAll(async () => {
+    const smoke = runSmoke(out);
+    child = smoke.child;
+    let timer: NodeJS.Timeout | undefined;
+    const timeout = new Promise<never>((_, reject) => {
+      timer = setTimeout(() => reject(new Error(`bench --smoke took over ${SMOKE_TIMEOUT_MS} ms`)), SMOKE_TIMEOUT_MS);
+    });
+    run = await Promise.race([smoke.done, timeout]).finally(() => clearTimeout(timer));
+    const json = readdirSync(out).find((name) => name.startsWith("smoke-") && name.endsWith(".json"));
+    if (run.code !== 0 || !json) throw new Error(`bench --smoke failed (exit ${run.code}):\n${run.stdout}\n${run.stderr}`);
+    results = JSON.parse(readFileSync(join(out, json), "utf8")) as BenchResults;
+  });
+
+  afterAll(() => {
+    // Only if it overran: the bench stops its own processes when it exits normally.
+    if (child?.pid && child.exitCode === null) {
+      try {
+        process.kill(-child.pid, "SIGTERM");
+      } catch {
+        // Already gone.
+      }
+    }
+    rmSync(out, { recursive: true, force: true });
+  });
+
+  it("ran Brim through every scenario without a failed run or request", () => {
+    expect(results.mode).toBe("smoke");
+    expect(results.targets.map((t) => [t.id, t.skipped])).toEqual([["brim", undefined]]);
+    expect(results.runs.filter((r) => r.error)).toEqual([]);
+    for (const scenario of SCENARIOS) {
+      const metrics = results.summary[scenario.id]?.brim;
+      expect(metrics, scenario.id).toBeDefined();
+      for (const spec of scenario.metrics) expect(Number.isFinite(metrics?.[spec.key]), `${scenario.id}.${spec.key}`).toBe(true);
+      expect(metrics?.errors, `${scenario.id} errors`).toBe(0);
+    }
+  });
+
+  it("sends a cold stampede to the origin and keeps a warm one away from it", () => {
+    const stampede = results.summary.stampede?.brim ?? {};
+    expect(stampede.coldOrigin).toBeGreaterThanOrEqual(1);
+    expect(stampede.coldOrigin).toBeLessThanOrEqual(results.settings.stampede.connections);
+    expect(stampede.warmOrigin).toBe(0);
+    expect(stampede.coldP50).toBeGreaterThanOrEqual(results.settings.stampede.latencyMs);
+    expect(results.summary["slow-origin"]?.brim?.origin).toBeGreaterThanOrEqual(1);
+  });
+
+  it("measures throughput, CPU and origin traffic", () => {
+    const hot = results.summary["hot-hits"]?.brim ?? {};
+    expect(hot.rps).toBeGreaterThan(0);
+    expect(hot.cpuPer1k).toBeGreaterThan(0);
+    const many = results.summary["many-keys"]?.brim ?? {};
+    expect(many.rps).toBeGreaterThan(0);
+    expect(many.originPerKey).toBeGreaterThanOrEqual(1);
+    const swr = results.summary.swr?.brim ?? {};
+    expect(swr.waited).toBeLessThanOrEqual(results.settings.swr.connections);
+  });
+
+  it("writes a report with the machine and every scenario", () => {
+    const markdown = readFileSync(join(out, "BENCHMARKS.md"), "utf8");
+    expect(markdown).toMatch(/^# Benchmarks/);
+    expect(markdown).toContain(`| CPU | ${results.machine.cpu}`);
+    for (const scenario of SCENARIOS) expect(markdown).toContain(`## ${scenario.title}`);
+  });
+});
