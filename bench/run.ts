@@ -33,7 +33,14 @@ import { type Target, TargetUnavailable } from "./targets/types";
 import { workerdVersionText } from "./targets/wrangler";
 
 const log = (line: string) => console.log(`bench: ${line}`);
-const options = parseOptions(process.argv.slice(2), TARGETS, SCENARIOS);
+const options = (() => {
+  try {
+    return parseOptions(process.argv.slice(2), TARGETS, SCENARIOS);
+  } catch (error) {
+    console.error(`bench: ${error instanceof Error ? error.message : String(error)}`);
+    process.exit(2);
+  }
+})();
 const { settings } = options;
 const started = new Date();
 const tmp = mkdtempSync(join(tmpdir(), "brim-bench-"));
@@ -49,7 +56,6 @@ for (const signal of ["SIGINT", "SIGTERM"] as const) {
 
 try {
   log(`${settings.mode} mode: ${options.targets.map((t) => t.id).join(", ")} × ${options.scenarios.map((s) => s.id).join(", ")}, ${settings.rounds} round(s)`);
-  const skipped = new Map<string, string>();
   if (options.install) {
     const wanted = [...new Set([...options.targets.flatMap((t) => t.packages), ...(options.load === "autocannon" ? [] : ["wrk"])])];
     const problem = await ensurePackages(wanted, log);
@@ -69,7 +75,6 @@ try {
       records.push({ id: target.id, label: target.label, reference: target.reference, worker: target.worker, version: target.version, notes: target.notes });
     } catch (error) {
       const why = error instanceof Error ? error.message : String(error);
-      skipped.set(def.id, why);
       log(`skipping ${def.label}: ${why}`);
       const reason = error instanceof TargetUnavailable ? why : `failed to start: ${why.split("\n")[0]}`;
       records.push({ id: def.id, label: def.label, reference: false, worker: false, notes: [], skipped: reason });
@@ -93,7 +98,7 @@ try {
     targets: records,
     runs,
     summary: summarize(options.scenarios, runs),
-    notes: [...notes, ...standingNotes(load)],
+    notes: [...notes, ...standingNotes(load, options.brimRef)],
   };
   const outDir = options.out ?? RESULTS_DIR;
   mkdirSync(outDir, { recursive: true });
@@ -132,9 +137,10 @@ function toolVersions(load: LoadTool): Record<string, string> {
   };
 }
 
-function standingNotes(load: LoadTool): string[] {
+function standingNotes(load: LoadTool, brimRef: string | null): string[] {
+  const source = brimRef ? `as committed at \`${brimRef}\` (git archive, commit in Targets)` : "as the working tree was when the run started (commit in Targets)";
   return [
-    "Brim is measured as the working tree was when the run started (commit in Targets): it is bundled once, so edits during the run cannot reload it.",
+    `Brim is measured ${source}: it is bundled once, so edits during the run cannot reload it.`,
     "wrangler dev is a development server: every request crosses wrangler's own proxy Worker in a second workerd process before reaching the Worker, " +
       "so Worker throughput is capped near the static Worker's (the floor) and is best read relative to it, not against nginx or Varnish. " +
       "Production Workers run nothing like this path.",
