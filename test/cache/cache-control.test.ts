@@ -77,11 +77,10 @@ describe("parseCacheControl", () => {
     expect(entries(parseCacheControl(fits))).toEqual([["max-age", "5"]]);
   });
 
-  it("stays fast on a huge hostile header", () => {
+  // A parser that backtracks or loops on this input would exceed the test's own timeout.
+  it("parses a huge hostile header without hanging, and finds nothing in it", () => {
     const hostile = '"'.repeat(1_000_000) + "\\".repeat(1_000_000) + "=,".repeat(500_000);
-    const t0 = Date.now();
-    for (let i = 0; i < 20; i++) parseCacheControl(hostile);
-    expect(Date.now() - t0).toBeLessThan(1000);
+    for (let i = 0; i < 20; i++) expect(parseCacheControl(hostile).size).toBe(0);
   });
 });
 

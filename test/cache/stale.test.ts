@@ -9,7 +9,7 @@
 import { describe, expect, it } from "vitest";
 import { formatHttpDate } from "../../src/utils/http-date";
 import { testBrim, type RawRoute, type TestBrim } from "../support/brim";
-import { count, requests, script, uniquePath, type ResponseSpec } from "../support/origin";
+import { count, requests, script, uniquePath, type ResponseSpec, release, uniqueGate } from "../support/origin";
 
 const CACHED = { path: "/*", cache: {} };
 /** Origin failures are detected fast: timeouts after 300 ms. */
@@ -45,13 +45,13 @@ describe("stale-while-revalidate (RFC 5861 §3)", () => {
     const brim = testBrim({ acme: [route] });
     const path = uniquePath();
     await storeThenAge(brim, path, cc, 15);
-    // The refresh is slow: the stale answer must not wait for it.
-    await script(path, [dated(brim, { headers: { "cache-control": cc }, body: "v{count}", delayMs: 1500 })]);
+    // The refresh is held at the origin until the stale answer is in: it must not wait for it.
+    const gate = uniqueGate();
+    await script(path, [dated(brim, { headers: { "cache-control": cc }, body: "v{count}", gate })]);
 
-    const started = Date.now();
     const stale = await brim.fetch(path, { background: false });
     expect(await stale.text()).toBe("v1");
-    expect(Date.now() - started).toBeLessThan(1000);
+    await release(gate);
     expect(stale.status).toBe(200);
     expect(cacheStatus(stale)).toBe("Brim; hit; ttl=-5; detail=stale-while-revalidate");
     expect(stale.headers.get("age")).toBe("15");

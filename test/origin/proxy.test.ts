@@ -279,10 +279,9 @@ describe("origin failures", () => {
   ])("an origin slower than timeoutMs gives 504 plain text (%s route)", async (_, route, cacheStatus) => {
     const brim = testBrim({ acme: [{ ...route, timeoutMs: 200 }] });
     const path = uniquePath();
-    await script(path, [{ delayMs: 2_000, body: "too late" }]);
-    const started = Date.now();
+    // The origin never answers: only the timeout can produce a response.
+    await script(path, [{ hang: true }]);
     const res = await brim.fetch(path);
-    expect(Date.now() - started).toBeLessThan(1_500);
     await expectPlainError(res, 504, /^Gateway Timeout: the origin did not answer in time\n$/);
     expect(res.headers.get("cache-status")).toBe(cacheStatus);
     expect(await count(path)).toBe(1);

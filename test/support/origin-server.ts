@@ -36,6 +36,11 @@ export interface ResponseSpec {
   reset?: true;
   /** Never answer (the request ends when the server closes). */
   hang?: true;
+  /**
+   * Hold the response headers until the test opens this gate (`POST /__release?gate=NAME`):
+   * lets a test prove that an answer did not wait for the origin, without measuring time.
+   */
+  gate?: string;
   /** Send `body` gzip-encoded, with `content-encoding: gzip` (an origin that compresses itself). */
   gzip?: true;
   /** Send `body` zstd-encoded, with `content-encoding: zstd` (workerd does not decode zstd). */
@@ -93,6 +98,13 @@ export async function startOriginServer(): Promise<OriginServer> {
       const pathname = pathOf(url);
       if (pathname === "/__script" && req.method === "POST") return control(res, registerScript(body));
       if (pathname === "/__requests" && req.method === "GET") return control(res, requestLog(url));
+      if (pathname === "/__release" && req.method === "POST") {
+        const name = new URL(url, "http://origin").searchParams.get("gate") ?? "";
+        openGates.add(name);
+        for (const wake of gateWaiters.get(name) ?? []) wake();
+        gateWaiters.delete(name);
+        return control(res, { ok: true });
+      }
       if (pathname === "/__reset" && req.method === "POST") {
         paths = new Map();
         return control(res, { ok: true });
@@ -147,7 +159,17 @@ function unscripted(pathname: string): ResponseSpec {
   return { headers: { "content-type": "text/plain" }, body: `origin:${pathname}#{count}` };
 }
 
+/** Gates opened by `/__release`; requests waiting on a gate that is still closed. */
+const openGates = new Set<string>();
+const gateWaiters = new Map<string, (() => void)[]>();
+
+function passGate(name: string): Promise<void> {
+  if (openGates.has(name)) return Promise.resolve();
+  return new Promise((resolve) => gateWaiters.set(name, [...(gateWaiters.get(name) ?? []), resolve]));
+}
+
 async function respond(req: IncomingMessage, res: ServerResponse, spec: ResponseSpec, count: number): Promise<void> {
+  if (spec.gate) await passGate(spec.gate);
   if (spec.delayMs) await sleep(spec.delayMs);
   if (spec.reset) return void req.socket.destroy();
   if (spec.hang || res.destroyed) return;

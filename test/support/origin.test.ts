@@ -1,6 +1,6 @@
 /** The scriptable origin itself, exercised over HTTP from workerd as Brim's tests use it. */
 import { describe, expect, it } from "vitest";
-import { count, generatedBody, originUrl, requests, script, uniquePath } from "./origin";
+import { count, generatedBody, originUrl, release, requests, script, uniqueGate, uniquePath, untilCount } from "./origin";
 
 const get = (path: string, init?: RequestInit) => fetch(`${originUrl()}${path}`, init);
 
@@ -61,12 +61,19 @@ describe("scripts", () => {
     expect(await res.text()).toBe(generatedBody(size));
   });
 
-  it("delay the response headers", async () => {
+  it("hold a gated response until the gate opens", async () => {
     const path = uniquePath();
-    await script(path, [{ delayMs: 300, body: "late" }]);
-    const started = Date.now();
-    expect(await (await get(path)).text()).toBe("late");
-    expect(Date.now() - started).toBeGreaterThanOrEqual(250);
+    const gate = uniqueGate();
+    await script(path, [{ body: "held", gate }]);
+    let answered = false;
+    const pending = get(path).then(async (res) => {
+      answered = true;
+      return res.text();
+    });
+    expect(await untilCount(path, 1)).toBe(1);
+    expect(answered).toBe(false);
+    await release(gate);
+    expect(await pending).toBe("held");
   });
 
   it("reset the connection or hang when told", async () => {

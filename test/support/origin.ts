@@ -45,3 +45,24 @@ async function control(path: string, init?: RequestInit): Promise<Response> {
   if (!res.ok) throw new Error(`origin ${path}: ${res.status} ${await res.text()}`);
   return res;
 }
+
+/** A gate name no other test uses (see `ResponseSpec.gate`). */
+export function uniqueGate(): string {
+  return crypto.randomUUID();
+}
+
+/** Opens a gate: every response held on it (now or later) is sent. */
+export async function release(gate: string): Promise<void> {
+  await control(`/__release?gate=${encodeURIComponent(gate)}`, { method: "POST" });
+}
+
+/** Waits until `path` has seen `n` requests (bounded: gives up after `tries` checks). */
+export async function untilCount(path: string, n: number, tries = 80): Promise<number> {
+  let seen = 0;
+  for (let i = 0; i < tries; i++) {
+    seen = await count(path);
+    if (seen >= n) return seen;
+    await new Promise((resolve) => setTimeout(resolve, 25));
+  }
+  return seen;
+}
