@@ -10,9 +10,14 @@ import { CacheStore } from "./cache/store";
 import { errorResponse } from "./errors";
 import type { Coalescer } from "./coalesce/object";
 import type { OriginFetcher } from "./origin/fetch";
+import { PurgeRegistry } from "./purge/client";
+import type { PurgeLog } from "./purge/object";
 import { createTenantResolver } from "./tenant/match";
 import { resolveTenant } from "./tenant/middleware";
 import type { BrimConfig } from "./tenant/types";
+import { observeRequests, timed } from "./stats/middleware";
+import type { StatsLog } from "./stats/object";
+import { StatsRecorder } from "./stats/recorder";
 
 export interface BrimOptions {
   /** A config already loaded by `loadConfig` / `parseConfigText`. */
@@ -29,6 +34,10 @@ export interface BrimOptions {
   readonly coalescer?: DurableObjectNamespace<Coalescer> | null;
   /** Durable Object namespace of `RevocationList`; without it, tenants with a revocation list get their `onStale` policy. */
   readonly revocations?: DurableObjectNamespace<RevocationList> | null;
+  /** Durable Object namespace of `PurgeLog`; without it, `POST /__brim/purge` is 404 and hits are not checked. */
+  readonly purgeLog?: DurableObjectNamespace<PurgeLog> | null;
+  /** Durable Object namespace of `StatsLog`; without it nothing is counted and `/__brim/stats` is 404. */
+  readonly statsLog?: DurableObjectNamespace<StatsLog> | null;
   /** Structured log sink. Default: one JSON line on `console.log`. */
   readonly log?: (event: Record<string, unknown>) => void;
 }
@@ -41,13 +50,19 @@ export function createBrim(options: BrimOptions): Hono<AppEnv> {
   const resolver = createTenantResolver(options.config);
   const openCache = options.cache ?? (async () => caches.default);
   let store: Promise<CacheStore> | null = null;
-  const log = options.log ?? ((event) => console.log(JSON.stringify(event)));
+  const sink = options.log ?? ((event) => console.log(JSON.stringify(event)));
+  const now = options.now ?? Date.now;
+  const stats = options.statsLog ? new StatsRecorder({ namespace: options.statsLog, log: sink }) : null;
+  // Auth failures are counted from their log event, so src/auth/ needs no stats hook.
+  const log = stats ? countingAuthFailures(sink, stats, now) : sink;
   const deps = {
     store: () => (store ??= openCache().then((cache) => new CacheStore(cache))),
     fetcher: options.fetcher ?? ((request: Request) => fetch(request)),
-    now: options.now ?? Date.now,
+    now,
     random: options.random ?? Math.random,
     locks: new RevalidationLocks(),
+    onCompressionSaved: stats ? (tenantId: string, route: string, bytes: number) => stats.compressionSaved(tenantId, route, bytes, now()) : null,
+    purges: options.purgeLog ? new PurgeRegistry({ namespace: options.purgeLog }) : null,
     coalescer: options.coalescer ?? null,
     log,
   };
@@ -56,13 +71,21 @@ export function createBrim(options: BrimOptions): Hono<AppEnv> {
 
   const app = new Hono<AppEnv>();
   // Before tenant routing: /__brim/* is Brim's own, never proxied or cached.
-  app.all("/__brim/*", adminEndpoints({ resolver, runtime: auth, now: deps.now, log }));
+  app.all("/__brim/*", adminEndpoints({ resolver, runtime: auth, now: deps.now, log, purges: deps.purges, coalescer: deps.coalescer, stats }));
   app.use(resolveTenant(resolver));
-  app.use(authenticate({ runtime: auth, now: deps.now, log }));
+  app.use(observeRequests({ recorder: stats, now, log }));
+  app.use(timed(authenticate({ runtime: auth, now: deps.now, log })));
   app.all("*", edgeCache({ deps, resolver }));
   app.onError((error) => {
     log({ event: "unhandled-error", detail: String(error), stack: error instanceof Error ? error.stack : undefined });
     return errorResponse("ORIGIN_UNREACHABLE");
   });
   return app;
+}
+
+function countingAuthFailures(sink: (event: Record<string, unknown>) => void, stats: StatsRecorder, now: () => number): (event: Record<string, unknown>) => void {
+  return (event) => {
+    if (event.event === "auth-failed" && typeof event.tenant === "string") stats.authRejected(event.tenant, String(event.route), String(event.reason), now());
+    sink(event);
+  };
 }

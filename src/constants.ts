@@ -138,3 +138,51 @@ export const AUTH_UNAVAILABLE_RETRY_AFTER_SECONDS = 30;
 
 /** A RevocationList object stops its alarm after this long without reads (a removed tenant). */
 export const REVOCATION_IDLE_STOP_MS = 60 * 60 * 1000;
+
+// --- Purge (src/purge/) -------------------------------------------------------------------
+
+/**
+ * An isolate re-reads its tenant's purge marks from the `PurgeLog` object once they are this
+ * old, in the background: hits keep using the marks they have meanwhile.
+ */
+export const PURGE_ISOLATE_TTL_MS = 1_000;
+
+/**
+ * Marks older than this are never used: the request waits for a fresh read instead (an idle
+ * isolate). This is the propagation bound: a request that arrives this long after a purge's
+ * response never gets the purged content (README "Operations").
+ */
+export const PURGE_MAX_STALE_MS = 2_000;
+
+/** Bound on one isolate → `PurgeLog` read. */
+export const PURGE_READ_TIMEOUT_MS = 2_000;
+
+/**
+ * Marks kept per tenant. Past this the oldest are folded into a purge of everything (hard
+ * marks into a hard one, soft into a soft one): over-purging is safe, forgetting is not.
+ */
+export const PURGE_MAX_MARKS = 10_000;
+
+/** Selectors accepted in one `POST /__brim/purge`. */
+export const PURGE_MAX_SELECTORS = 1_000;
+
+/** Tags kept per stored entry, and the longest tag kept (Cloudflare's Cache-Tag limit is 1024). */
+export const PURGE_MAX_TAGS_PER_ENTRY = 64;
+export const PURGE_MAX_TAG_BYTES = 1_024;
+
+// --- Stats (src/stats/) -------------------------------------------------------------------
+
+/** An isolate flushes its counts to the tenant's `StatsLog` at most this often… */
+export const STATS_FLUSH_INTERVAL_MS = 5_000;
+
+/** …or after this many requests, whichever comes first. */
+export const STATS_FLUSH_MAX_REQUESTS = 200;
+
+/** The stats page's charts: one point per this interval (on the flushing isolate's clock)… */
+export const STATS_SERIES_STEP_MS = 60_000;
+
+/** …and this many points kept per tenant (one hour). */
+export const STATS_SERIES_POINTS = 60;
+
+/** `GET /__brim/` reloads itself this often. */
+export const STATS_PAGE_REFRESH_SECONDS = 5;

@@ -9,5 +9,7 @@ export interface AppEnv {
     route: Route;
     /** Set by src/auth/ on routes with `auth`: verified claims and the cache identity. */
     auth?: RequestAuth;
+    /** Milliseconds the auth middleware took (src/stats/ `timed`), for Server-Timing. */
+    authMs?: number;
   };
 }

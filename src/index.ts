@@ -16,7 +16,7 @@ function appFor(env: Env): Hono<AppEnv> | null {
   let app: Hono<AppEnv> | null = null;
   if (source.trim()) {
     try {
-      app = createBrim({ config: parseConfigText(source), coalescer: env.COALESCER, revocations: env.REVOCATIONS });
+      app = createBrim({ config: parseConfigText(source), coalescer: env.COALESCER, revocations: env.REVOCATIONS, purgeLog: env.PURGE_LOG, statsLog: env.STATS_LOG });
     } catch (error) {
       const problems = error instanceof ConfigError ? error.problems : [String(error)];
       console.error(JSON.stringify({ event: "config-invalid", problems }));
@@ -39,3 +39,5 @@ export default {
 export { createBrim } from "./app";
 export { Coalescer } from "./coalesce/object";
 export { RevocationList } from "./auth/revocation/object";
+export { PurgeLog } from "./purge/object";
+export { StatsLog } from "./stats/object";

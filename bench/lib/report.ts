@@ -80,7 +80,7 @@ function headline(results: BenchResults, scenarios: readonly Scenario[], targets
         const share = spec.vsFloor && t.worker ? floorCell(byTarget, t, floor, spec) : "";
         return share && share !== "—" ? `${text}, ${share} of floor` : text;
       });
-      return `| ${scenario.title}: ${spec.label} | ${cells.join(" | ")} |`;
+      return `| ${scenario.title}: ${scenario.headlineLabel ?? spec.label} | ${cells.join(" | ")} |`;
     });
   const note = floor === null ? [] : ["", `Worker floor: the static Worker served ${format(floor, 0)} req/s in Hot hits under the same wrangler dev.`];
   return [`| | ${peers.map((t) => t.label).join(" | ")} |`, `|---|${peers.map(() => "---").join("|")}|`, ...rows, ...note];
@@ -90,22 +90,37 @@ function scenarioSection(results: BenchResults, scenario: Scenario, targets: rea
   const byTarget = results.summary[scenario.id];
   if (!byTarget) return [];
   const rowsFor = targets.filter((t) => byTarget[t.id] || results.runs.some((r) => r.scenario === scenario.id && r.target === t.id));
-  const peers = rowsFor.filter((t) => !t.reference);
   const floor = floorRps(results, targets);
-  const floorSpecs = floor ? scenario.metrics.filter((metric) => metric.vsFloor) : [];
-  const header = [...scenario.metrics.map((metric) => metric.label), ...floorSpecs.map((metric) => `${metric.label} vs Worker floor (static, hot hits)`)];
-  const rows = rowsFor.map((t) => {
-    const cells = scenario.metrics.map((metric) => cell(byTarget, t.id, metric, peers, t.reference));
-    const vsFloor = floorSpecs.map((metric) => floorCell(byTarget, t, floor, metric));
-    const failed = results.runs.filter((r) => r.scenario === scenario.id && r.target === t.id && r.error).length;
-    const label = failed ? `${t.label} (${failed} failed run${failed === 1 ? "" : "s"})` : t.label;
-    return `| ${label} | ${[...cells, ...vsFloor].join(" | ")} |`;
-  });
+  const groups = new Map<string, MetricSpec[]>();
+  for (const metric of scenario.metrics) groups.set(metric.table ?? "", [...(groups.get(metric.table ?? "") ?? []), metric]);
   return [
     `## ${scenario.title}`,
     "",
     scenario.describe(results.settings),
     "",
+    ...[...groups].flatMap(([title, metrics]) => metricTable(results, scenario, rowsFor, title, metrics, floor)),
+  ];
+}
+
+/** One table of a scenario: a row per target, a column per metric (plus req/s vs the Worker floor). */
+function metricTable(results: BenchResults, scenario: Scenario, rowsFor: readonly TargetRecord[], title: string, metrics: readonly MetricSpec[], floor: number | null): string[] {
+  const byTarget = results.summary[scenario.id] ?? {};
+  const peers = rowsFor.filter((t) => !t.reference);
+  const floorSpecs = floor ? metrics.filter((metric) => metric.vsFloor) : [];
+  const header = [...metrics.map((metric) => metric.label), ...floorSpecs.map((metric) => `${metric.label} vs Worker floor (static, hot hits)`)];
+  const rows = rowsFor.map((t) => {
+    const cells = metrics.map((metric) => cell(byTarget, t.id, metric, peers, t.reference));
+    const vsFloor = floorSpecs.map((metric) => floorCell(byTarget, t, floor, metric));
+    const failed = results.runs.filter((r) => r.scenario === scenario.id && r.target === t.id && r.error).length;
+    const label = failed ? `${t.label} (${failed} failed run${failed === 1 ? "" : "s"})` : t.label;
+    return `| ${label} | ${[...cells, ...vsFloor].join(" | ")} |`;
+  });
+  const bases = [...new Set(metrics.flatMap((metric) => (metric.relativeTo ? [metric.relativeTo] : [])))];
+  const baseLabels = bases.map((key) => scenario.metrics.find((metric) => metric.key === key)?.label ?? key);
+  const relative = baseLabels.length ? [`(×r) in this table is the ratio to ${baseLabels.map((label) => `"${label}"`).join(" / ")} of the same target in the same run.`, ""] : [];
+  return [
+    ...(title ? [`**${title}**`, ""] : []),
+    ...relative,
     `| target | ${header.join(" | ")} |`,
     `|---|${header.map(() => "---:").join("|")}|`,
     ...rows,
@@ -118,6 +133,10 @@ function cell(byTarget: Record<string, Metrics>, target: string, spec: MetricSpe
   if (value === undefined || !Number.isFinite(value)) return "—";
   const text = format(value, spec.digits);
   if (reference) return `${text} (reference)`;
+  if (spec.relativeTo) {
+    const base = byTarget[target]?.[spec.relativeTo];
+    return spec.relativeTo === spec.key || base === undefined || !Number.isFinite(base) || base === 0 ? text : `${text} (×${ratio(value / base)})`;
+  }
   if (spec.better === "none") return text;
   const peerValues = peers.map((t) => byTarget[t.id]?.[spec.key]).filter((v): v is number => v !== undefined && Number.isFinite(v));
   if (peerValues.length < 2) return text;

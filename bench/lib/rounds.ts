@@ -28,7 +28,7 @@ export async function runRounds(input: RoundsInput): Promise<RunRecord[]> {
     for (const scenario of rotate(input.scenarios, r)) {
       // Each scenario's target order moves on by one every round (and differs between scenarios).
       const targets = rotate(
-        input.targets.filter((t) => !t.reference || scenario.includeReference),
+        input.targets.filter((t) => (!t.reference || scenario.includeReference) && (!scenario.targets || scenario.targets.includes(t.id))),
         r + input.scenarios.indexOf(scenario),
       );
       for (const target of targets) {

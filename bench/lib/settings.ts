@@ -15,6 +15,15 @@ export interface Settings {
   /** The origin is slow enough (1 s) that a response that waited for it stands out from queueing in a slow proxy. */
   readonly swr: { readonly connections: number; readonly latencyMs: number; readonly staleAfterMs: number };
   readonly manyKeys: { readonly keys: number; readonly connections: number; readonly durationMs: number; readonly latencyMs: number };
+  /** ~100 KB JSON and HTML bodies; `misses` fresh keys per coding for the first-miss time; a load run per hit kind for CPU. */
+  readonly compression: { readonly bodyBytes: number; readonly misses: number; readonly connections: number; readonly durationMs: number };
+  /**
+   * Each of the three runs lasts `durationMs` in all, split into `slices` interleaved in rotating order (drift hits
+   * all three alike); `tokens` pre-signed tokens for the fresh-token run, a disjoint share per slice.
+   */
+  readonly auth: { readonly connections: number; readonly durationMs: number; readonly slices: number; readonly warmupMs: number; readonly tokens: number };
+  /** Revoked ids in the set, and lookups of each kind (hits, misses). */
+  readonly revocation: { readonly entries: number; readonly lookups: number };
 }
 
 const FULL: Settings = {
@@ -26,6 +35,9 @@ const FULL: Settings = {
   hotHits: { connections: 50, durationMs: 10_000, warmupMs: 1_000 },
   swr: { connections: 100, latencyMs: 1_000, staleAfterMs: 2_000 },
   manyKeys: { keys: 1_000, connections: 50, durationMs: 6_000, latencyMs: 20 },
+  compression: { bodyBytes: 100_000, misses: 7, connections: 20, durationMs: 5_000 },
+  auth: { connections: 50, durationMs: 6_000, slices: 3, warmupMs: 1_000, tokens: 12_000 },
+  revocation: { entries: 1_000_000, lookups: 1_000_000 },
 };
 
 const QUICK: Settings = {
@@ -35,6 +47,8 @@ const QUICK: Settings = {
   slowOrigin: { connections: 50, latencyMs: 2_000 },
   hotHits: { connections: 50, durationMs: 3_000, warmupMs: 0 },
   manyKeys: { ...FULL.manyKeys, durationMs: 3_000 },
+  compression: { ...FULL.compression, misses: 5, durationMs: 3_000 },
+  auth: { ...FULL.auth, durationMs: 3_000, warmupMs: 0 },
 };
 
 const SMOKE: Settings = {
@@ -46,6 +60,9 @@ const SMOKE: Settings = {
   hotHits: { connections: 5, durationMs: 1_000, warmupMs: 0 },
   swr: { connections: 10, latencyMs: 1_000, staleAfterMs: 2_000 },
   manyKeys: { keys: 50, connections: 5, durationMs: 1_000, latencyMs: 20 },
+  compression: { bodyBytes: 100_000, misses: 2, connections: 5, durationMs: 1_000 },
+  auth: { connections: 5, durationMs: 1_000, slices: 1, warmupMs: 0, tokens: 100 },
+  revocation: { entries: 10_000, lookups: 10_000 },
 };
 
 export const SETTINGS: Readonly<Record<Mode, Settings>> = { smoke: SMOKE, quick: QUICK, full: FULL };

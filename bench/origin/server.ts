@@ -2,7 +2,8 @@
  * The bench origin: Node http on 127.0.0.1, in its own process so its CPU is not the proxy's
  * or the load generator's. Each `/b/<profile>/<latencyMs>/<bytes>/<key>` answers after
  * `latencyMs` with `bytes` of text, the profile's Cache-Control, an ETag and Last-Modified, and
- * a 304 to a matching `If-None-Match` (RFC 9110 §13.1.2). Every request is counted per path:
+ * a 304 to a matching `If-None-Match` (RFC 9110 §13.1.2). A key ending in `.json` or `.html`
+ * gets a realistic JSON or HTML body of about `bytes` (bodies.ts). Every request is counted per path:
  *
  *   GET /_control/ping                 200 "ok"
  *   GET /_control/count?path=P         {"requests": n, "notModified": n} for exactly P
@@ -14,12 +15,12 @@
 import { createServer, type IncomingMessage, type Server, type ServerResponse } from "node:http";
 import type { AddressInfo } from "node:net";
 import { parseArgs } from "node:util";
+import { type BodyKind, bodyKind, CONTENT_TYPES, makeBody } from "./bodies";
 import { CACHE_PROFILES, CONTROL_PREFIX, parseOriginPath } from "./url";
 
 /** Longer than any proxy's upstream idle timeout, so a proxy never reuses a closing socket. */
 const KEEP_ALIVE_TIMEOUT_MS = 300_000;
 const LAST_MODIFIED = new Date(Date.UTC(2025, 0, 1)).toUTCString();
-const LINE = "brim bench origin: the quick brown fox jumps over the lazy dog 0123456789\n";
 
 export interface Counts {
   requests: number;
@@ -33,7 +34,7 @@ export interface CountReply extends Counts {
 
 export function startBenchOrigin(port: number): Promise<Server> {
   const counts = new Map<string, Counts>();
-  const bodies = new Map<number, Buffer>();
+  const bodies = new Map<string, Buffer>();
   const server = createServer(function benchOrigin(req: IncomingMessage, res: ServerResponse) {
     const url = new URL(req.url ?? "/", "http://origin");
     if (url.pathname.startsWith(CONTROL_PREFIX)) return control(url, counts, res);
@@ -42,9 +43,10 @@ export function startBenchOrigin(port: number): Promise<Server> {
     const entry = counts.get(url.pathname) ?? { requests: 0, notModified: 0 };
     counts.set(url.pathname, entry);
     entry.requests++;
-    const etag = `"v1-${parts.bytes}"`;
+    const kind = bodyKind(parts.key);
+    const etag = `"v1-${kind}-${parts.bytes}"`;
     const headers = {
-      "content-type": "text/plain; charset=utf-8",
+      "content-type": CONTENT_TYPES[kind],
       "cache-control": CACHE_PROFILES[parts.profile],
       etag,
       "last-modified": LAST_MODIFIED,
@@ -53,7 +55,7 @@ export function startBenchOrigin(port: number): Promise<Server> {
     if (notModified) entry.notModified++;
     const answer = () => {
       if (notModified) return void res.writeHead(304, headers).end();
-      const body = bodyOf(parts.bytes, bodies);
+      const body = bodyOf(kind, parts.bytes, bodies);
       res.writeHead(200, { ...headers, "content-length": String(body.length) }).end(req.method === "HEAD" ? undefined : body);
     };
     if (parts.latencyMs > 0) setTimeout(answer, parts.latencyMs);
@@ -94,11 +96,11 @@ function control(url: URL, counts: Map<string, Counts>, res: ServerResponse): vo
   }
 }
 
-function bodyOf(bytes: number, bodies: Map<number, Buffer>): Buffer {
-  let body = bodies.get(bytes);
+function bodyOf(kind: BodyKind, bytes: number, bodies: Map<string, Buffer>): Buffer {
+  let body = bodies.get(`${kind}/${bytes}`);
   if (!body) {
-    body = Buffer.from(LINE.repeat(Math.ceil(bytes / LINE.length)).slice(0, bytes));
-    bodies.set(bytes, body);
+    body = Buffer.from(makeBody(kind, bytes));
+    bodies.set(`${kind}/${bytes}`, body);
   }
   return body;
 }

@@ -27,8 +27,8 @@ export function burstPlan(context: ScenarioContext, connections: number, latency
 }
 
 /** Fetches `path` once so it is cached, and waits for the store to land. */
-export async function prime(context: ScenarioContext, path: string): Promise<void> {
-  const reply = await getOnce(context.target.port, context.target.host, path);
+export async function prime(context: ScenarioContext, path: string, headers: Record<string, string> = {}, host = context.target.host): Promise<void> {
+  const reply = await getOnce(context.target.port, host, path, headers);
   if (reply.status !== 200) throw new Error(`priming ${path}: status ${reply.status}`);
   await sleep(STORE_SETTLE_MS);
 }

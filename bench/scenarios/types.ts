@@ -12,6 +12,12 @@ export interface MetricSpec {
   readonly digits?: number;
   /** A req/s also shown, for Worker targets, as a share of the static Worker's req/s in Hot hits (the runtime floor). */
   readonly vsFloor?: boolean;
+  /** Shown in its own table under the scenario, headed by this; metrics without one share the first table. */
+  readonly table?: string;
+  /** The ratio shown is to this metric of the same target and run (e.g. identity bytes), not to the best peer. */
+  readonly relativeTo?: string;
+  /** May be missing (—) when a target does not do it (nginx has no zstd) or it failed (counted elsewhere). */
+  readonly optional?: boolean;
 }
 
 export interface ScenarioContext {
@@ -32,9 +38,13 @@ export interface Scenario {
   describe(settings: Settings): string;
   /** Whether the reference target (static Worker, no origin) runs it too. */
   readonly includeReference: boolean;
+  /** Only these targets run it (ids); all when absent. */
+  readonly targets?: readonly string[];
   readonly metrics: readonly MetricSpec[];
   /** The metric quoted in the headline. */
   readonly headline: string;
+  /** How the headline row is labelled, when the metric's own label needs its table's context. */
+  readonly headlineLabel?: string;
   run(context: ScenarioContext): Promise<Metrics>;
 }
 

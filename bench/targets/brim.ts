@@ -8,8 +8,9 @@ import { execFileSync } from "node:child_process";
 import { mkdirSync, readFileSync, symlinkSync, writeFileSync } from "node:fs";
 import { join } from "node:path";
 import { ROOT, WRANGLER } from "../lib/paths";
+import { benchKeys } from "../lib/auth-keys";
 import { freePort, runChild } from "../lib/procs";
-import { benchTenants } from "./brim-config";
+import { benchTenants, brimAuthHost } from "./brim-config";
 import { startWorker } from "./wrangler";
 import type { TargetContext, TargetDef } from "./types";
 
@@ -32,6 +33,7 @@ export const brim: TargetDef = {
     // The tenants file names the host, port included, so choose the port before wrangler starts.
     const port = await freePort();
     const host = `127.0.0.1:${port}`;
+    const keys = await benchKeys();
     return startWorker(context, {
       id: "brim",
       label: "Brim",
@@ -39,8 +41,11 @@ export const brim: TargetDef = {
       config,
       noBundle: true,
       port,
-      vars: { BRIM_CONFIG: benchTenants(host, context.origin.url) },
-      notes: [`${describeSource(context.brimRef)}; routes /b/swr/* {ttl 1, swr 30}, /b/* {ttl 60}, origin headers win`],
+      vars: { BRIM_CONFIG: benchTenants(host, context.origin.url, port, keys.publicJwk) },
+      notes: [
+        `${describeSource(context.brimRef)}; routes /b/swr/* {ttl 1, swr 30}, /b/* {ttl 60}, origin headers win`,
+        `auth scenario: tenant on ${brimAuthHost(port).replace(/:\d+$/, "")} with one inline ES256 key (no JWKS, no revocation list)`,
+      ],
       readyPath: "/",
       readyHost: "brim-probe.invalid",
     });

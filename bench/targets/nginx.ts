@@ -44,6 +44,7 @@ export const nginx: TargetDef = {
       notes: [
         "proxy_cache_lock on, proxy_cache_use_stale updating error timeout http_500..504, proxy_cache_background_update on, proxy_cache_revalidate on; lock timeout left at its default 5 s",
         `worker_processes auto, upstream keepalive 64, access_log off${brotli ? ", brotli filter module loaded" : ", brotli module not available"}`,
+        `compression (Compression scenario; levels set to Brim's): gzip 6${brotli ? ", brotli 4" : ""}, for text/html, text/plain, application/json; applied to every response, hits included, and no zstd`,
       ],
       cpuPids: () => processTree(service.pid),
       stop: () => service.stop(),
@@ -75,7 +76,11 @@ http {
     keepalive 64;
     keepalive_requests 1000000;
   }
-  ${brotli ? "brotli on; brotli_types text/plain application/json;" : ""}
+  gzip on;
+  gzip_comp_level 6;
+  gzip_types text/plain application/json;
+  gzip_vary on;
+  ${brotli ? "brotli on; brotli_comp_level 4; brotli_types text/plain application/json;" : ""}
   server {
     listen 127.0.0.1:${port};
     location / {

@@ -3,6 +3,11 @@ import type { AuthRuntime } from "../auth/runtime";
 import type { AppEnv } from "../env";
 import { errorResponse } from "../errors";
 import type { TenantResolver } from "../tenant/match";
+import type { Coalescer } from "../coalesce/object";
+import type { PurgeRegistry } from "../purge/client";
+import { handlePurge } from "../purge/endpoint";
+import type { StatsRecorder } from "../stats/recorder";
+import { statsPage, statsResponse } from "../stats/endpoint";
 import { pushRevocations } from "./revocations";
 import { adminTokenMatches } from "./token";
 
@@ -13,14 +18,21 @@ export interface AdminOptions {
   /** Epoch ms. */
   readonly now: () => number;
   readonly log: (event: Record<string, unknown>) => void;
+  /** Purge marks (src/purge/); null: no `/__brim/purge`. */
+  readonly purges?: PurgeRegistry | null;
+  /** Told to forget kept responses of purged URLs. */
+  readonly coalescer?: DurableObjectNamespace<Coalescer> | null;
+  /** Counts (src/stats/); null: no `/__brim/stats`. */
+  readonly stats?: StatsRecorder | null;
 }
 
 /**
  * Everything under `/__brim/`: answered here, never proxied or cached, whatever the tenant's
  * routes say. The tenant is found by Host; its `admin.tokenEnv` secret must be presented as a
- * bearer token before anything else is revealed. Endpoints: `POST /__brim/revocations`.
+ * bearer token before anything else is revealed. Endpoints: `POST /__brim/revocations`,
+ * `POST /__brim/purge`, `GET /__brim/stats`, `GET /__brim/` (the stats page).
  */
-export function adminEndpoints({ resolver, runtime, now, log }: AdminOptions): Handler<AppEnv> {
+export function adminEndpoints({ resolver, runtime, now, log, purges = null, coalescer = null, stats = null }: AdminOptions): Handler<AppEnv> {
   return async function adminEndpoints(c) {
     const tenant = resolver.tenantFor(c.req.header("host") ?? new URL(c.req.url).host);
     if (!tenant) return errorResponse("UNKNOWN_HOST");
@@ -30,7 +42,20 @@ export function adminEndpoints({ resolver, runtime, now, log }: AdminOptions): H
       log({ event: "admin-unauthorized", tenant: tenant.id, detail: typeof secret === "string" && secret ? "token mismatch" : `Worker secret ${tenant.admin.tokenEnv} is not set` });
       return errorResponse("ADMIN_UNAUTHORIZED", { "www-authenticate": `Bearer realm="${tenant.id} admin"` });
     }
-    if (new URL(c.req.url).pathname !== "/__brim/revocations") return errorResponse("ADMIN_NOT_FOUND");
+    const pathname = new URL(c.req.url).pathname;
+    if (pathname === "/__brim/purge" && purges) {
+      if (c.req.method !== "POST") return errorResponse("ADMIN_METHOD_NOT_ALLOWED", { allow: "POST" });
+      return handlePurge(c.req.raw, { tenant, resolver, purges, coalescer, now: now(), log });
+    }
+    if ((pathname === "/__brim/" || pathname === "/__brim") && stats) {
+      if (c.req.method !== "GET") return errorResponse("ADMIN_METHOD_NOT_ALLOWED", { allow: "GET" });
+      return statsPage(tenant.id, stats, now());
+    }
+    if (pathname === "/__brim/stats" && stats) {
+      if (c.req.method !== "GET") return errorResponse("ADMIN_METHOD_NOT_ALLOWED", { allow: "GET" });
+      return statsResponse(tenant.id, stats, now());
+    }
+    if (pathname !== "/__brim/revocations") return errorResponse("ADMIN_NOT_FOUND");
     if (c.req.method !== "POST") return errorResponse("ADMIN_METHOD_NOT_ALLOWED", { allow: "POST" });
     const client = runtime.forTenant(tenant)?.revocations;
     if (!client) {

@@ -4,6 +4,8 @@ import type { CachePolicy, Route, Tenant } from "../tenant/types";
 import type { Chosen } from "../compress/accept-encoding";
 import type { RequestDirectives } from "./freshness";
 import type { CacheKey } from "./key";
+import type { PurgeRegistry } from "../purge/client";
+import type { PurgeSnapshot } from "../purge/rules";
 import type { RevalidationLocks } from "./revalidation-locks";
 import type { CacheStore } from "./store";
 
@@ -19,6 +21,13 @@ export interface CacheDeps {
   /** The per-key Coalescer Durable Objects; null turns coalescing off everywhere. */
   readonly coalescer: DurableObjectNamespace<Coalescer> | null;
   readonly log: (event: Record<string, unknown>) => void;
+  /**
+   * Told the bytes Brim's own compression saved on a response (identity length − bytes sent),
+   * when the identity length is known (src/stats/ counts them). Called after the response.
+   */
+  readonly onCompressionSaved?: ((tenantId: string, route: string, bytes: number) => void) | null;
+  /** Every tenant's purge marks (src/purge/); null turns purge checks off. */
+  readonly purges?: PurgeRegistry | null;
 }
 
 /** Everything one cacheable request needs, resolved before the cache runs. */
@@ -38,4 +47,10 @@ export interface CacheRequest {
    */
   readonly varyHeaders: Headers;
   readonly waitUntil: (promise: Promise<unknown>) => void;
+  /**
+   * The tenant's purge marks as this isolate holds them, and the entry URL purges match
+   * (normalised path + keyed query), and the purge generation when the request began (the
+   * snapshot may advance while it fetches); absent when purging is off.
+   */
+  readonly purge?: { readonly snapshot: PurgeSnapshot; readonly url: string; readonly gen: number };
 }

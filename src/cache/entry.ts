@@ -1,3 +1,5 @@
+import type { PurgeStamp } from "../purge/rules";
+
 /**
  * What Brim stores beside each cached response: everything needed to compute age, freshness
  * and the stale windows later without re-parsing the origin's headers (RFC 9111 §4.2).
@@ -23,8 +25,12 @@ export interface EntryMeta {
   readonly vary: readonly string[];
   /** The stored bytes are really encoded as Content-Encoding says (a variant Brim compressed). */
   readonly encoded?: boolean;
+  /** Length of the identity body a variant Brim compressed came from, when the origin said it. */
+  readonly identityBytes?: number;
   /** The entry is one Accept-Encoding variant of a negotiable response (src/compress/). */
   readonly negotiated?: boolean;
+  /** What purges match (src/purge/): the purge generation, URL and tags; absent on older entries. */
+  readonly purge?: PurgeStamp;
   /** The origin's own header values, restored when the entry is served. */
   readonly headers: {
     readonly cacheControl: string | null;

@@ -4,6 +4,8 @@ import type { EntryMeta } from "./entry";
 import { appendCacheStatus, type CacheStatus } from "./status";
 import { analyzeResponse } from "./storability";
 import { represent } from "../compress/represent";
+import { PURGE_MAX_TAG_BYTES, PURGE_MAX_TAGS_PER_ENTRY } from "../constants";
+import { responseTags } from "../purge/rules";
 
 export { fetchForCache, type OriginResult } from "./upstream";
 import type { OriginResult } from "./upstream";
@@ -47,9 +49,35 @@ export function storeAndRespond(req: CacheRequest, deps: CacheDeps, result: Extr
     statusText: response.statusText,
     headers: cacheHeaders,
   });
-  const meta = shaped.negotiated || shaped.encoded ? { ...analysis.meta, encoded: shaped.encoded, negotiated: shaped.negotiated } : analysis.meta;
+  const identityBytes = shaped.encoded ? identityLength(result.response) : null;
+  const meta = shaped.negotiated || shaped.encoded ? { ...analysis.meta, encoded: shaped.encoded, negotiated: shaped.negotiated, ...(identityBytes !== null ? { identityBytes } : {}) } : analysis.meta;
   req.waitUntil(writeEntry(req, deps, copy, meta, analysis.storageSeconds));
-  return new Response(forClient, { status: response.status, statusText: response.statusText, headers, encodeBody: wire(shaped.encoded) });
+  const counted = forClient && identityBytes !== null && deps.onCompressionSaved ? countBytes(forClient, (sent) => deps.onCompressionSaved?.(req.tenant.id, req.route.path, identityBytes - sent)) : forClient;
+  return new Response(counted, { status: response.status, statusText: response.statusText, headers, encodeBody: wire(shaped.encoded) });
+}
+
+/** The origin's identity body length, if it sent one (a runtime-decoded body's length is not). */
+function identityLength(origin: Response): number | null {
+  if (origin.headers.has("content-encoding")) return null;
+  const value = origin.headers.get("content-length");
+  const n = value === null ? Number.NaN : Number(value);
+  return Number.isSafeInteger(n) && n >= 0 ? n : null;
+}
+
+/** Passes bytes through, reporting how many once they are all through. */
+export function countBytes(body: ReadableStream<Uint8Array>, report: (bytes: number) => void): ReadableStream<Uint8Array> {
+  let sent = 0;
+  return body.pipeThrough(
+    new TransformStream<Uint8Array, Uint8Array>({
+      transform(chunk, controller) {
+        sent += chunk.byteLength;
+        controller.enqueue(chunk);
+      },
+      flush() {
+        report(sent);
+      },
+    }),
+  );
 }
 
 /**
@@ -64,10 +92,20 @@ export function wire(encoded: boolean | undefined): "manual" | "automatic" {
 export async function writeEntry(req: CacheRequest, deps: CacheDeps, response: Response, meta: EntryMeta, storageSeconds: number): Promise<void> {
   try {
     const store = await deps.store();
-    await store.put(req.key.url, req.varyHeaders, response, meta, storageSeconds);
+    await store.put(req.key.url, req.varyHeaders, response, stamped(req, response, meta), storageSeconds);
   } catch (error) {
     deps.log({ event: "cache-write-failed", tenant: req.tenant.id, route: req.route.path, detail: String(error) });
   }
+}
+
+/**
+ * Records what purges match: the purge generation this request began with (so a purge that
+ * lands while it fetches still covers what it stores), the URL, and the origin's tags.
+ */
+function stamped(req: CacheRequest, response: Response, meta: EntryMeta): EntryMeta {
+  if (!req.purge) return meta;
+  const tags = responseTags(response.headers, PURGE_MAX_TAGS_PER_ENTRY, PURGE_MAX_TAG_BYTES);
+  return { ...meta, purge: { gen: req.purge.gen, url: req.purge.url, ...(tags.length > 0 ? { tags } : {}) } };
 }
 
 /** The answer when the origin failed and nothing stale may be served. */

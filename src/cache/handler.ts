@@ -1,8 +1,10 @@
 import { errorResponse } from "../errors";
 import { appendCacheStatus } from "./status";
 import type { CacheDeps, CacheRequest } from "./context";
-import { fetchForCache, originFailure, storeAndRespond } from "./fill";
-import { decideReuse } from "./freshness";
+import { countBytes, fetchForCache, originFailure, storeAndRespond } from "./fill";
+import { decideReuse, type Reuse } from "./freshness";
+import type { Verdict } from "../purge/rules";
+import type { StoredEntry } from "./store";
 import { revalidateInBackground, revalidateThenRespond } from "./revalidate";
 import { finalizeForClient, responseFromEntry } from "./serve";
 
@@ -26,19 +28,22 @@ function withoutSharingIfNoStore(req: CacheRequest): CacheRequest {
 async function lookupAndServe(req: CacheRequest, deps: CacheDeps): Promise<Response> {
   const store = await deps.store();
   const { entry, varyMiss } = await store.lookup(req.key.url, req.varyHeaders);
+  // src/purge/: a map lookup against this isolate's marks, no I/O.
+  const purged = entry && req.purge ? req.purge.snapshot.verdict(entry.meta.purge) : "none";
   // RFC 9111 §3.5: a request with credentials only reuses responses marked shareable for it.
-  const usable = entry !== null && (!req.request.headers.has("authorization") || entry.meta.authOk);
+  const usable = entry !== null && purged !== "hard" && (!req.request.headers.has("authorization") || entry.meta.authOk);
   if (entry && usable) {
     const now = deps.now();
-    const reuse = decideReuse(entry.meta, req.directives, now);
+    const reuse = softPurged(decideReuse(entry.meta, req.directives, now), entry.meta.noStale, purged);
+    if (purged !== "none") req = bypassingKeptResponses(req);
     switch (reuse.kind) {
       case "fresh":
-        return responseFromEntry(entry, { hit: true, ttl: reuse.ttl }, now);
+        return responseFromEntry(countingSaved(req, deps, entry), { hit: true, ttl: reuse.ttl }, now);
       case "stale-ok":
-        return responseFromEntry(entry, { hit: true, ttl: reuse.ttl, detail: "max-stale" }, now);
+        return responseFromEntry(countingSaved(req, deps, entry), { hit: true, ttl: reuse.ttl, detail: "max-stale" }, now);
       case "stale-while-revalidate":
         revalidateInBackground(req, deps);
-        return responseFromEntry(entry, { hit: true, ttl: reuse.ttl, detail: "stale-while-revalidate" }, now);
+        return responseFromEntry(countingSaved(req, deps, entry), { hit: true, ttl: reuse.ttl, detail: "stale-while-revalidate" }, now);
       case "revalidate":
         if (req.directives.onlyIfCached) {
           await entry.response.body?.cancel();
@@ -49,10 +54,49 @@ async function lookupAndServe(req: CacheRequest, deps: CacheDeps): Promise<Respo
   }
   if (entry) await entry.response.body?.cancel();
   if (req.directives.onlyIfCached) return onlyIfCachedMiss();
-  const fwd = entry ? "request" : varyMiss ? "vary-miss" : "uri-miss";
+  const fwd = purged === "hard" ? "miss" : entry ? "request" : varyMiss ? "vary-miss" : "uri-miss";
+  const detail = purged === "hard" ? "purged" : entry ? "authorization" : undefined;
+  if (purged !== "none") req = bypassingKeptResponses(req);
   const result = await fetchForCache(req, deps);
   if (!result.ok) return originFailure(result.error, { fwd });
-  return storeAndRespond(req, deps, result, entry ? { fwd, detail: "authorization" } : { fwd });
+  return storeAndRespond(req, deps, result, detail ? { fwd, detail } : { fwd });
+}
+
+/**
+ * A hit on a variant Brim compressed saves its identity length minus the bytes sent. With a
+ * stored Content-Length that is known at once; otherwise (streamed writes) the body is counted
+ * on its way out. Only compressed variants with a known identity length pay for this.
+ */
+function countingSaved(req: CacheRequest, deps: CacheDeps, entry: StoredEntry): StoredEntry {
+  const identity = entry.meta.identityBytes;
+  const report = deps.onCompressionSaved;
+  if (!report || !entry.meta.encoded || identity === undefined || req.request.method !== "GET" || !entry.response.body) return entry;
+  const stored = Number(entry.response.headers.get("content-length") ?? Number.NaN);
+  if (Number.isSafeInteger(stored)) {
+    report(req.tenant.id, req.route.path, identity - stored);
+    return entry;
+  }
+  const body = countBytes(entry.response.body, (sent) => report(req.tenant.id, req.route.path, identity - sent));
+  return { meta: entry.meta, response: new Response(body, entry.response) };
+}
+
+/**
+ * A soft-purged entry is treated as stale (as Fastly's soft purge): served once more while one
+ * revalidation runs, or validated first when it may never be served stale (RFC 9111 §4.2.4).
+ */
+function softPurged(reuse: Reuse, noStale: boolean, purged: Verdict): Reuse {
+  if (purged !== "soft" || reuse.kind === "revalidate") return reuse;
+  const ttl = Math.min(reuse.ttl, -1);
+  if (noStale) return { kind: "revalidate", ttl, age: reuse.age, staleIfError: false, reason: "stale" };
+  return { kind: "stale-while-revalidate", ttl, age: reuse.age };
+}
+
+/**
+ * After a purge, the key's Coalescer must not answer with a response it kept from before
+ * (COALESCE_RECENT_MS): ask it as a request that requires validation would.
+ */
+function bypassingKeptResponses(req: CacheRequest): CacheRequest {
+  return { ...req, directives: { ...req.directives, noCache: true } };
 }
 
 /** RFC 9111 §5.2.1.7: nothing usable stored for an only-if-cached request. */

@@ -9,11 +9,11 @@ import type { CompressionPolicy } from "../tenant/types";
 import { wire } from "./fill";
 import type { TenantResolver } from "../tenant/match";
 import type { Tenant } from "../tenant/types";
-import type { CacheDeps } from "./context";
+import type { CacheDeps, CacheRequest } from "./context";
 import { NO_REQUEST_DIRECTIVES, parseRequestDirectives } from "./freshness";
 import { handleCacheable } from "./handler";
 import { invalidationTargets } from "./invalidate";
-import { cacheKey, type KeyIdentity } from "./key";
+import { cacheKey, normalizePath, type KeyIdentity } from "./key";
 import { appendCacheStatus, type CacheStatus } from "./status";
 
 export interface EdgeCacheOptions {
@@ -63,8 +63,10 @@ export function edgeCache({ deps, resolver }: EdgeCacheOptions): Handler<AppEnv>
       varyHeaders = new Headers(request.headers);
       varyHeaders.set("accept-encoding", coding);
     }
+    const waitUntil = (p: Promise<unknown>): void => c.executionCtx.waitUntil(p);
+    const purge = await purgeContext(deps, tenant.id, new URL(request.url).pathname, key.search, waitUntil);
     return handleCacheable(
-      { request, tenant, route, policy, key, directives, coding, varyHeaders, waitUntil: (p) => c.executionCtx.waitUntil(p) },
+      { request, tenant, route, policy, key, directives, coding, varyHeaders, waitUntil, ...(purge ? { purge } : {}) },
       deps,
     );
   };
@@ -95,6 +97,13 @@ async function invalidate(deps: CacheDeps, resolver: TenantResolver, tenant: Ten
   } catch (error) {
     deps.log({ event: "invalidation-failed", tenant: tenant.id, detail: String(error) });
   }
+}
+
+/** The tenant's purge marks for this request (usually without I/O; see src/purge/client.ts). */
+async function purgeContext(deps: CacheDeps, tenantId: string, pathname: string, search: string, waitUntil: (p: Promise<unknown>) => void): Promise<CacheRequest["purge"] | null> {
+  if (!deps.purges) return null;
+  const snapshot = await deps.purges.view(tenantId, { now: deps.now(), waitUntil, log: deps.log });
+  return { snapshot, gen: snapshot.seq, url: `${normalizePath(pathname)}${search}` };
 }
 
 /** A proxied (uncached) response, compressed for the client when the route allows it. */

@@ -3,6 +3,7 @@ import { z } from "zod";
 import type { Tenant } from "./types";
 import { adminSchema, checkRouteAuth, tenantAuthSchema, toTenantAuth } from "./config-auth";
 import { hostProblem } from "./config-host";
+import { observabilitySchema } from "./config-observability";
 import { routeSchema, toRoute } from "./config-route";
 import { expected, flag, isRecord, normalizeOrigin, originSchema, reportDuplicates } from "./config-values";
 
@@ -40,6 +41,7 @@ export const tenantSchema = z
         .meta({ description: "Tried in order; the first route whose path matches handles the request." }),
       auth: tenantAuthSchema.optional(),
       admin: adminSchema.optional(),
+      observability: observabilitySchema.optional(),
     },
     { error: expected("a tenant object") },
   )
@@ -61,5 +63,6 @@ export function toTenant(tenant: TenantConfig): Tenant {
     // Absent rather than null when not configured, so configs without auth normalize as before.
     ...(tenant.auth ? { auth: toTenantAuth(tenant.auth) } : {}),
     ...(tenant.admin ? { admin: { tokenEnv: tenant.admin.tokenEnv } } : {}),
+    ...(tenant.observability ? { observability: { serverTiming: tenant.observability.serverTiming, requestLog: tenant.observability.requestLog } } : {}),
   };
 }

@@ -118,6 +118,8 @@ export interface Tenant {
   readonly auth?: TenantAuth;
   /** Admin endpoints (`/__brim/*`); absent when the tenant has no `admin` block. */
   readonly admin?: { readonly tokenEnv: string };
+  /** Opt-in Server-Timing and per-request log lines; absent when not configured (both off). */
+  readonly observability?: { readonly serverTiming: boolean; readonly requestLog: boolean };
 }
 
 export interface BrimConfig {

@@ -7,6 +7,8 @@ export interface LoadSpec {
   /** One path (hot key) or many (cycled in order, so each is requested once per pass). */
   paths: readonly string[];
   headers?: Record<string, string>;
+  /** One header whose value changes per request, cycling through `values` (e.g. a fresh token each time). */
+  rotateHeader?: { readonly name: string; readonly values: readonly string[] };
 }
 
 export interface LoadResult {

@@ -31,6 +31,28 @@ done = function(summary, latency, requests)
 end
 `;
 
+/** A Lua `request` cycling paths and/or one header's values; empty (wrk's pre-built request) when neither changes. */
+function requestScript(spec: LoadSpec): string {
+  const rotate = spec.rotateHeader;
+  if (spec.paths.length <= 1 && !rotate) return "";
+  const list = (values: readonly string[]) => values.map((value) => JSON.stringify(value)).join(",\n");
+  const lines = [`local paths = {\n${list(spec.paths.length ? spec.paths : ["/"])}\n}`, "local i = 0"];
+  if (rotate) lines.push(`local values = {\n${list(rotate.values)}\n}`);
+  lines.push("request = function()", "  i = i + 1", "  local path = paths[((i - 1) % #paths) + 1]");
+  if (rotate) {
+    lines.push(
+      "  local headers = {}",
+      "  for name, value in pairs(wrk.headers) do headers[name] = value end",
+      `  headers[${JSON.stringify(rotate.name)}] = values[((i - 1) % #values) + 1]`,
+      "  return wrk.format(nil, path, headers)",
+    );
+  } else {
+    lines.push("  return wrk.format(nil, path)");
+  }
+  lines.push("end", "");
+  return lines.join("\n");
+}
+
 /** "debian/4.1.0-3+b2", or null when wrk is not installed. */
 export function wrkVersion(): string | null {
   // wrk prints "wrk <version> [epoll] Copyright ..." and its usage, then exits 1.
@@ -45,10 +67,10 @@ export function wrkTool(version: string, tmp: string): LoadTool {
     version,
     async run(spec: LoadSpec): Promise<LoadResult> {
       const script = join(tmp, `wrk-${++scripts}.lua`);
-      const list = spec.paths.map((path) => JSON.stringify(path)).join(",\n");
-      const cycle = `local paths = {\n${list}\n}\nlocal i = 0\nrequest = function()\n  i = i + 1\n  return wrk.format(nil, paths[((i - 1) % #paths) + 1])\nend\n`;
-      writeFileSync(script, (spec.paths.length > 1 ? cycle : "") + DONE);
-      const headers = Object.entries(spec.headers ?? {}).flatMap(([name, value]) => ["-H", `${name}: ${value}`]);
+      writeFileSync(script, requestScript(spec) + DONE);
+      // wrk sends Host from the URL unless one is given (its wrk.init fills in only a missing "Host").
+      const host = spec.host === `127.0.0.1:${spec.port}` ? {} : { Host: spec.host };
+      const headers = Object.entries({ ...host, ...spec.headers }).flatMap(([name, value]) => ["-H", `${name}: ${value}`]);
       const seconds = Math.max(1, Math.round(spec.durationMs / 1000));
       const url = `http://127.0.0.1:${spec.port}${spec.paths[0] ?? "/"}`;
       const args = ["-t", String(THREADS), "-c", String(spec.connections), "-d", `${seconds}s`, "--timeout", `${LOAD_REQUEST_TIMEOUT_S}s`, "-s", script, ...headers, url];

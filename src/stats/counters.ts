@@ -1,0 +1,110 @@
+/**
+ * Per-route counters (pure): what one isolate adds up between flushes and what the tenant's
+ * `StatsLog` keeps. Latencies go into fixed log-spaced buckets so batches add up exactly and
+ * percentiles need no samples.
+ */
+
+/** Upper bounds (ms) of the latency buckets; the last bucket is everything above. */
+export const LATENCY_BUCKETS_MS: readonly number[] = [1, 2, 5, 10, 20, 50, 100, 200, 500, 1_000, 2_000, 5_000, 10_000, 30_000, 60_000];
+
+export interface RouteCounters {
+  requests: number;
+  /** Served from the cache, fresh or stale. */
+  hits: number;
+  /** Served stale (stale-while-revalidate, stale-if-error, max-stale, soft purge). */
+  staleServed: number;
+  /** Answered by another request's origin fetch (RFC 9211 `collapsed`). */
+  collapsed: number;
+  /** Requests that made an origin fetch of their own. */
+  originFetches: number;
+  /** Counts per LATENCY_BUCKETS_MS bucket (length + 1) of origin-forwarded requests. */
+  originLatency: number[];
+  /** Auth failures by reason (src/auth/failure.ts). */
+  authRejections: Record<string, number>;
+  /** Identity bytes − bytes sent, over responses Brim compressed (identity length known). */
+  compressionBytesSaved: number;
+}
+
+/** What one request contributes. */
+export interface RequestSample {
+  readonly hit: boolean;
+  readonly stale: boolean;
+  readonly collapsed: boolean;
+  /** Milliseconds to the origin's response headers; null when no origin fetch of its own. */
+  readonly originMs: number | null;
+}
+
+export function emptyCounters(): RouteCounters {
+  return { requests: 0, hits: 0, staleServed: 0, collapsed: 0, originFetches: 0, originLatency: new Array<number>(LATENCY_BUCKETS_MS.length + 1).fill(0), authRejections: {}, compressionBytesSaved: 0 };
+}
+
+export function addSample(into: RouteCounters, sample: RequestSample): void {
+  into.requests += 1;
+  if (sample.hit) into.hits += 1;
+  if (sample.stale) into.staleServed += 1;
+  if (sample.collapsed) into.collapsed += 1;
+  if (sample.originMs !== null) {
+    into.originFetches += 1;
+    const index = bucketOf(sample.originMs);
+    into.originLatency[index] = (into.originLatency[index] ?? 0) + 1;
+  }
+}
+
+export function addCounters(into: RouteCounters, from: RouteCounters): void {
+  into.requests += from.requests;
+  into.hits += from.hits;
+  into.staleServed += from.staleServed;
+  into.collapsed += from.collapsed;
+  into.originFetches += from.originFetches;
+  for (let i = 0; i < into.originLatency.length; i++) into.originLatency[i] = (into.originLatency[i] ?? 0) + (from.originLatency[i] ?? 0);
+  into.compressionBytesSaved += from.compressionBytesSaved ?? 0;
+  for (const [reason, n] of Object.entries(from.authRejections)) into.authRejections[reason] = (into.authRejections[reason] ?? 0) + n;
+}
+
+function bucketOf(ms: number): number {
+  for (let i = 0; i < LATENCY_BUCKETS_MS.length; i++) if (ms <= (LATENCY_BUCKETS_MS[i] as number)) return i;
+  return LATENCY_BUCKETS_MS.length;
+}
+
+/** The bucket upper bound (ms) at quantile `q`; null without samples. Over the last bound: Infinity. */
+export function percentileMs(histogram: readonly number[], q: number): number | null {
+  const total = histogram.reduce((a, b) => a + b, 0);
+  if (total === 0) return null;
+  const rank = Math.ceil(q * total);
+  let seen = 0;
+  for (let i = 0; i < histogram.length; i++) {
+    seen += histogram[i] ?? 0;
+    if (seen >= rank) return LATENCY_BUCKETS_MS[i] ?? Number.POSITIVE_INFINITY;
+  }
+  return Number.POSITIVE_INFINITY;
+}
+
+/** The JSON view of one route's counters. */
+export interface RouteReport {
+  readonly requests: number;
+  readonly hits: number;
+  readonly hitRatio: number | null;
+  readonly staleServed: number;
+  readonly collapsed: number;
+  readonly originFetches: number;
+  readonly originLatencyMs: { readonly p50: number | string | null; readonly p99: number | string | null; readonly buckets: readonly number[]; readonly counts: readonly number[] };
+  readonly authRejections: Readonly<Record<string, number>>;
+  readonly compressionBytesSaved: number;
+}
+
+export function report(counters: RouteCounters): RouteReport {
+  const p99 = percentileMs(counters.originLatency, 0.99);
+  const p50 = percentileMs(counters.originLatency, 0.5);
+  return {
+    requests: counters.requests,
+    hits: counters.hits,
+    hitRatio: counters.requests === 0 ? null : counters.hits / counters.requests,
+    staleServed: counters.staleServed,
+    collapsed: counters.collapsed,
+    originFetches: counters.originFetches,
+    // Bucket upper bounds; "> 60000" would be Infinity, which JSON cannot carry.
+    originLatencyMs: { p50: p50 === Number.POSITIVE_INFINITY ? "> 60000" : p50, p99: p99 === Number.POSITIVE_INFINITY ? "> 60000" : p99, buckets: LATENCY_BUCKETS_MS, counts: counters.originLatency },
+    authRejections: counters.authRejections,
+    compressionBytesSaved: counters.compressionBytesSaved ?? 0,
+  };
+}

@@ -1,0 +1,164 @@
+/**
+ * `GET /__brim/` in headless Chromium (Debian's `chromium`, driven by playwright-core): real
+ * `wrangler dev` (workerd, the real StatsLog and PurgeLog objects) in front of a tiny origin,
+ * some traffic, then the page must render its charts with data, checked on a screenshot.
+ * Skips, saying why, when /usr/bin/chromium is missing (`.ci/run` installs it).
+ */
+import { type ChildProcess, spawn } from "node:child_process";
+import { existsSync, mkdtempSync } from "node:fs";
+import { createServer, type Server } from "node:http";
+import type { AddressInfo } from "node:net";
+import { tmpdir } from "node:os";
+import { join } from "node:path";
+import { inflateSync } from "node:zlib";
+import { fileURLToPath } from "node:url";
+import { afterAll, beforeAll, describe, expect, it } from "vitest";
+
+const ROOT = fileURLToPath(new URL("../..", import.meta.url));
+const CHROMIUM = "/usr/bin/chromium";
+const TOKEN = "page-test-admin-token";
+const READY_TIMEOUT_MS = 60_000;
+const available = existsSync(CHROMIUM);
+if (!available) console.warn(`stats page test skipped: ${CHROMIUM} not found (apt-get install -y chromium)`);
+
+async function listen(server: Server): Promise<number> {
+  await new Promise<void>((resolve) => server.listen(0, "127.0.0.1", () => resolve()));
+  return (server.address() as AddressInfo).port;
+}
+
+async function freePort(): Promise<number> {
+  const server = createServer();
+  const port = await listen(server);
+  await new Promise((resolve) => server.close(resolve));
+  return port;
+}
+
+async function waitReady(url: string): Promise<void> {
+  const until = Date.now() + READY_TIMEOUT_MS;
+  while (Date.now() < until) {
+    try {
+      await fetch(url);
+      return;
+    } catch {
+      await new Promise((resolve) => setTimeout(resolve, 200));
+    }
+  }
+  throw new Error(`wrangler dev did not answer on ${url}`);
+}
+
+describe.skipIf(!available)("GET /__brim/ in headless Chromium", () => {
+  let origin: Server;
+  let wrangler: ChildProcess;
+  let base = "";
+  let output = "";
+
+  beforeAll(async () => {
+    origin = createServer((req, res) => {
+      res.writeHead(200, { "content-type": "text/plain", "cache-control": "max-age=600" });
+      res.end(`origin ${req.url}`);
+    });
+    const originPort = await listen(origin);
+    const port = await freePort();
+    base = `http://127.0.0.1:${port}`;
+    const config = {
+      tenants: [{ id: "pagetest", hosts: [`127.0.0.1:${port}`], origin: `http://127.0.0.1:${originPort}`, admin: { tokenEnv: "PAGE_ADMIN_TOKEN" }, routes: [{ path: "/*", cache: {} }] }],
+    };
+    wrangler = spawn(join(ROOT, "node_modules/.bin/wrangler"), ["dev", "--ip", "127.0.0.1", "--port", String(port), "--var", `BRIM_CONFIG:${JSON.stringify(config)}`, "--var", `PAGE_ADMIN_TOKEN:${TOKEN}`, "--persist-to", mkdtempSync(join(tmpdir(), "brim-page-")), "--show-interactive-dev-session=false"], {
+      cwd: ROOT,
+      detached: true,
+      stdio: "pipe",
+      env: { ...process.env, CLOUDFLARE_CF_FETCH_ENABLED: "false", WRANGLER_SEND_METRICS: "false", WRANGLER_HIDE_BANNER: "true" },
+    });
+    wrangler.stdout?.on("data", (chunk: Buffer) => (output += chunk.toString()));
+    wrangler.stderr?.on("data", (chunk: Buffer) => (output += chunk.toString()));
+    // An admin path: answered without the origin and not counted in stats.
+    await waitReady(`${base}/__brim/stats`);
+  });
+
+  afterAll(async () => {
+    try {
+      if (wrangler?.pid !== undefined) process.kill(-wrangler.pid, "SIGTERM");
+    } catch {
+      // Already gone.
+    }
+    await new Promise((resolve) => origin?.close(resolve));
+  });
+
+  it("needs the admin token", async () => {
+    expect((await fetch(`${base}/__brim/`)).status).toBe(401);
+  });
+
+  it("renders the hit ratio, offload and latency charts with data", async () => {
+    // 2 paths × (1 miss + 4 hits): hit ratio 80 %.
+    for (const path of ["/a", "/b"]) for (let i = 0; i < 5; i++) await (await fetch(`${base}${path}`)).text();
+    const { chromium } = await import("playwright-core");
+    const browser = await chromium.launch({ executablePath: CHROMIUM, args: ["--headless", "--no-sandbox", "--disable-gpu", "--disable-background-networking"] });
+    try {
+      const context = await browser.newContext({ extraHTTPHeaders: { authorization: `Bearer ${TOKEN}` }, viewport: { width: 1280, height: 900 } });
+      const page = await context.newPage();
+      const response = await page.goto(`${base}/__brim/`);
+      expect(response?.status(), output.slice(-2000)).toBe(200);
+      expect(await page.title()).toBe("Brim · pagetest");
+      expect(await page.locator("#routes").innerText()).toContain("80.0%");
+      for (const id of ["hit-ratio", "offload", "latency"]) {
+        expect(Number(await page.locator(`#chart-${id}`).getAttribute("data-points")), id).toBeGreaterThan(0);
+      }
+      // The hit-ratio line is drawn in #2a7 (34, 170, 119): its pixels must be on the screenshot.
+      const png = await page.locator("#chart-hit-ratio").screenshot();
+      expect(countPixels(png, [34, 170, 119])).toBeGreaterThanOrEqual(10);
+      // Refreshing itself: the meta refresh is there, and a reload shows new traffic.
+      expect(await page.locator('meta[http-equiv="refresh"]').getAttribute("content")).toMatch(/^\d+$/);
+      await (await fetch(`${base}/c`)).text();
+      await page.reload();
+      expect(await page.locator("body").innerText()).toContain("11 requests");
+    } finally {
+      await browser.close();
+    }
+  });
+});
+
+/** Pixels of `rgb` (±16 per channel) in an 8-bit RGB/RGBA, non-interlaced PNG. */
+function countPixels(png: Buffer, rgb: readonly [number, number, number]): number {
+  let offset = 8;
+  let width = 0;
+  let height = 0;
+  let channels = 4;
+  const idat: Buffer[] = [];
+  while (offset < png.length) {
+    const length = png.readUInt32BE(offset);
+    const type = png.toString("ascii", offset + 4, offset + 8);
+    const data = png.subarray(offset + 8, offset + 8 + length);
+    if (type === "IHDR") {
+      width = data.readUInt32BE(0);
+      height = data.readUInt32BE(4);
+      channels = data[9] === 6 ? 4 : 3;
+    } else if (type === "IDAT") idat.push(data);
+    offset += 12 + length;
+  }
+  const raw = inflateSync(Buffer.concat(idat));
+  const stride = width * channels;
+  const previous = Buffer.alloc(stride);
+  const current = Buffer.alloc(stride);
+  let count = 0;
+  for (let y = 0; y < height; y++) {
+    const filter = raw[y * (stride + 1)];
+    const row = raw.subarray(y * (stride + 1) + 1, (y + 1) * (stride + 1));
+    for (let x = 0; x < stride; x++) {
+      const a = x >= channels ? (current[x - channels] as number) : 0;
+      const b = previous[x] as number;
+      const c = x >= channels ? (previous[x - channels] as number) : 0;
+      const p = a + b - c;
+      const pa = Math.abs(p - a);
+      const pb = Math.abs(p - b);
+      const pc = Math.abs(p - c);
+      const predictor = filter === 1 ? a : filter === 2 ? b : filter === 3 ? (a + b) >> 1 : filter === 4 ? (pa <= pb && pa <= pc ? a : pb <= pc ? b : c) : 0;
+      current[x] = ((row[x] as number) + predictor) & 0xff;
+    }
+    for (let x = 0; x < width; x++) {
+      const i = x * channels;
+      if (Math.abs((current[i] as number) - rgb[0]) <= 16 && Math.abs((current[i + 1] as number) - rgb[1]) <= 16 && Math.abs((current[i + 2] as number) - rgb[2]) <= 16) count++;
+    }
+    current.copy(previous);
+  }
+  return count;
+}
