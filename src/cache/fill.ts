@@ -2,7 +2,7 @@ import { BrimError, errorResponse } from "../errors";
 import type { CacheDeps, CacheRequest } from "./context";
 import type { EntryMeta } from "./entry";
 import { appendCacheStatus, type CacheStatus } from "./status";
-import { analyzeResponse } from "./storability";
+import { analyzeResponse, type Storability } from "./storability";
 import { represent } from "../compress/represent";
 import { PURGE_MAX_TAG_BYTES, PURGE_MAX_TAGS_PER_ENTRY } from "../constants";
 import { responseTags } from "../purge/rules";
@@ -20,17 +20,7 @@ export function storeAndRespond(req: CacheRequest, deps: CacheDeps, result: Extr
     ? { response: result.response, encoded: false, negotiated: false }
     : represent(result.response, { chosen: req.coding, policy: req.route.compression, maxDecodedBytes: req.policy.maxObjectBytes });
   const { response } = shaped;
-  const analysis = analyzeResponse({
-    method: "GET",
-    status: response.status,
-    headers: response.headers,
-    requestTime: result.requestTime,
-    responseTime: result.responseTime,
-    policy: req.policy,
-    requestHasAuthorization: req.request.headers.has("authorization"),
-    requestNoStore: req.directives.noStore,
-    random: deps.random(),
-  });
+  const analysis = analyzeFor(req, deps, response.status, response.headers, result);
   const headers = new Headers(response.headers);
   const base: CacheStatus = { ...status, fwdStatus: response.status, ...(result.collapsed ? { collapsed: true } : {}) };
   const detail = status.detail ?? result.detail;
@@ -106,6 +96,21 @@ function stamped(req: CacheRequest, response: Response, meta: EntryMeta): EntryM
   if (!req.purge) return meta;
   const tags = responseTags(response.headers, PURGE_MAX_TAGS_PER_ENTRY, PURGE_MAX_TAG_BYTES);
   return { ...meta, purge: { gen: req.purge.gen, url: req.purge.url, ...(tags.length > 0 ? { tags } : {}) } };
+}
+
+/** Storability (RFC 9111 §3) of a response fetched for `req`, timed by `times`. */
+export function analyzeFor(req: CacheRequest, deps: CacheDeps, status: number, headers: Headers, times: { requestTime: number; responseTime: number }): Storability {
+  return analyzeResponse({
+    method: "GET",
+    status,
+    headers,
+    requestTime: times.requestTime,
+    responseTime: times.responseTime,
+    policy: req.policy,
+    requestHasAuthorization: req.request.headers.has("authorization"),
+    requestNoStore: req.directives.noStore,
+    random: deps.random(),
+  });
 }
 
 /** The answer when the origin failed and nothing stale may be served. */

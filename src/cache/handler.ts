@@ -58,7 +58,7 @@ async function lookupAndServe(req: CacheRequest, deps: CacheDeps): Promise<Respo
   const detail = purged === "hard" ? "purged" : entry ? "authorization" : undefined;
   if (purged !== "none") req = bypassingKeptResponses(req);
   const result = await fetchForCache(req, deps);
-  if (!result.ok) return originFailure(result.error, { fwd });
+  if (!result.ok) return originFailure(result.error, result.collapsed ? { fwd, collapsed: true } : { fwd });
   return storeAndRespond(req, deps, result, detail ? { fwd, detail } : { fwd });
 }
 

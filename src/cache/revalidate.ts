@@ -1,11 +1,10 @@
 import { REVALIDATION_LOCK_SLACK_MS } from "../constants";
 import type { CacheDeps, CacheRequest } from "./context";
-import { remainingFreshness } from "./entry";
-import { fetchForCache, originFailure, storeAndRespond, writeEntry, type OriginResult } from "./fill";
+import { remainingFreshness, type EntryMeta } from "./entry";
+import { analyzeFor, fetchForCache, originFailure, storeAndRespond, writeEntry, type OriginResult } from "./fill";
 import type { Reuse } from "./freshness";
 import { responseFromEntry, restoreHeaders } from "./serve";
 import type { ForwardReason } from "./status";
-import { analyzeResponse } from "./storability";
 import type { StoredEntry } from "./store";
 
 /** RFC 5861 §4: the failures that allow stale-if-error (plus timeouts and network errors). */
@@ -27,7 +26,7 @@ export async function revalidateThenRespond(req: CacheRequest, deps: CacheDeps, 
   if (!result.ok) {
     if (reuse.staleIfError) return responseFromEntry(entry, { fwd, ttl: reuse.ttl, detail: "stale-if-error" }, deps.now());
     await entry.response.body?.cancel();
-    return originFailure(result.error, { fwd });
+    return originFailure(result.error, result.collapsed ? { fwd, collapsed: true } : { fwd });
   }
   const { response } = result;
   if (response.status === 304) return refreshFrom304(req, deps, entry, result, fwd);
@@ -99,17 +98,7 @@ async function refreshFrom304(req: CacheRequest, deps: CacheDeps, entry: StoredE
   result.response.headers.forEach((value, name) => {
     if (!keep.includes(name)) headers.set(name, value);
   });
-  const analysis = analyzeResponse({
-    method: "GET",
-    status: entry.response.status,
-    headers,
-    requestTime: result.requestTime,
-    responseTime: result.responseTime,
-    policy: req.policy,
-    requestHasAuthorization: req.request.headers.has("authorization"),
-    requestNoStore: req.directives.noStore,
-    random: deps.random(),
-  });
+  const analysis = analyzeFor(req, deps, entry.response.status, headers, result);
   const body = entry.response.body;
   const [forClient, forCache] = body && respondAs ? body.tee() : [respondAs ? body : null, respondAs ? null : body];
   if (analysis.storable) {
@@ -117,7 +106,7 @@ async function refreshFrom304(req: CacheRequest, deps: CacheDeps, entry: StoredE
     const cacheHeaders = new Headers(headers);
     for (const name of analysis.stripHeaders) cacheHeaders.delete(name);
     const copy = new Response(forCache, { status: entry.response.status, statusText: entry.response.statusText, headers: cacheHeaders });
-    const meta = { ...analysis.meta, encoded: entry.meta.encoded, negotiated: entry.meta.negotiated };
+    const meta = keepRepresentation(analysis.meta, entry.meta);
     const write = writeEntry(req, deps, copy, meta, analysis.storageSeconds);
     if (respondAs) req.waitUntil(write);
     else await write;
@@ -127,10 +116,21 @@ async function refreshFrom304(req: CacheRequest, deps: CacheDeps, entry: StoredE
   }
   if (!respondAs) return;
   const refreshed: StoredEntry = analysis.storable
-    ? { response: new Response(forClient, entry.response), meta: { ...analysis.meta, encoded: entry.meta.encoded, negotiated: entry.meta.negotiated } }
+    ? { response: new Response(forClient, entry.response), meta: keepRepresentation(analysis.meta, entry.meta) }
     : { response: new Response(forClient, entry.response), meta: entry.meta };
   const now = deps.now();
   return responseFromEntry(refreshed, { fwd: respondAs, fwdStatus: 304, ttl: remainingFreshness(refreshed.meta, now) }, now, new Headers(headers));
+}
+
+/** A 304 refreshes freshness; what Brim made of the body (coding, original size) stays. */
+function keepRepresentation(fresh: EntryMeta, stored: EntryMeta): EntryMeta {
+  const { encoded, negotiated, identityBytes } = stored;
+  return {
+    ...fresh,
+    ...(encoded !== undefined ? { encoded } : {}),
+    ...(negotiated !== undefined ? { negotiated } : {}),
+    ...(identityBytes !== undefined ? { identityBytes } : {}),
+  };
 }
 
 function validatorsOf(entry: StoredEntry): { etag: string | null; lastModified: string | null } {

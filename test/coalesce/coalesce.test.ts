@@ -110,6 +110,8 @@ describe("coalescing concurrent misses through the key's Durable Object", () => 
       expect(r.status).toBe(504);
       expect(r.cacheStatus).toContain("detail=origin-timeout");
     }
+    // One request's fetch failed for all: the other nine say they joined it (RFC 9211 collapsed).
+    expect(results.filter((r) => r.cacheStatus.includes("; collapsed"))).toHaveLength(9);
     expect(await count(path)).toBe(1);
   });
 
