@@ -38,9 +38,9 @@ export function represent(response: Response, options: RepresentOptions): Repres
   let body = response.body;
 
   if (originCoding && !DECODED_BY_RUNTIME.has(originCoding)) {
-    if (originCoding === options.chosen || !DECODABLE.has(originCoding) || !body) {
-      // The client takes it as it is (or nobody here can decode it): pass the bytes through,
-      // as a variant of its own so a client that chose another coding never gets them.
+    if (!DECODABLE.has(originCoding) || !body) {
+      // Nobody here can decode it: pass the bytes through as the origin chose, as a variant of
+      // its own so the client's coding choice still separates entries.
       addVary(headers, "accept-encoding");
       return { response: rebuild(response, headers, body), encoded: true, negotiated: true };
     }
@@ -58,6 +58,10 @@ export function represent(response: Response, options: RepresentOptions): Repres
   }
   addVary(headers, "accept-encoding");
   if (options.chosen === "identity" || !body) {
+    return { response: rebuild(response, headers, body), encoded: false, negotiated: true };
+  }
+  if (options.chosen === "zstd") {
+    // Not produced (see PRODUCED_CODINGS); config refuses it, so this is only a safety net.
     return { response: rebuild(response, headers, body), encoded: false, negotiated: true };
   }
   headers.set("content-encoding", options.chosen);

@@ -1,7 +1,7 @@
 import { describe, expect, it } from "vitest";
 import { DEFAULT_COMPRESSIBLE_TYPES, isCompressibleType, shouldCompress } from "../../src/compress/policy";
 
-const POLICY = { encodings: ["br", "zstd", "gzip"] as const, minBytes: 1024, types: DEFAULT_COMPRESSIBLE_TYPES };
+const POLICY = { encodings: ["br", "gzip"] as const, minBytes: 1024, types: DEFAULT_COMPRESSIBLE_TYPES };
 
 describe("isCompressibleType", () => {
   const cases: [string | null, boolean][] = [
