@@ -8,6 +8,7 @@ import { edgeCache } from "./cache/middleware";
 import { RevalidationLocks } from "./cache/revalidation-locks";
 import { CacheStore } from "./cache/store";
 import { errorResponse } from "./errors";
+import { BODY_FAULT_EVENTS } from "./origin/body";
 import type { Coalescer } from "./coalesce/object";
 import type { OriginFetcher } from "./origin/fetch";
 import { PurgeRegistry } from "./purge/client";
@@ -53,11 +54,11 @@ export function createBrim(options: BrimOptions): Hono<AppEnv> {
   const sink = options.log ?? ((event) => console.log(JSON.stringify(event)));
   const now = options.now ?? Date.now;
   const stats = options.statsLog ? new StatsRecorder({ namespace: options.statsLog, log: sink }) : null;
-  // Auth failures are counted from their log event, so src/auth/ needs no stats hook.
-  const log = stats ? countingAuthFailures(sink, stats, now) : sink;
+  // Auth and origin failures are counted from their log events, so the features need no stats hook.
+  const log = stats ? countingFailures(sink, stats, now) : sink;
   const deps = {
     store: () => (store ??= openCache().then((cache) => new CacheStore(cache))),
-    fetcher: options.fetcher ?? ((request: Request) => fetch(request)),
+    fetcher: options.fetcher ?? ((request: Request, init?: RequestInit) => fetch(request, init)),
     now,
     random: options.random ?? Math.random,
     locks: new RevalidationLocks(),
@@ -70,22 +71,41 @@ export function createBrim(options: BrimOptions): Hono<AppEnv> {
   const auth = createAuthRuntime(options.config, { revocations: options.revocations ?? null });
 
   const app = new Hono<AppEnv>();
+  // RFC 9110 §9.3.6: CONNECT asks for a tunnel, which a reverse proxy does not open; the
+  // runtime refuses TRACE and TRACK outright. Answered before anything else looks at them.
+  app.use(async function unsupportedMethods(c, next) {
+    if (UNSUPPORTED_METHODS.has(c.req.method)) return errorResponse("METHOD_NOT_SUPPORTED");
+    await next();
+  });
   // Before tenant routing: /__brim/* is Brim's own, never proxied or cached.
   app.all("/__brim/*", adminEndpoints({ resolver, runtime: auth, now: deps.now, log, purges: deps.purges, coalescer: deps.coalescer, stats }));
   app.use(resolveTenant(resolver));
   app.use(observeRequests({ recorder: stats, now, log }));
   app.use(timed(authenticate({ runtime: auth, now: deps.now, log })));
   app.all("*", edgeCache({ deps, resolver }));
-  app.onError((error) => {
-    log({ event: "unhandled-error", detail: String(error), stack: error instanceof Error ? error.stack : undefined });
-    return errorResponse("ORIGIN_UNREACHABLE");
+  // Anything thrown this far is Brim's own bug, never the origin's (origin failures are
+  // results, answered where they happen): a 500 with `no-store`, logged with its stack.
+  app.onError((error, c) => {
+    log({ event: "internal-error", tenant: c.var.tenant?.id, route: c.var.route?.path, detail: String(error), stack: error instanceof Error ? error.stack : undefined });
+    return errorResponse("INTERNAL");
   });
   return app;
 }
 
-function countingAuthFailures(sink: (event: Record<string, unknown>) => void, stats: StatsRecorder, now: () => number): (event: Record<string, unknown>) => void {
+/** Methods Brim never proxies (see `unsupportedMethods`). */
+const UNSUPPORTED_METHODS = new Set(["CONNECT", "TRACE", "TRACK"]);
+
+/** Log events counted as failures in stats (by event name; origin errors also by code). */
+const COUNTED_FAILURES = new Set([...Object.values(BODY_FAULT_EVENTS), "internal-error"]);
+
+function countingFailures(sink: (event: Record<string, unknown>) => void, stats: StatsRecorder, now: () => number): (event: Record<string, unknown>) => void {
   return (event) => {
-    if (event.event === "auth-failed" && typeof event.tenant === "string") stats.authRejected(event.tenant, String(event.route), String(event.reason), now());
+    if (typeof event.tenant === "string") {
+      const route = String(event.route);
+      if (event.event === "auth-failed") stats.authRejected(event.tenant, route, String(event.reason), now());
+      else if (event.event === "origin-error") stats.failed(event.tenant, route, `origin-error:${String(event.code)}`, now());
+      else if (typeof event.event === "string" && COUNTED_FAILURES.has(event.event)) stats.failed(event.tenant, route, event.event, now());
+    }
     sink(event);
   };
 }

@@ -3,6 +3,35 @@
 /** Default bound on the wait for the origin's response headers. */
 export const DEFAULT_ORIGIN_TIMEOUT_MS = 30_000;
 
+/**
+ * Default bound on the wait between two reads of an origin body (`bodyIdleTimeoutMs`): a body
+ * that stalls is abandoned for every reader and nothing is stored.
+ */
+export const DEFAULT_BODY_IDLE_TIMEOUT_MS = 30_000;
+
+/**
+ * Decoding an origin's Content-Encoding may expand a body at most this many times once it has
+ * produced DECODE_RATIO_FLOOR_BYTES (compression bombs reach 1,000× for gzip and far more for
+ * Brotli; real text compresses 3–20×, repetitive JSON rarely past 100×).
+ */
+export const DECODE_MAX_RATIO = 200;
+
+/** Below this many decoded bytes the ratio is not checked (tiny bodies have extreme ratios). */
+export const DECODE_RATIO_FLOOR_BYTES = 1024 * 1024;
+
+/**
+ * Cache writes are buffered in memory and committed whole (a Cache API put never reads a
+ * stream that can fail). Bodies larger than this are stored as a head entry plus segments of
+ * this size; the head, which makes the entry visible, is written last.
+ */
+export const CACHE_SEGMENT_BYTES = 4 * 1024 * 1024;
+
+/** Responses whose header section is larger than this are not stored (bytes of names + values). */
+export const MAX_STORED_HEADER_BYTES = 32 * 1024;
+
+/** Responses with more header fields than this are not stored. */
+export const MAX_STORED_HEADER_FIELDS = 100;
+
 /** Responses larger than this are streamed through and not stored. */
 export const DEFAULT_MAX_OBJECT_BYTES = 100 * 1024 * 1024;
 

@@ -9,6 +9,10 @@ export type BrimErrorCode =
   | "NOT_CONFIGURED"
   | "ORIGIN_UNREACHABLE"
   | "ORIGIN_TIMEOUT"
+  | "ORIGIN_INVALID_RESPONSE"
+  | "ORIGIN_UNSUPPORTED_ENCODING"
+  | "METHOD_NOT_SUPPORTED"
+  | "INTERNAL"
   | "ONLY_IF_CACHED_MISS"
   | "AUTH_REQUIRED"
   | "AUTH_INVALID_TOKEN"
@@ -30,6 +34,14 @@ const ERRORS: Record<BrimErrorCode, ErrorShape> = {
   NOT_CONFIGURED: { status: 503, body: "Service Unavailable: the proxy is not configured\n" },
   ORIGIN_UNREACHABLE: { status: 502, body: "Bad Gateway: the origin could not be reached\n" },
   ORIGIN_TIMEOUT: { status: 504, body: "Gateway Timeout: the origin did not answer in time\n" },
+  // An answer that does not fit the request (a 304 to an unconditional GET).
+  ORIGIN_INVALID_RESPONSE: { status: 502, body: "Bad Gateway: the origin sent an invalid response\n" },
+  // A Content-Encoding the client does not accept and Brim cannot decode (RFC 9110 §8.4).
+  ORIGIN_UNSUPPORTED_ENCODING: { status: 502, body: "Bad Gateway: the origin's content coding is not acceptable\n" },
+  // CONNECT (and TRACE/TRACK, which the runtime forbids): a reverse proxy does not tunnel.
+  METHOD_NOT_SUPPORTED: { status: 501, body: "Not Implemented: this method is not supported\n" },
+  // Brim's own bug, never the origin's: logged with its stack.
+  INTERNAL: { status: 500, body: "Internal Server Error\n" },
   // RFC 9111 §5.2.1.7: only-if-cached with nothing usable stored.
   ONLY_IF_CACHED_MISS: { status: 504, body: "Gateway Timeout: not in cache (only-if-cached)\n" },
   // RFC 6750 §3: the reason (expired, bad signature, revoked, ...) is logged, never sent.

@@ -5,7 +5,8 @@ import type { PurgeStamp } from "../purge/rules";
  * and the stale windows later without re-parsing the origin's headers (RFC 9111 §4.2).
  */
 export interface EntryMeta {
-  readonly v: 1;
+  /** 2: written whole from a buffer, with `body` (entries of version 1 were streamed: misses). */
+  readonly v: 2;
   /** When the response was received (RFC 9111 §4.2.3 response_time), epoch ms. */
   readonly responseTime: number;
   /** corrected_initial_age (RFC 9111 §4.2.3), seconds. */
@@ -31,6 +32,11 @@ export interface EntryMeta {
   readonly negotiated?: boolean;
   /** What purges match (src/purge/): the purge generation, URL and tags; absent on older entries. */
   readonly purge?: PurgeStamp;
+  /**
+   * How the body was committed (src/cache/store.ts): total bytes, segment count, and the id of
+   * the write its segments are keyed by. Set by the store, never by the caller.
+   */
+  readonly body?: { readonly bytes: number; readonly segments: number; readonly write: string };
   /** The origin's own header values, restored when the entry is served. */
   readonly headers: {
     readonly cacheControl: string | null;
@@ -59,9 +65,20 @@ export function parseMeta(text: string | null): EntryMeta | null {
   if (!text) return null;
   try {
     const meta = JSON.parse(text) as Partial<EntryMeta> | null;
-    if (!meta || meta.v !== 1 || typeof meta.responseTime !== "number") return null;
+    if (!meta || meta.v !== 2 || typeof meta.responseTime !== "number" || !validBody(meta.body)) return null;
     return meta as EntryMeta;
   } catch {
     return null;
   }
+}
+
+function validBody(body: EntryMeta["body"] | undefined): boolean {
+  return (
+    body !== undefined &&
+    Number.isSafeInteger(body.bytes) &&
+    body.bytes >= 0 &&
+    Number.isSafeInteger(body.segments) &&
+    body.segments >= 1 &&
+    typeof body.write === "string"
+  );
 }

@@ -1,14 +1,16 @@
-import { BrimError, errorResponse } from "../errors";
+import { BrimError, errorResponse, type BrimErrorCode } from "../errors";
 import type { CacheDeps, CacheRequest } from "./context";
 import type { EntryMeta } from "./entry";
 import { appendCacheStatus, type CacheStatus } from "./status";
 import { analyzeResponse, type Storability } from "./storability";
-import { represent } from "../compress/represent";
+import { acceptableHeaders, decodedForStore, represent } from "../compress/represent";
 import { PURGE_MAX_TAG_BYTES, PURGE_MAX_TAGS_PER_ENTRY } from "../constants";
 import { responseTags } from "../purge/rules";
 
 export { fetchForCache, type OriginResult } from "./upstream";
-import type { OriginResult } from "./upstream";
+import { faultLogger, logOriginError, type OriginResult } from "./upstream";
+import { clientAcceptEncoding } from "../compress/accept-encoding";
+import { acceptsAll } from "../compress/decode";
 
 /**
  * Decides whether an origin response may be stored; if so, tees the body so the client
@@ -16,13 +18,15 @@ import type { OriginResult } from "./upstream";
  * Cache-Status set.
  */
 export function storeAndRespond(req: CacheRequest, deps: CacheDeps, result: Extract<OriginResult, { ok: true }>, status: CacheStatus): Response {
+  const limits = { maxBytes: req.policy.maxObjectBytes, onFault: faultLogger(req, deps) };
   const shaped = req.coding === null || req.route.compression === null
-    ? { response: result.response, encoded: false, negotiated: false }
-    : represent(result.response, { chosen: req.coding, policy: req.route.compression, maxDecodedBytes: req.policy.maxObjectBytes });
+    ? decodedForStore(result.response, limits)
+    : represent(result.response, { chosen: req.coding, policy: req.route.compression, limits });
+  const base: CacheStatus = { ...status, fwdStatus: result.response.status, ...(result.collapsed ? { collapsed: true } : {}) };
+  if (shaped.kind === "opaque") return answerOpaque(req.request, result.response, shaped.codings, { ...base, detail: "not-stored-encoding" }, (error) => logOriginError(req, deps, error));
   const { response } = shaped;
   const analysis = analyzeFor(req, deps, response.status, response.headers, result);
-  const headers = new Headers(response.headers);
-  const base: CacheStatus = { ...status, fwdStatus: response.status, ...(result.collapsed ? { collapsed: true } : {}) };
+  const headers = acceptableHeaders(new Headers(response.headers), shaped.encoded, clientAcceptEncoding(req.request));
   const detail = status.detail ?? result.detail;
   if (!analysis.storable || !result.store) {
     // Not storable, or stored by the request whose fetch this one joined.
@@ -31,10 +35,12 @@ export function storeAndRespond(req: CacheRequest, deps: CacheDeps, result: Extr
     return new Response(response.body, { status: response.status, statusText: response.statusText, headers, encodeBody: wire(shaped.encoded) });
   }
   appendCacheStatus(headers, { ...base, stored: true, ...(detail ? { detail } : {}) });
+  // The cache branch is read into memory and committed only if the body ends cleanly
+  // (CacheStore.put); an origin fault errors both branches, so the client's transfer fails too.
   const [forClient, forCache] = response.body ? response.body.tee() : [null, null];
   const cacheHeaders = new Headers(response.headers);
   for (const name of analysis.stripHeaders) cacheHeaders.delete(name);
-  const copy = new Response(forCache ? limitBytes(forCache, req.policy.maxObjectBytes) : null, {
+  const copy = new Response(forCache, {
     status: response.status,
     statusText: response.statusText,
     headers: cacheHeaders,
@@ -44,6 +50,22 @@ export function storeAndRespond(req: CacheRequest, deps: CacheDeps, result: Extr
   req.waitUntil(writeEntry(req, deps, copy, meta, analysis.storageSeconds));
   const counted = forClient && identityBytes !== null && deps.onCompressionSaved ? countBytes(forClient, (sent) => deps.onCompressionSaved?.(req.tenant.id, req.route.path, identityBytes - sent)) : forClient;
   return new Response(counted, { status: response.status, statusText: response.statusText, headers, encodeBody: wire(shaped.encoded) });
+}
+
+/**
+ * An origin coding Brim cannot decode: never stored; the bytes go as they are to a client that
+ * accepts every listed coding, and any other client gets `502` (RFC 9110 §12.5.3).
+ */
+export function answerOpaque(request: Request, response: Response, codings: readonly string[], status: CacheStatus, logError: (error: BrimError) => void): Response {
+  if (acceptsAll(clientAcceptEncoding(request), codings)) {
+    const headers = new Headers(response.headers);
+    appendCacheStatus(headers, status);
+    return new Response(response.body, { status: response.status, statusText: response.statusText, headers, encodeBody: "manual" });
+  }
+  void response.body?.cancel();
+  const error = new BrimError("ORIGIN_UNSUPPORTED_ENCODING", `Content-Encoding ${codings.join(", ")} is neither accepted by the client nor decodable`);
+  logError(error);
+  return originFailure(error, status);
 }
 
 /** The origin's identity body length, if it sent one (a runtime-decoded body's length is not). */
@@ -82,7 +104,7 @@ export function wire(encoded: boolean | undefined): "manual" | "automatic" {
 export async function writeEntry(req: CacheRequest, deps: CacheDeps, response: Response, meta: EntryMeta, storageSeconds: number): Promise<void> {
   try {
     const store = await deps.store();
-    await store.put(req.key.url, req.varyHeaders, response, stamped(req, response, meta), storageSeconds);
+    await store.put(req.key.url, req.varyHeaders, response, stamped(req, response, meta), storageSeconds, req.policy.maxObjectBytes);
   } catch (error) {
     deps.log({ event: "cache-write-failed", tenant: req.tenant.id, route: req.route.path, detail: String(error) });
   }
@@ -116,24 +138,20 @@ export function analyzeFor(req: CacheRequest, deps: CacheDeps, status: number, h
 /** The answer when the origin failed and nothing stale may be served. */
 export function originFailure(error: BrimError, status: CacheStatus): Response {
   const response = errorResponse(error.code);
-  appendCacheStatus(response.headers, { ...status, detail: error.code === "ORIGIN_TIMEOUT" ? "origin-timeout" : "origin-unreachable" });
+  appendCacheStatus(response.headers, { ...status, detail: failureDetail(error.code) });
   return response;
 }
 
-/**
- * Passes bytes through until `maxBytes`, then errors the stream so the cache write fails
- * (bodies of unknown length can still be too large to store). The client's tee branch is
- * unaffected.
- */
-function limitBytes(body: ReadableStream<Uint8Array>, maxBytes: number): ReadableStream<Uint8Array> {
-  let seen = 0;
-  return body.pipeThrough(
-    new TransformStream<Uint8Array, Uint8Array>({
-      transform(chunk, controller) {
-        seen += chunk.byteLength;
-        if (seen > maxBytes) controller.error(new Error(`body exceeds maxObjectBytes (${maxBytes})`));
-        else controller.enqueue(chunk);
-      },
-    }),
-  );
+/** The Cache-Status detail for an origin failure. */
+export function failureDetail(code: BrimErrorCode): string {
+  switch (code) {
+    case "ORIGIN_TIMEOUT":
+      return "origin-timeout";
+    case "ORIGIN_INVALID_RESPONSE":
+      return "origin-invalid-response";
+    case "ORIGIN_UNSUPPORTED_ENCODING":
+      return "origin-encoding";
+    default:
+      return "origin-unreachable";
+  }
 }

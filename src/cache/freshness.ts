@@ -55,7 +55,9 @@ export function decideReuse(meta: EntryMeta, request: RequestDirectives, nowMs: 
   const age = currentAge(meta, nowMs);
   const ttl = remainingFreshness(meta, nowMs);
   const staleness = Math.max(0, -ttl);
-  const staleIfError = !meta.noStale && staleness <= meta.sie;
+  // RFC 9111 §4.2.4: a response stored with no-cache (like must-revalidate) is never served
+  // without successful validation, so stale-if-error cannot apply to it.
+  const staleIfError = !meta.noStale && !meta.noCache && staleness <= meta.sie;
   const revalidate = (reason: "stale" | "no-cache" | "request"): Reuse => ({ kind: "revalidate", ttl, age, staleIfError, reason });
 
   if (meta.noCache) return revalidate("no-cache");

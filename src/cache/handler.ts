@@ -1,3 +1,5 @@
+import { clientAcceptEncoding } from "../compress/accept-encoding";
+import { acceptableHeaders } from "../compress/represent";
 import { errorResponse } from "../errors";
 import { appendCacheStatus } from "./status";
 import type { CacheDeps, CacheRequest } from "./context";
@@ -27,7 +29,9 @@ function withoutSharingIfNoStore(req: CacheRequest): CacheRequest {
 
 async function lookupAndServe(req: CacheRequest, deps: CacheDeps): Promise<Response> {
   const store = await deps.store();
-  const { entry, varyMiss } = await store.lookup(req.key.url, req.varyHeaders);
+  const found = await store.lookup(req.key.url, req.varyHeaders);
+  const { varyMiss } = found;
+  const entry = found.entry && forThisClient(found.entry, req.request);
   // src/purge/: a map lookup against this isolate's marks, no I/O.
   const purged = entry && req.purge ? req.purge.snapshot.verdict(entry.meta.purge) : "none";
   // RFC 9111 §3.5: a request with credentials only reuses responses marked shareable for it.
@@ -78,6 +82,17 @@ function countingSaved(req: CacheRequest, deps: CacheDeps, entry: StoredEntry): 
   }
   const body = countBytes(entry.response.body, (sent) => report(req.tenant.id, req.route.path, identity - sent));
   return { meta: entry.meta, response: new Response(body, entry.response) };
+}
+
+/**
+ * An identity entry whose Content-Encoding the runtime applies on the way out keeps that header
+ * only for a client that accepts the coding (src/compress/represent.ts `acceptableHeaders`).
+ */
+function forThisClient(entry: StoredEntry, request: Request): StoredEntry {
+  if (entry.meta.encoded || !entry.response.headers.has("content-encoding")) return entry;
+  const headers = acceptableHeaders(new Headers(entry.response.headers), false, clientAcceptEncoding(request));
+  if (headers.has("content-encoding")) return entry;
+  return { meta: entry.meta, response: new Response(entry.response.body, { status: entry.response.status, statusText: entry.response.statusText, headers }) };
 }
 
 /**

@@ -2,11 +2,13 @@ import type { Handler } from "hono";
 import type { AppEnv } from "../env";
 import { invalidateCoalescer } from "../coalesce/client";
 import { clientAcceptEncoding, negotiateEncoding, type Chosen } from "../compress/accept-encoding";
-import { represent } from "../compress/represent";
+import { forClient, represent } from "../compress/represent";
+import type { BrimError } from "../errors";
+import { BODY_FAULT_EVENTS, type BodyFault } from "../origin/body";
 import { DEFAULT_MAX_OBJECT_BYTES } from "../constants";
-import { forwardToOrigin } from "../origin/forward";
-import type { CompressionPolicy } from "../tenant/types";
-import { wire } from "./fill";
+import { forwardToOrigin, type ForwardResult } from "../origin/forward";
+import type { Route } from "../tenant/types";
+import { answerOpaque, failureDetail, wire } from "./fill";
 import type { TenantResolver } from "../tenant/match";
 import type { Tenant } from "../tenant/types";
 import type { CacheDeps, CacheRequest } from "./context";
@@ -46,15 +48,13 @@ export function edgeCache({ deps, resolver }: EdgeCacheOptions): Handler<AppEnv>
     const identity = auth === "bypass" ? undefined : auth;
     if (!policy || !cacheable || request.headers.has("range") || auth === "bypass") {
       const status: CacheStatus = !policy ? { fwd: "bypass" } : !cacheable ? { fwd: "method" } : auth === "bypass" ? { fwd: "bypass", detail: "credentials" } : { fwd: "bypass", detail: "range" };
-      const result = await forwardToOrigin(request, route, deps.fetcher);
-      if (!result.ok) deps.log({ event: "origin-error", tenant: tenant.id, route: route.path, code: result.error.code, detail: result.error.detail });
+      const log = (event: Record<string, unknown>) => deps.log({ ...event, tenant: tenant.id, route: route.path });
+      const result = await forwardToOrigin(request, route, deps.fetcher, (fault) => log({ event: BODY_FAULT_EVENTS[fault.kind], detail: fault.message }));
       if (result.ok && !SAFE_METHODS.has(method)) {
         // Before answering, so the client's next request (often a 303's GET) sees the change.
         await invalidate(deps, resolver, tenant, invalidationTargets(request.url, result.response.status, result.response.headers), request.headers, identity);
       }
-      const response = result.ok && compression && coding !== null ? shaped(result.response, coding, compression) : new Response(result.response.body, result.response);
-      appendCacheStatus(response.headers, result.ok ? status : { ...status, detail: result.error.code === "ORIGIN_TIMEOUT" ? "origin-timeout" : "origin-unreachable" });
-      return response;
+      return proxied(request, route, coding, result, status, log);
     }
     const key = await cacheKey(tenant.id, new URL(request.url), policy.key, request.headers, identity);
     const directives = policy.ignoreRequestDirectives ? NO_REQUEST_DIRECTIVES : parseRequestDirectives(request.headers.get("cache-control"));
@@ -106,8 +106,24 @@ async function purgeContext(deps: CacheDeps, tenantId: string, pathname: string,
   return { snapshot, gen: snapshot.seq, url: `${normalizePath(pathname)}${search}` };
 }
 
-/** A proxied (uncached) response, compressed for the client when the route allows it. */
-function shaped(response: Response, chosen: Chosen, policy: CompressionPolicy): Response {
-  const out = represent(response, { chosen, policy, maxDecodedBytes: DEFAULT_MAX_OBJECT_BYTES });
-  return new Response(out.response.body, { status: out.response.status, statusText: out.response.statusText, headers: out.response.headers, encodeBody: wire(out.encoded) });
+/**
+ * The client's answer for a request the cache does not handle: the origin's bytes when the
+ * client accepts their coding, decoded (within the route's limits) when it does not, and
+ * compressed as negotiated on compressing routes.
+ */
+function proxied(request: Request, route: Route, coding: Chosen | null, result: ForwardResult, status: CacheStatus, log: (event: Record<string, unknown>) => void): Response {
+  const logError = (error: BrimError) => log({ event: "origin-error", code: error.code, detail: error.detail });
+  if (!result.ok) {
+    logError(result.error);
+    appendCacheStatus(result.response.headers, { ...status, detail: failureDetail(result.error.code) });
+    return result.response;
+  }
+  const limits = { maxBytes: route.cache?.maxObjectBytes ?? DEFAULT_MAX_OBJECT_BYTES, onFault: (fault: BodyFault) => log({ event: BODY_FAULT_EVENTS[fault.kind], detail: fault.message }) };
+  const out = route.compression && coding !== null
+    ? represent(result.response, { chosen: coding, policy: route.compression, limits })
+    : forClient(result.response, clientAcceptEncoding(request), limits);
+  if (out.kind === "opaque") return answerOpaque(request, result.response, out.codings, status, logError);
+  const response = new Response(out.response.body, { status: out.response.status, statusText: out.response.statusText, headers: out.response.headers, encodeBody: wire(out.encoded) });
+  appendCacheStatus(response.headers, status);
+  return response;
 }

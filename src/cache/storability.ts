@@ -1,4 +1,6 @@
 import {
+  MAX_STORED_HEADER_BYTES,
+  MAX_STORED_HEADER_FIELDS,
   MAX_STORAGE_SECONDS,
   REVALIDATION_KEEP_SECONDS,
   STORAGE_MARGIN_SECONDS,
@@ -31,7 +33,8 @@ export type NotStorableReason =
   | "vary-star"
   | "authorization"
   | "no-freshness"
-  | "too-large";
+  | "too-large"
+  | "headers-too-large";
 
 export type Storability =
   | { readonly storable: true; readonly meta: EntryMeta; readonly storageSeconds: number; readonly stripHeaders: readonly string[] }
@@ -85,6 +88,7 @@ export function analyzeResponse(input: StorabilityInput): Storability {
   if (input.requestHasAuthorization && !authOk) return no("authorization");
   const length = Number(headers.get("content-length") ?? "0");
   if (length > policy.maxObjectBytes) return no("too-large");
+  if (oversizedHeaders(headers)) return no("headers-too-large");
 
   const date = parseHttpDate(headers.get("date")) ?? input.responseTime;
   const originLifetime = explicitLifetime(cc, targeted ? null : headers.get("expires"), date);
@@ -117,13 +121,14 @@ export function analyzeResponse(input: StorabilityInput): Storability {
   if (lifetime > 0 && policy.ttlJitter > 0) {
     lifetime = Math.max(1, Math.round(lifetime * (1 - input.random * policy.ttlJitter)));
   }
-  if (noStale) {
+  // RFC 9111 §4.2.4 / §5.2.2.4: never served stale without validation, whatever the windows.
+  if (noStale || noCache) {
     swr = 0;
     sie = 0;
   }
 
   const meta: EntryMeta = {
-    v: 1,
+    v: 2,
     responseTime: input.responseTime,
     initialAge: correctedInitialAge(headers, date, input.requestTime, input.responseTime),
     lifetime,
@@ -179,6 +184,21 @@ export function parseVary(value: string | null): string[] {
     if (name) names.add(name);
   }
   return [...names].sort();
+}
+
+/**
+ * A header section past MAX_STORED_HEADER_FIELDS fields or MAX_STORED_HEADER_BYTES bytes is
+ * not stored: it would be replayed on every hit, and the Cache API has its own header limits.
+ */
+function oversizedHeaders(headers: Headers): boolean {
+  let fields = 0;
+  let bytes = 0;
+  for (const [name, value] of headers) {
+    fields += 1;
+    bytes += name.length + value.length + 4;
+    if (fields > MAX_STORED_HEADER_FIELDS || bytes > MAX_STORED_HEADER_BYTES) return true;
+  }
+  return false;
 }
 
 function no(reason: NotStorableReason): Storability {

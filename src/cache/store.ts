@@ -1,4 +1,4 @@
-import { META_HEADER } from "../constants";
+import { CACHE_SEGMENT_BYTES, META_HEADER } from "../constants";
 import { normalizeHeaderValue, sha256Hex } from "./key";
 import { parseMeta, serializeMeta, type EntryMeta } from "./entry";
 
@@ -38,21 +38,53 @@ export class CacheStore {
     const first = await this.#cache.match(primaryKey);
     if (!first) return { entry: null, varyMiss: false };
     const marker = readMarker(first.headers);
-    if (marker === null) return { entry: toEntry(first), varyMiss: false };
+    if (marker === null) return { entry: await this.#complete(primaryKey, first), varyMiss: false };
     await first.body?.cancel();
-    const variant = await this.#cache.match(await variantKey(primaryKey, marker, requestHeaders));
-    return variant ? { entry: toEntry(variant), varyMiss: false } : { entry: null, varyMiss: true };
+    const key = await variantKey(primaryKey, marker, requestHeaders);
+    const variant = await this.#cache.match(key);
+    return variant ? { entry: await this.#complete(key, variant), varyMiss: false } : { entry: null, varyMiss: true };
+  }
+
+  /**
+   * The entry at `key`, whole: its metadata readable, every segment present and each of the
+   * length it was written with (checked before a byte is served). Anything else is a miss, and
+   * the head is deleted so the next request refills it.
+   */
+  async #complete(key: string, head: Response): Promise<StoredEntry | null> {
+    const entry = toEntry(head);
+    if (!entry) return null;
+    // parseMeta accepts only entries with a valid `body`.
+    const { bytes, segments, write } = entry.meta.body!;
+    const lengths = segmentLengths(bytes, segments);
+    const rest = segments > 1 ? await Promise.all(lengths.slice(1).map((_, i) => this.#cache.match(segmentKey(key, write, i + 1)))) : [];
+    const parts = [head, ...rest];
+    const whole = parts.every((part, i) => part !== undefined && hasLength(part, lengths[i]!));
+    if (!whole) {
+      await Promise.all(parts.map((part) => part?.body?.cancel()));
+      await this.#cache.delete(key).catch(() => false);
+      return null;
+    }
+    if (segments === 1) return entry;
+    const body = concat([entry.response.body, ...rest.map((part) => part!.body)]);
+    return { meta: entry.meta, response: new Response(body, entry.response) };
   }
 
   /**
    * Stores `response` (whose body this consumes) with `meta`, kept for `storageSeconds`.
-   * Resolves when the write is complete; rejects if the body stream errors.
+   *
+   * Nothing becomes visible unless the body ended cleanly: the body is read into memory and
+   * each Cache API put gets a complete buffer, never a stream (workerd's `cache.put` keeps the
+   * bytes it read from a stream that then fails, and can resolve after its upstream was lost).
+   * Bodies past CACHE_SEGMENT_BYTES are written as segments under a key unique to this write,
+   * then the head entry (first segment + metadata naming the segments and total length) last;
+   * the Vary marker only after that. A body that errors or passes `maxBytes` leaves nothing
+   * reachable (segments already written are deleted, and unreachable anyway).
+   * Resolves when committed; rejects (having committed nothing) otherwise.
    */
-  async put(primaryKey: string, requestHeaders: Headers, response: Response, meta: EntryMeta, storageSeconds: number): Promise<void> {
+  async put(primaryKey: string, requestHeaders: Headers, response: Response, meta: EntryMeta, storageSeconds: number, maxBytes: number): Promise<void> {
     const headers = new Headers(response.headers);
-    for (const name of ["cache-control", "expires", "vary", "age", "set-cookie", "cdn-cache-control"]) headers.delete(name);
+    for (const name of ["cache-control", "expires", "vary", "age", "set-cookie", "cdn-cache-control", "content-length"]) headers.delete(name);
     headers.set("cache-control", `public, max-age=${Math.ceil(storageSeconds)}`);
-    headers.set(META_HEADER, serializeMeta(meta));
     // The Cache API acts on Content-Encoding (workerd's decodes br on match, not gzip), so the
     // stored copy carries it under another name and the body is kept byte for byte; lookups
     // put it back. Whether those bytes are really encoded is the entry's `encoded` flag.
@@ -61,43 +93,139 @@ export class CacheStore {
       headers.delete("content-encoding");
       headers.set(ENCODING_HEADER, encoding);
     }
-    const stored = new Response(response.body, { status: response.status, statusText: response.statusText, headers, encodeBody: "manual" });
-    if (meta.vary.length === 0) {
-      await this.#putWhole(primaryKey, stored);
-      return;
+    const marker = meta.vary.length === 0 ? null : await this.#markerFor(primaryKey, meta.vary, storageSeconds);
+    const entryKey = marker ? await variantKey(primaryKey, marker.marker, requestHeaders) : primaryKey;
+    const write = crypto.randomUUID();
+    const segments: string[] = [];
+    let first: Uint8Array | null = null;
+    let total = 0;
+    try {
+      if (response.body) {
+        for await (const segment of segmentsOf(response.body, CACHE_SEGMENT_BYTES, maxBytes)) {
+          total += segment.byteLength;
+          if (first === null) {
+            first = segment;
+            continue;
+          }
+          const key = segmentKey(entryKey, write, segments.length + 1);
+          await this.#cache.put(key, new Response(segment, { headers: { "cache-control": headers.get("cache-control")! } }));
+          segments.push(key);
+        }
+      }
+    } catch (error) {
+      await Promise.all(segments.map((key) => this.#cache.delete(key).catch(() => false)));
+      throw error;
     }
-    // Reuse the current marker's generation if it names the same fields; otherwise start a new
-    // one, so variants written under an older (or deleted) marker can never come back.
-    const current = await this.#cache.match(primaryKey);
-    await current?.body?.cancel();
-    const existing = current ? readMarker(current.headers) : null;
-    const marker: Marker =
-      existing && existing.fields.join(",") === meta.vary.join(",") ? existing : { fields: meta.vary, generation: crypto.randomUUID() };
-    const markerHeaders = new Headers({ "cache-control": `public, max-age=${Math.ceil(storageSeconds)}` });
-    markerHeaders.set(VARY_MARKER_HEADER, `${marker.generation};${marker.fields.join(",")}`);
-    await Promise.all([
-      this.#cache.put(primaryKey, new Response(null, { headers: markerHeaders })),
-      this.#putWhole(await variantKey(primaryKey, marker, requestHeaders), stored),
-    ]);
+    const committed: EntryMeta = { ...meta, body: { bytes: total, segments: segments.length + 1, write } };
+    headers.set(META_HEADER, serializeMeta(committed));
+    await this.#cache.put(entryKey, new Response(first ?? new Uint8Array(0), { status: response.status, statusText: response.statusText, headers, encodeBody: "manual" }));
+    if (marker) await this.#cache.put(primaryKey, marker.record);
   }
 
   /**
-   * workerd's `cache.put` can keep the bytes it read before the body stream failed (for
-   * example when the size limit cut it off); delete the key so no truncated entry is served.
+   * Reuses the current marker's generation if it names the same fields; otherwise starts a new
+   * one, so variants written under an older (or deleted) marker can never come back.
    */
-  async #putWhole(key: string, response: Response): Promise<void> {
-    try {
-      await this.#cache.put(key, response);
-    } catch (error) {
-      await this.#cache.delete(key).catch(() => false);
-      throw error;
-    }
+  async #markerFor(primaryKey: string, fields: readonly string[], storageSeconds: number): Promise<{ marker: Marker; record: Response }> {
+    const current = await this.#cache.match(primaryKey);
+    await current?.body?.cancel();
+    const existing = current ? readMarker(current.headers) : null;
+    const reuse = existing !== null && existing.fields.join(",") === fields.join(",");
+    const marker: Marker = reuse ? existing : { fields, generation: crypto.randomUUID() };
+    const markerHeaders = new Headers({ "cache-control": `public, max-age=${Math.ceil(storageSeconds)}` });
+    markerHeaders.set(VARY_MARKER_HEADER, `${marker.generation};${marker.fields.join(",")}`);
+    // Rewritten even when reused, so the marker lives as long as its newest variant.
+    return { marker, record: new Response(null, { headers: markerHeaders }) };
   }
 
   /** Removes the entry (or the Vary marker, which makes every variant unreachable). */
   async delete(primaryKey: string): Promise<void> {
     await this.#cache.delete(primaryKey);
   }
+}
+
+function segmentKey(entryKey: string, write: string, index: number): string {
+  return `${entryKey}/s/${write}/${index}`;
+}
+
+/** Byte length of each segment of a body of `bytes` in `segments` segments. */
+function segmentLengths(bytes: number, segments: number): number[] {
+  return Array.from({ length: segments }, (_, i) => (i < segments - 1 ? CACHE_SEGMENT_BYTES : bytes - CACHE_SEGMENT_BYTES * (segments - 1)));
+}
+
+/** The Cache API reports the stored length of buffered puts; a different length is damage. */
+function hasLength(response: Response, bytes: number): boolean {
+  const length = response.headers.get("content-length");
+  return length === null || Number(length) === bytes;
+}
+
+/**
+ * Reads `body` into buffers of exactly `size` bytes (the last one shorter). Throws if the body
+ * errors or passes `maxBytes`: the caller commits nothing.
+ */
+async function* segmentsOf(body: ReadableStream<Uint8Array>, size: number, maxBytes: number): AsyncGenerator<Uint8Array> {
+  const reader = body.getReader();
+  let pending: Uint8Array[] = [];
+  let pendingBytes = 0;
+  let total = 0;
+  let yielded = false;
+  try {
+    for (;;) {
+      const { done, value } = await reader.read();
+      if (done) break;
+      total += value.byteLength;
+      if (total > maxBytes) throw new Error(`body exceeds maxObjectBytes (${maxBytes})`);
+      pending.push(value);
+      pendingBytes += value.byteLength;
+      while (pendingBytes >= size) {
+        const joined = join(pending, pendingBytes);
+        yield joined.slice(0, size);
+        yielded = true;
+        pending = pendingBytes > size ? [joined.slice(size)] : [];
+        pendingBytes -= size;
+      }
+    }
+  } catch (error) {
+    await reader.cancel(error).catch(() => {});
+    throw error;
+  }
+  if (pendingBytes > 0 || !yielded) yield join(pending, pendingBytes);
+}
+
+function join(chunks: readonly Uint8Array[], bytes: number): Uint8Array {
+  if (chunks.length === 1) return chunks[0]!;
+  const out = new Uint8Array(bytes);
+  let offset = 0;
+  for (const chunk of chunks) {
+    out.set(chunk, offset);
+    offset += chunk.byteLength;
+  }
+  return out;
+}
+
+/** One stream of several, in order; an error in any part errors the whole. */
+function concat(parts: (ReadableStream<Uint8Array> | null)[]): ReadableStream<Uint8Array> {
+  let index = 0;
+  let reader: ReadableStreamDefaultReader<Uint8Array> | null = null;
+  return new ReadableStream<Uint8Array>({
+    async pull(controller) {
+      for (;;) {
+        if (!reader) {
+          const part = parts[index++];
+          if (part === undefined) return controller.close();
+          if (part === null) continue;
+          reader = part.getReader();
+        }
+        const { done, value } = await reader.read();
+        if (!done) return controller.enqueue(value);
+        reader = null;
+      }
+    },
+    async cancel(reason) {
+      await reader?.cancel(reason);
+      await Promise.all(parts.slice(index).map((part) => part?.cancel(reason)));
+    },
+  });
 }
 
 /** A Vary marker: the fields, and a generation that changes whenever the marker is replaced. */

@@ -1,6 +1,7 @@
-import { throughCoalescer } from "../coalesce/client";
+import { invalidateCoalescer, throughCoalescer } from "../coalesce/client";
 import type { CoalesceMode } from "../coalesce/protocol";
 import { BrimError } from "../errors";
+import { BODY_FAULT_EVENTS, declaredLength, guardBody, type BodyFault } from "../origin/body";
 import { fetchOrigin } from "../origin/fetch";
 import { buildOriginRequest, type OriginRequestOptions } from "../origin/request";
 import type { CacheDeps, CacheRequest } from "./context";
@@ -47,6 +48,7 @@ export async function fetchForCache(req: CacheRequest, deps: CacheDeps, validato
       originRequest,
       mode,
       timeoutMs: req.route.timeoutMs,
+      bodyIdleTimeoutMs: req.route.bodyIdleTimeoutMs,
       waitMs: coalesce.waitMs,
       policy: req.policy,
       // One writer per data center and per coding variant.
@@ -56,7 +58,9 @@ export async function fetchForCache(req: CacheRequest, deps: CacheDeps, validato
     });
     switch (outcome.kind) {
       case "response":
-        return { ok: true, response: outcome.response, requestTime, responseTime: deps.now(), collapsed: outcome.collapsed, store: outcome.store };
+        // The object guarded the origin's body; this side guards the hop from the object (a
+        // body cut between the two must not end cleanly here either).
+        return { ok: true, response: guarded(outcome.response, req, deps), requestTime, responseTime: deps.now(), collapsed: outcome.collapsed, store: outcome.store };
       case "failed":
         logOriginError(req, deps, outcome.error);
         return { ok: false, error: outcome.error, collapsed: outcome.collapsed, store: false };
@@ -71,7 +75,7 @@ export async function fetchForCache(req: CacheRequest, deps: CacheDeps, validato
     }
   }
   try {
-    const response = await fetchOrigin(deps.fetcher, originRequest, req.route.timeoutMs);
+    const response = await fetchOrigin(deps.fetcher, originRequest, { timeoutMs: req.route.timeoutMs, bodyIdleTimeoutMs: req.route.bodyIdleTimeoutMs, onFault: faultLogger(req, deps) });
     return { ok: true, response, requestTime, responseTime: deps.now(), collapsed: false, store: true, ...(detail ? { detail } : {}) };
   } catch (error) {
     const brimError = error instanceof BrimError ? error : new BrimError("ORIGIN_UNREACHABLE", String(error));
@@ -80,7 +84,25 @@ export async function fetchForCache(req: CacheRequest, deps: CacheDeps, validato
   }
 }
 
-function logOriginError(req: CacheRequest, deps: CacheDeps, error: BrimError): void {
+/**
+ * Logs a body fault once, under its stable event name (README "Integrity"). With coalescing on,
+ * the key's object is also told to forget the response: it may hold bytes that arrived whole
+ * but that this side refused (a decode limit), and the next request must fetch again.
+ */
+export function faultLogger(req: CacheRequest, deps: CacheDeps): (fault: BodyFault) => void {
+  return (fault) => {
+    deps.log({ event: BODY_FAULT_EVENTS[fault.kind], tenant: req.tenant.id, route: req.route.path, detail: fault.message });
+    if (req.policy.coalesce && deps.coalescer) req.waitUntil(invalidateCoalescer(deps.coalescer, req.key.url, deps.now()));
+  };
+}
+
+function guarded(response: Response, req: CacheRequest, deps: CacheDeps): Response {
+  if (!response.body) return response;
+  const body = guardBody(response.body, { expectedBytes: declaredLength(response.headers), idleTimeoutMs: req.route.bodyIdleTimeoutMs, onFault: faultLogger(req, deps) });
+  return new Response(body, { status: response.status, statusText: response.statusText, headers: response.headers, encodeBody: "manual" });
+}
+
+export function logOriginError(req: CacheRequest, deps: CacheDeps, error: BrimError): void {
   deps.log({ event: "origin-error", tenant: req.tenant.id, route: req.route.path, code: error.code, detail: error.detail });
 }
 

@@ -24,6 +24,7 @@ export interface CoalesceCall {
   readonly originRequest: Request;
   readonly mode: CoalesceMode;
   readonly timeoutMs: number;
+  readonly bodyIdleTimeoutMs: number;
   readonly waitMs: number;
   readonly policy: CachePolicy;
   readonly colo: string;
@@ -42,14 +43,15 @@ const CONTROL_NAMES = Object.values(CONTROL);
  */
 export async function throughCoalescer(call: CoalesceCall): Promise<CoalesceOutcome> {
   const headers = new Headers(call.originRequest.headers);
-  writeControl(headers, { mode: call.mode, timeoutMs: call.timeoutMs, policy: call.policy, colo: call.colo, now: call.now, mustValidate: call.mustValidate });
+  writeControl(headers, { mode: call.mode, timeoutMs: call.timeoutMs, bodyIdleTimeoutMs: call.bodyIdleTimeoutMs, policy: call.policy, colo: call.colo, now: call.now, mustValidate: call.mustValidate });
   // "manual": a 3xx from the origin is the answer, for the object hop as for the origin hop.
   const request = new Request(call.originRequest.url, { method: "GET", headers, redirect: "manual" });
   let timer: ReturnType<typeof setTimeout> | undefined;
   const deadline = new Promise<"timeout">((resolve) => (timer = setTimeout(() => resolve("timeout"), call.waitMs)));
   try {
     const stub = call.namespace.get(call.namespace.idFromName(call.key));
-    const answer = await Promise.race([stub.fetch(request), deadline]);
+    // "manual": the object sends the origin's exact bytes; nothing on this hop decodes them.
+    const answer = await Promise.race([stub.fetch(request, { encodeResponseBody: "manual" }), deadline]);
     if (answer === "timeout") return { kind: "fallback", reason: "coalesce-timeout", detail: `no answer within ${call.waitMs} ms` };
     return interpret(answer);
   } catch (error) {
@@ -73,7 +75,7 @@ function interpret(answer: Response): CoalesceOutcome {
   const store = answer.headers.get(CONTROL.store) === "1";
   const headers = new Headers(answer.headers);
   for (const name of CONTROL_NAMES) headers.delete(name);
-  return { kind: "response", response: new Response(answer.body, { status: answer.status, statusText: answer.statusText, headers }), collapsed, store };
+  return { kind: "response", response: new Response(answer.body, { status: answer.status, statusText: answer.statusText, headers, encodeBody: "manual" }), collapsed, store };
 }
 
 /** Tells the key's object to forget any response it keeps (best effort, never throws). */

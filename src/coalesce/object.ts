@@ -8,6 +8,7 @@ import {
   COALESCE_WAIT_SLACK_MS,
 } from "../constants";
 import { BrimError, type BrimErrorCode } from "../errors";
+import { BODY_FAULT_EVENTS } from "../origin/body";
 import { fetchOrigin } from "../origin/fetch";
 import { remainingFreshness } from "../cache/entry";
 import { analyzeResponse } from "../cache/storability";
@@ -109,7 +110,12 @@ export class Coalescer extends DurableObject<Env> {
     const requestTime = now;
     let response: Response;
     try {
-      response = await fetchOrigin((r) => fetch(r), originRequest, control.timeoutMs);
+      response = await fetchOrigin((r, init) => fetch(r, init), originRequest, {
+        timeoutMs: control.timeoutMs,
+        bodyIdleTimeoutMs: control.bodyIdleTimeoutMs,
+        // The object's own log line; each caller also logs the fault it sees (src/cache/upstream.ts).
+        onFault: (fault) => console.log(JSON.stringify({ event: BODY_FAULT_EVENTS[fault.kind], where: "coalescer", detail: fault.message })),
+      });
     } catch (error) {
       const code = error instanceof BrimError ? error.code : "ORIGIN_UNREACHABLE";
       resolveHead({ kind: "failed", code });
@@ -171,7 +177,8 @@ function claim(writers: Set<string>, colo: string): boolean {
 function respond(head: { status: number; statusText: string; headers: Headers }, body: BodyInit | null, role: CoalesceRole, store: boolean): Response {
   const headers = new Headers(head.headers);
   roleHeaders(role, { store }).forEach((value, name) => headers.set(name, value));
-  return new Response(body, { status: head.status, statusText: head.statusText, headers });
+  // "manual": the origin's exact (possibly encoded) bytes go to the caller as they are.
+  return new Response(body, { status: head.status, statusText: head.statusText, headers, encodeBody: "manual" });
 }
 
 /** A reply that carries no origin response, only what the caller should do. */

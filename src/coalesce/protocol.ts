@@ -1,3 +1,4 @@
+import { DEFAULT_BODY_IDLE_TIMEOUT_MS } from "../constants";
 import type { BrimErrorCode } from "../errors";
 import type { CachePolicy } from "../tenant/types";
 
@@ -9,6 +10,7 @@ import type { CachePolicy } from "../tenant/types";
 export const CONTROL = {
   mode: "x-brim-co-mode",
   timeoutMs: "x-brim-co-timeout-ms",
+  bodyIdleTimeoutMs: "x-brim-co-body-idle-ms",
   policy: "x-brim-co-policy",
   colo: "x-brim-co-colo",
   now: "x-brim-co-now",
@@ -37,6 +39,7 @@ export type CoalesceRole = "leader" | "joined" | "late" | "direct" | "skipped";
 export interface ControlFields {
   readonly mode: CoalesceMode;
   readonly timeoutMs: number;
+  readonly bodyIdleTimeoutMs: number;
   readonly policy: CachePolicy;
   /** Data center of the caller; one caller per data center writes its cache. */
   readonly colo: string;
@@ -55,6 +58,7 @@ export interface ControlFields {
 export function writeControl(headers: Headers, fields: ControlFields): void {
   headers.set(CONTROL.mode, fields.mode);
   headers.set(CONTROL.timeoutMs, String(fields.timeoutMs));
+  headers.set(CONTROL.bodyIdleTimeoutMs, String(fields.bodyIdleTimeoutMs));
   headers.set(CONTROL.policy, JSON.stringify(fields.policy));
   headers.set(CONTROL.colo, fields.colo);
   headers.set(CONTROL.now, String(fields.now));
@@ -66,6 +70,7 @@ export function takeControl(headers: Headers): ControlFields {
   const fields: ControlFields = {
     mode: parseMode(headers.get(CONTROL.mode)),
     timeoutMs: Number(headers.get(CONTROL.timeoutMs)),
+    bodyIdleTimeoutMs: Number(headers.get(CONTROL.bodyIdleTimeoutMs)) || DEFAULT_BODY_IDLE_TIMEOUT_MS,
     policy: JSON.parse(headers.get(CONTROL.policy) ?? "null") as CachePolicy,
     colo: headers.get(CONTROL.colo) ?? "",
     now: Number(headers.get(CONTROL.now)) || Date.now(),

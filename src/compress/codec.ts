@@ -37,10 +37,11 @@ export function compressStream(coding: ProducedCoding): TransformStream<Uint8Arr
 }
 
 /**
- * Decodes a body the origin encoded itself, erroring once more than `maxBytes` come out
- * (a decompression bomb must not exhaust the isolate).
+ * Decodes one content coding. `limit` is asked after every output chunk with the bytes produced
+ * so far and returns an error to stop at once (a decompression bomb must not exhaust the
+ * isolate: the check runs inside zlib's output callback, before anything is queued).
  */
-export function decompressStream(coding: Coding | "deflate", maxBytes: number): TransformStream<Uint8Array, Uint8Array> {
+export function decompressStream(coding: Coding | "deflate", limit: (producedBytes: number) => Error | null): TransformStream<Uint8Array, Uint8Array> {
   return fromNode(() => {
     switch (coding) {
       case "deflate":
@@ -52,43 +53,60 @@ export function decompressStream(coding: Coding | "deflate", maxBytes: number): 
       case "gzip":
         return zlib.createGunzip();
     }
-  }, maxBytes);
+  }, limit);
 }
 
 type NodeTransform = ReturnType<typeof zlib.createGzip>;
 
 /** Adapts a Node zlib transform to a Web TransformStream, preserving backpressure per chunk. */
-function fromNode(make: () => NodeTransform, maxOutputBytes = Infinity): TransformStream<Uint8Array, Uint8Array> {
+function fromNode(make: () => NodeTransform, limit: (producedBytes: number) => Error | null = () => null): TransformStream<Uint8Array, Uint8Array> {
   let stream: NodeTransform;
   let produced = 0;
   let failure: Error | null = null;
+  // The pending write or end: settled by zlib's callback, or at once by a failure (zlib does not
+  // always call back for a write it was destroyed during).
+  let pending: { resolve: () => void; reject: (error: Error) => void } | null = null;
+  const fail = (error: Error): void => {
+    failure ??= error;
+    pending?.reject(failure);
+    pending = null;
+  };
+  const settle = (resolve: () => void, reject: (error: Error) => void) => (pending = { resolve, reject });
   return new TransformStream<Uint8Array, Uint8Array>({
     start(controller) {
       stream = make();
       stream.on("data", (data: Buffer) => {
+        if (failure) return;
         produced += data.byteLength;
-        if (produced > maxOutputBytes) {
-          failure ??= new Error(`decoded body exceeds ${maxOutputBytes} bytes`);
-          stream.destroy(failure);
+        const over = limit(produced);
+        if (over) {
+          fail(over);
+          stream.destroy(over);
           return;
         }
         controller.enqueue(new Uint8Array(data.buffer, data.byteOffset, data.byteLength));
       });
-      stream.on("error", (error: Error) => {
-        failure ??= error;
+      stream.on("error", fail);
+      stream.on("end", () => {
+        pending?.resolve();
+        pending = null;
       });
     },
     transform(chunk) {
       return new Promise<void>((resolve, reject) => {
         if (failure) return reject(failure);
-        stream.write(chunk, (error) => (error || failure ? reject(error ?? failure) : resolve()));
+        settle(resolve, reject);
+        stream.write(chunk, (error) => {
+          if (error || failure) return fail(failure ?? error!);
+          pending = null;
+          resolve();
+        });
       });
     },
     flush() {
       return new Promise<void>((resolve, reject) => {
         if (failure) return reject(failure);
-        stream.once("end", () => (failure ? reject(failure) : resolve()));
-        stream.once("error", reject);
+        settle(resolve, reject);
         stream.end();
       });
     },

@@ -1,28 +1,60 @@
 import { BrimError } from "../errors";
 import { stripHopByHop } from "../utils/headers";
-
-/** The one way Brim talks to origins; injected so tests and coalescing can wrap it. */
-export type OriginFetcher = (request: Request) => Promise<Response>;
+import { declaredLength, guardBody, type BodyFault } from "./body";
 
 /**
- * Fetches from the origin, bounding the wait for response headers by `timeoutMs`; the body
- * then streams without a deadline. Never retries (a retried POST could run twice) and never
- * follows redirects (3xx pass through). Failures become `ORIGIN_TIMEOUT` / `ORIGIN_UNREACHABLE`.
+ * The one way Brim talks to origins; injected so tests and coalescing can wrap it. Brim passes
+ * `init` with `encodeResponseBody: "manual"`: the body arrives as the origin's exact bytes,
+ * still encoded, so Brim can check them against Content-Length and decode within its own
+ * limits (src/compress/decode.ts) instead of the runtime expanding them without bound.
  */
-export async function fetchOrigin(fetcher: OriginFetcher, request: Request, timeoutMs: number): Promise<Response> {
+export type OriginFetcher = (request: Request, init?: RequestInit) => Promise<Response>;
+
+export interface FetchOriginOptions {
+  /** Bound on the wait for the response headers. */
+  readonly timeoutMs: number;
+  /** Bound on the wait between two body reads (see src/origin/body.ts). */
+  readonly bodyIdleTimeoutMs: number;
+  /** Told once if the body faults (incomplete, idle). */
+  readonly onFault?: (fault: BodyFault) => void;
+}
+
+/** RFC 9110 §13.1: the request fields that make a request conditional. */
+const CONDITIONALS = ["if-none-match", "if-modified-since", "if-match", "if-unmodified-since", "if-range"];
+
+/** Statuses that never carry content (RFC 9110 §15.3.5, §15.4.5). */
+const BODYLESS = new Set([204, 304]);
+
+/**
+ * Fetches from the origin, bounding the wait for response headers by `timeoutMs` and the body
+ * by `bodyIdleTimeoutMs` between reads. Never retries (a retried POST could run twice) and
+ * never follows redirects (3xx pass through). Failures become `ORIGIN_TIMEOUT` /
+ * `ORIGIN_UNREACHABLE`; an answer that does not fit the request (a 304 to an unconditional
+ * request) is `ORIGIN_INVALID_RESPONSE`. The body is guarded: a body the origin does not
+ * finish sending errors for its reader, never ends cleanly.
+ */
+export async function fetchOrigin(fetcher: OriginFetcher, request: Request, options: FetchOriginOptions): Promise<Response> {
   const controller = new AbortController();
-  const timer = setTimeout(() => controller.abort(), timeoutMs);
+  const timer = setTimeout(() => controller.abort(), options.timeoutMs);
+  let response: Response;
   try {
-    const response = await fetcher(new Request(request, { signal: controller.signal }));
-    return new Response(response.body, {
-      status: response.status,
-      statusText: response.statusText,
-      headers: stripHopByHop(new Headers(response.headers)),
-    });
+    response = await fetcher(request, { signal: controller.signal, encodeResponseBody: "manual" });
   } catch (error) {
-    if (controller.signal.aborted) throw new BrimError("ORIGIN_TIMEOUT", `no response headers within ${timeoutMs} ms from ${new URL(request.url).origin}`);
+    if (controller.signal.aborted) throw new BrimError("ORIGIN_TIMEOUT", `no response headers within ${options.timeoutMs} ms from ${new URL(request.url).origin}`);
     throw new BrimError("ORIGIN_UNREACHABLE", `${new URL(request.url).origin}: ${String(error)}`);
   } finally {
     clearTimeout(timer);
   }
+  if (response.status === 304 && !CONDITIONALS.some((name) => request.headers.has(name))) {
+    await response.body?.cancel();
+    throw new BrimError("ORIGIN_INVALID_RESPONSE", `304 to an unconditional request from ${new URL(request.url).origin}`);
+  }
+  // RFC 9112 §6.3: Content-Length frames the body unless Transfer-Encoding is present; a HEAD
+  // response or a 204/304 has no body whatever it says.
+  const framed = request.method !== "HEAD" && !BODYLESS.has(response.status) && !response.headers.has("transfer-encoding");
+  const headers = stripHopByHop(new Headers(response.headers));
+  const body = response.body
+    ? guardBody(response.body, { expectedBytes: framed ? declaredLength(headers) : null, idleTimeoutMs: options.bodyIdleTimeoutMs, ...(options.onFault ? { onFault: options.onFault } : {}) })
+    : null;
+  return new Response(body, { status: response.status, statusText: response.statusText, headers, encodeBody: "manual" });
 }

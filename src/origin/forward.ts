@@ -1,5 +1,6 @@
 import { BrimError, errorResponse } from "../errors";
 import type { Route } from "../tenant/types";
+import type { BodyFault } from "./body";
 import { fetchOrigin, type OriginFetcher } from "./fetch";
 import { buildOriginRequest } from "./request";
 
@@ -11,10 +12,10 @@ export type ForwardResult =
  * Proxies a request the cache does not handle (uncached routes, unsafe methods, Range):
  * method, path, query and body as sent, the client's own conditionals included.
  */
-export async function forwardToOrigin(request: Request, route: Route, fetcher: OriginFetcher): Promise<ForwardResult> {
+export async function forwardToOrigin(request: Request, route: Route, fetcher: OriginFetcher, onFault?: (fault: BodyFault) => void): Promise<ForwardResult> {
   const originRequest = buildOriginRequest(request, route, { search: new URL(request.url).search, forCache: false });
   try {
-    const response = await fetchOrigin(fetcher, originRequest, route.timeoutMs);
+    const response = await fetchOrigin(fetcher, originRequest, { timeoutMs: route.timeoutMs, bodyIdleTimeoutMs: route.bodyIdleTimeoutMs, ...(onFault ? { onFault } : {}) });
     return { ok: true, response };
   } catch (error) {
     const brimError = error instanceof BrimError ? error : new BrimError("ORIGIN_UNREACHABLE", String(error));

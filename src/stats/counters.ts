@@ -23,6 +23,12 @@ export interface RouteCounters {
   authRejections: Record<string, number>;
   /** Identity bytes − bytes sent, over responses Brim compressed (identity length known). */
   compressionBytesSaved: number;
+  /**
+   * Origin failures by stable event name: body faults (`origin-body-incomplete`,
+   * `origin-body-idle-timeout`, `decode-limit-exceeded`, `origin-body-undecodable`) and
+   * `origin-error:<CODE>` for failures before the body; `internal-error` for Brim's own bugs.
+   */
+  errors: Record<string, number>;
 }
 
 /** What one request contributes. */
@@ -35,7 +41,7 @@ export interface RequestSample {
 }
 
 export function emptyCounters(): RouteCounters {
-  return { requests: 0, hits: 0, staleServed: 0, collapsed: 0, originFetches: 0, originLatency: new Array<number>(LATENCY_BUCKETS_MS.length + 1).fill(0), authRejections: {}, compressionBytesSaved: 0 };
+  return { requests: 0, hits: 0, staleServed: 0, collapsed: 0, originFetches: 0, originLatency: new Array<number>(LATENCY_BUCKETS_MS.length + 1).fill(0), authRejections: {}, compressionBytesSaved: 0, errors: {} };
 }
 
 export function addSample(into: RouteCounters, sample: RequestSample): void {
@@ -59,6 +65,8 @@ export function addCounters(into: RouteCounters, from: RouteCounters): void {
   for (let i = 0; i < into.originLatency.length; i++) into.originLatency[i] = (into.originLatency[i] ?? 0) + (from.originLatency[i] ?? 0);
   into.compressionBytesSaved += from.compressionBytesSaved ?? 0;
   for (const [reason, n] of Object.entries(from.authRejections)) into.authRejections[reason] = (into.authRejections[reason] ?? 0) + n;
+  into.errors ??= {};
+  for (const [kind, n] of Object.entries(from.errors ?? {})) into.errors[kind] = (into.errors[kind] ?? 0) + n;
 }
 
 function bucketOf(ms: number): number {
@@ -90,6 +98,7 @@ export interface RouteReport {
   readonly originLatencyMs: { readonly p50: number | string | null; readonly p99: number | string | null; readonly buckets: readonly number[]; readonly counts: readonly number[] };
   readonly authRejections: Readonly<Record<string, number>>;
   readonly compressionBytesSaved: number;
+  readonly errors: Readonly<Record<string, number>>;
 }
 
 export function report(counters: RouteCounters): RouteReport {
@@ -106,5 +115,6 @@ export function report(counters: RouteCounters): RouteReport {
     originLatencyMs: { p50: p50 === Number.POSITIVE_INFINITY ? "> 60000" : p50, p99: p99 === Number.POSITIVE_INFINITY ? "> 60000" : p99, buckets: LATENCY_BUCKETS_MS, counts: counters.originLatency },
     authRejections: counters.authRejections,
     compressionBytesSaved: counters.compressionBytesSaved ?? 0,
+    errors: counters.errors ?? {},
   };
 }

@@ -54,6 +54,12 @@ export class StatsRecorder {
     counters.authRejections[reason] = (counters.authRejections[reason] ?? 0) + 1;
   }
 
+  /** An origin or internal failure, by stable event name (from the log event); counted with the next flush. */
+  failed(tenantId: string, route: string, kind: string, now: number): void {
+    const counters = (this.#for(tenantId, now).batch[route] ??= emptyCounters());
+    counters.errors[kind] = (counters.errors[kind] ?? 0) + 1;
+  }
+
   /** Bytes Brim's compression saved on one response (reported once its body is sent). */
   compressionSaved(tenantId: string, route: string, bytes: number, now: number): void {
     const counters = (this.#for(tenantId, now).batch[route] ??= emptyCounters());

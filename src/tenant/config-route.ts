@@ -1,6 +1,6 @@
 /** One entry of a tenant's `routes`: which paths it covers and how they are proxied. */
 import { z } from "zod";
-import { DEFAULT_ORIGIN_TIMEOUT_MS } from "../constants";
+import { DEFAULT_BODY_IDLE_TIMEOUT_MS, DEFAULT_ORIGIN_TIMEOUT_MS } from "../constants";
 import type { Route } from "./types";
 import { routeAuthSchema, routeScopesSchema } from "./config-auth";
 import { cacheSchema, toCachePolicy } from "./config-cache";
@@ -32,6 +32,9 @@ export const routeSchema = z
       timeoutMs: intRange(1, MAX_ORIGIN_TIMEOUT_MS, `an integer from 1 to ${MAX_ORIGIN_TIMEOUT_MS}`)
         .default(DEFAULT_ORIGIN_TIMEOUT_MS)
         .meta({ description: "Milliseconds to wait for the origin's response headers." }),
+      bodyIdleTimeoutMs: intRange(1, MAX_ORIGIN_TIMEOUT_MS, `an integer from 1 to ${MAX_ORIGIN_TIMEOUT_MS}`)
+        .default(DEFAULT_BODY_IDLE_TIMEOUT_MS)
+        .meta({ description: "Milliseconds to wait between two reads of the origin's body; past it the body is aborted for every reader and nothing is stored." }),
       preserveHost: z
         .boolean({ error: expected("true or false") })
         .optional()
@@ -63,6 +66,7 @@ export function toRoute(route: RouteConfig, index: number, defaults: RouteDefaul
     index,
     origin: route.origin === undefined ? defaults.origin : normalizeOrigin(route.origin),
     timeoutMs: route.timeoutMs,
+    bodyIdleTimeoutMs: route.bodyIdleTimeoutMs,
     cache: route.cache === false ? null : toCachePolicy(route.cache, route.timeoutMs),
     preserveHost: route.preserveHost ?? defaults.preserveHost,
     compression: toCompressionPolicy(route.compression),

@@ -54,6 +54,8 @@ export interface Route {
   readonly origin: string;
   /** Bound on the wait for the origin's response headers. */
   readonly timeoutMs: number;
+  /** Bound on the wait between two reads of the origin's body. */
+  readonly bodyIdleTimeoutMs: number;
   /** `null` when the route has `cache: false`. */
   readonly cache: CachePolicy | null;
   readonly preserveHost: boolean;

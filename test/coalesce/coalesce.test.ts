@@ -44,7 +44,9 @@ describe("coalescing concurrent misses through the key's Durable Object", () => 
       expect(r.body.length).toBe(size);
       expect(r.body === expected).toBe(true);
     }
-  });
+    // Heavy (5 × 12 MiB through one object, then a buffered cache write): an explicit budget,
+    // so a busy 2-core machine does not trip the 5 s default.
+  }, 60_000);
 
   it("an uncacheable (private) answer is never handed to other waiters: each gets its own", async () => {
     const brim = testBrim({ acme: [CACHED] });

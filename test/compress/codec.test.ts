@@ -52,9 +52,9 @@ describe("codec round trips in workerd's node:zlib", () => {
   for (const coding of ALL_CODINGS) {
     it(`${coding}: streaming decompression restores the bytes, and a bomb is cut off`, async () => {
       const encoded = new Uint8Array(encodeSync[coding](json));
-      const decoded = new Uint8Array(await new Response(chunked(encoded, 500).pipeThrough(decompressStream(coding, 10_000_000))).arrayBuffer());
+      const decoded = new Uint8Array(await new Response(chunked(encoded, 500).pipeThrough(decompressStream(coding, () => null))).arrayBuffer());
       expect(decoded).toEqual(json);
-      await expect(new Response(chunked(encoded, 500).pipeThrough(decompressStream(coding, 1000))).arrayBuffer()).rejects.toThrow(/exceeds 1000 bytes/);
+      await expect(new Response(chunked(encoded, 500).pipeThrough(decompressStream(coding, (n) => (n > 1000 ? new Error("exceeds 1000 bytes") : null)))).arrayBuffer()).rejects.toThrow(/exceeds 1000 bytes/);
     });
   }
 });

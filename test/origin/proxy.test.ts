@@ -24,13 +24,13 @@ async function expectGenerated(res: Response, bytes: number): Promise<void> {
  * A fetcher that records the body of each request Brim hands to `fetch`, so tests can check
  * the bytes sent (the origin log only has their length).
  */
-function recordingFetcher(): { fetcher: (r: Request) => Promise<Response>; bodies: string[] } {
+function recordingFetcher(): { fetcher: (r: Request, init?: RequestInit) => Promise<Response>; bodies: string[] } {
   const bodies: string[] = [];
   return {
     bodies,
-    fetcher: async (request) => {
+    fetcher: async (request, init) => {
       bodies.push(await request.clone().text());
-      return fetch(request);
+      return fetch(request, init);
     },
   };
 }

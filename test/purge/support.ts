@@ -29,6 +29,7 @@ export function purgeBrim(tenants: Record<string, RawRoute[]>, options: Partial<
   const app = createBrim({ config, now: clock.now, log: (e) => logs.push(e), coalescer: env.COALESCER, purgeLog: env.PURGE_LOG, ...rest });
   const defaultHost = `${Object.keys(tenants)[0]}.test`;
   return {
+    app,
     clock,
     logs,
     async fetch(path, init = {}) {

@@ -16,6 +16,8 @@ export class TestClock {
 }
 
 export interface TestBrim {
+  /** The Hono app itself, for requests the `fetch` helper cannot build. */
+  readonly app: ReturnType<typeof createBrim>;
   readonly clock: TestClock;
   readonly logs: Record<string, unknown>[];
   /**
@@ -44,6 +46,7 @@ export function testBrim(tenants: Record<string, RawRoute[]>, options: Partial<B
   const defaultHost = `${Object.keys(tenants)[0]}.test`;
   const unsettled: ExecutionContext[] = [];
   return {
+    app,
     clock,
     logs,
     async fetch(path, init = {}) {

@@ -17,7 +17,7 @@
  */
 import { createServer, type IncomingMessage, type ServerResponse } from "node:http";
 import type { AddressInfo } from "node:net";
-import { gzipSync, zstdCompressSync } from "node:zlib";
+import { brotliCompressSync, gzipSync, zstdCompressSync } from "node:zlib";
 
 export interface ResponseSpec {
   /** Default 200. */
@@ -45,6 +45,27 @@ export interface ResponseSpec {
   gzip?: true;
   /** Send `body` zstd-encoded, with `content-encoding: zstd` (workerd does not decode zstd). */
   zstd?: true;
+  /**
+   * Write this exact byte sequence to the socket instead of a well-formed response (framing
+   * faults: early close, bad chunk sizes, missing terminators, lies in headers). See `RawSpec`.
+   */
+  raw?: RawSpec;
+}
+
+/**
+ * A response written byte for byte on the socket: `head` (status line and headers, CRLFs
+ * included, `{count}` templated), then each of `parts` in order (strings, or `{ bytes: N }` for
+ * N generated body bytes, or `{ gzipBomb: N }` / `{ brBomb: N }` for a compressed body that
+ * decodes to N zero bytes), each part optionally after a gate; then `end`: `fin` closes the
+ * connection cleanly (so a complete, well-framed response is complete), `reset` destroys it
+ * (RST), `stall` keeps it open without writing (until the server closes, or until `stallGate`
+ * opens, then `reset`). The connection is never reused after a raw response.
+ */
+export interface RawSpec {
+  head: string;
+  parts?: (string | { bytes: number } | { gzipBomb: number } | { brBomb: number } | { gate: string })[];
+  end: "fin" | "reset" | "stall";
+  stallGate?: string;
 }
 
 export interface RecordedRequest {
@@ -173,6 +194,7 @@ async function respond(req: IncomingMessage, res: ServerResponse, spec: Response
   if (spec.delayMs) await sleep(spec.delayMs);
   if (spec.reset) return void req.socket.destroy();
   if (spec.hang || res.destroyed) return;
+  if (spec.raw) return writeRaw(req, spec.raw, count);
 
   const fill = (text: string) => applyTemplate(text, req, count);
   const headers: Record<string, string | string[]> = {};
@@ -193,7 +215,8 @@ async function respond(req: IncomingMessage, res: ServerResponse, spec: Response
   }
   if (body && spec.zstd) {
     body = zstdCompressSync(body);
-    headers["content-encoding"] = "zstd";
+    // Both: gzip applied first, then zstd (RFC 9110 §8.4: listed in the order applied).
+    headers["content-encoding"] = spec.gzip ? "gzip, zstd" : "zstd";
   }
   const length = body ? body.length : (spec.bodyBytes ?? 0);
   if (!("content-length" in headers) && !("transfer-encoding" in headers)) headers["content-length"] = String(length);
@@ -249,6 +272,46 @@ function applyTemplate(text: string, req: IncomingMessage, count: number): strin
     const value = req.headers[name.slice("header:".length).toLowerCase()];
     return Array.isArray(value) ? value.join(", ") : (value ?? "");
   });
+}
+
+/** Writes a `RawSpec` straight to the socket, bypassing Node's HTTP framing. */
+async function writeRaw(req: IncomingMessage, spec: RawSpec, count: number): Promise<void> {
+  const socket = req.socket;
+  const write = (data: Buffer | string) => new Promise<void>((resolve) => (socket.write(data) ? resolve() : socket.once("drain", () => resolve())));
+  await write(spec.head.replaceAll("{count}", String(count)));
+  for (const part of spec.parts ?? []) {
+    if (socket.destroyed) return;
+    if (typeof part === "string") await write(part);
+    else if ("bytes" in part) for (let offset = 0; offset < part.bytes; offset += CHUNK_BYTES) await write(generatedChunk(offset, Math.min(CHUNK_BYTES, part.bytes - offset)));
+    else if ("gzipBomb" in part) await write(bomb("gzip", part.gzipBomb));
+    else if ("brBomb" in part) await write(bomb("br", part.brBomb));
+    else await passGate(part.gate);
+  }
+  switch (spec.end) {
+    case "fin":
+      return void socket.end();
+    case "reset":
+      return void socket.resetAndDestroy();
+    case "stall":
+      if (spec.stallGate) {
+        await passGate(spec.stallGate);
+        socket.resetAndDestroy();
+      }
+  }
+}
+
+const bombs = new Map<string, Buffer>();
+
+/** A compressed body of `decodedBytes` zero bytes (memoized: building one costs CPU). */
+export function bomb(coding: "gzip" | "br", decodedBytes: number): Buffer {
+  const key = `${coding}:${decodedBytes}`;
+  let out = bombs.get(key);
+  if (!out) {
+    const zeros = Buffer.alloc(decodedBytes);
+    out = coding === "gzip" ? gzipSync(zeros, { level: 9 }) : brotliCompressSync(zeros);
+    bombs.set(key, out);
+  }
+  return out;
 }
 
 function generatedChunk(offset: number, size: number): Buffer {
