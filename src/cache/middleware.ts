@@ -9,6 +9,7 @@ import type { CompressionPolicy } from "../tenant/types";
 import { wire } from "./fill";
 import type { TenantResolver } from "../tenant/match";
 import type { Tenant } from "../tenant/types";
+import { bypassStatus } from "./bypass";
 import type { CacheDeps, CacheRequest } from "./context";
 import { NO_REQUEST_DIRECTIVES, parseRequestDirectives } from "./freshness";
 import { handleCacheable } from "./handler";
@@ -27,8 +28,8 @@ const SAFE_METHODS = new Set(["GET", "HEAD", "OPTIONS", "TRACE"]);
 
 /**
  * The last handler: GET/HEAD on cacheable routes go through the cache; everything else is
- * proxied with `Cache-Status: fwd=bypass` (uncached route, Range) or `fwd=method` (other
- * methods on cacheable routes). Unsafe methods also invalidate what they change (RFC 9111
+ * proxied with `Cache-Status: fwd=bypass` (uncached route, Range, credentials, Cookie; see
+ * `bypassStatus`) or `fwd=method` (other methods on cacheable routes). Unsafe methods also invalidate what they change (RFC 9111
  * §4.4), on any route: a POST to an uncached `/api/items` may name a cached item in Location.
  */
 export function edgeCache({ deps, resolver }: EdgeCacheOptions): Handler<AppEnv> {
@@ -37,15 +38,14 @@ export function edgeCache({ deps, resolver }: EdgeCacheOptions): Handler<AppEnv>
     const request = c.req.raw;
     const policy = route.cache;
     const method = request.method;
-    const cacheable = method === "GET" || method === "HEAD";
     const compression = route.compression;
     const coding = compression ? negotiateEncoding(clientAcceptEncoding(request), compression.encodings) : null;
     // Set by src/auth/ on auth routes: claim values for the key (never the token), or "bypass"
     // when the origin sees a credential this cache cannot account for.
     const auth = c.var.auth?.cache;
     const identity = auth === "bypass" ? undefined : auth;
-    if (!policy || !cacheable || request.headers.has("range") || auth === "bypass") {
-      const status: CacheStatus = !policy ? { fwd: "bypass" } : !cacheable ? { fwd: "method" } : auth === "bypass" ? { fwd: "bypass", detail: "credentials" } : { fwd: "bypass", detail: "range" };
+    const status = bypassStatus(request, policy, auth);
+    if (status || !policy) {
       const result = await forwardToOrigin(request, route, deps.fetcher);
       if (!result.ok) deps.log({ event: "origin-error", tenant: tenant.id, route: route.path, code: result.error.code, detail: result.error.detail });
       if (result.ok && !SAFE_METHODS.has(method)) {
@@ -53,7 +53,8 @@ export function edgeCache({ deps, resolver }: EdgeCacheOptions): Handler<AppEnv>
         await invalidate(deps, resolver, tenant, invalidationTargets(request.url, result.response.status, result.response.headers), request.headers, identity);
       }
       const response = result.ok && compression && coding !== null ? shaped(result.response, coding, compression) : new Response(result.response.body, result.response);
-      appendCacheStatus(response.headers, result.ok ? status : { ...status, detail: result.error.code === "ORIGIN_TIMEOUT" ? "origin-timeout" : "origin-unreachable" });
+      const reported: CacheStatus = status ?? { fwd: "bypass" };
+      appendCacheStatus(response.headers, result.ok ? reported : { ...reported, detail: result.error.code === "ORIGIN_TIMEOUT" ? "origin-timeout" : "origin-unreachable" });
       return response;
     }
     const key = await cacheKey(tenant.id, new URL(request.url), policy.key, request.headers, identity);
