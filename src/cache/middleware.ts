@@ -10,6 +10,7 @@ import { wire } from "./fill";
 import type { TenantResolver } from "../tenant/match";
 import type { Tenant } from "../tenant/types";
 import { bypassStatus } from "./bypass";
+import { forClient } from "./client-headers";
 import type { CacheDeps, CacheRequest } from "./context";
 import { NO_REQUEST_DIRECTIVES, parseRequestDirectives } from "./freshness";
 import { handleCacheable } from "./handler";
@@ -55,7 +56,7 @@ export function edgeCache({ deps, resolver }: EdgeCacheOptions): Handler<AppEnv>
       const response = result.ok && compression && coding !== null ? shaped(result.response, coding, compression) : new Response(result.response.body, result.response);
       const reported: CacheStatus = status ?? { fwd: "bypass" };
       appendCacheStatus(response.headers, result.ok ? reported : { ...reported, detail: result.error.code === "ORIGIN_TIMEOUT" ? "origin-timeout" : "origin-unreachable" });
-      return response;
+      return forClient(response);
     }
     const key = await cacheKey(tenant.id, new URL(request.url), policy.key, request.headers, identity);
     const directives = policy.ignoreRequestDirectives ? NO_REQUEST_DIRECTIVES : parseRequestDirectives(request.headers.get("cache-control"));
@@ -66,10 +67,11 @@ export function edgeCache({ deps, resolver }: EdgeCacheOptions): Handler<AppEnv>
     }
     const waitUntil = (p: Promise<unknown>): void => c.executionCtx.waitUntil(p);
     const purge = await purgeContext(deps, tenant.id, new URL(request.url).pathname, key.search, waitUntil);
-    return handleCacheable(
+    const response = await handleCacheable(
       { request, tenant, route, policy, key, directives, coding, varyHeaders, waitUntil, ...(purge ? { purge } : {}) },
       deps,
     );
+    return forClient(response);
   };
 }
 
