@@ -66,6 +66,59 @@ export const CACHE_STATUS_NAME = "Brim";
 /** Origin of the synthetic URLs used as Cache API keys; never fetched. */
 export const CACHE_KEY_ORIGIN = "https://cache.brim.internal";
 
+/**
+ * Request headers the origin receives on a cacheable route's fetch (a miss, a revalidation),
+ * besides the route's `key.headers`, its `cache.forwardUnkeyed`, the tenant's forwarded-claim
+ * headers and the ones Brim sets itself (X-Forwarded-*, validators). Every other client header
+ * is dropped, as unkeyed query parameters are: what an origin cannot see cannot shape a shared
+ * response. Each is safe for a reason:
+ * - `accept`, `accept-encoding`, `accept-language`: proactive negotiation fields. An origin
+ *   that selects on them must say so in `Vary` (RFC 9110 §12.5.5), and Brim keys on every
+ *   field the response names in `Vary` (RFC 9111 §4.1), so what they select is never served
+ *   to a request with other values. Trusting that `Vary` is the one thing left to the origin.
+ * - `authorization`: a response to it is stored and shared only when the origin marks it
+ *   `public`, `s-maxage` or `must-revalidate` (RFC 9111 §3.5), and reused for a request with
+ *   Authorization only when so marked; auth routes strip or key the token (src/auth/).
+ * Not here on purpose: `cookie` (see `cache.cookies`), `user-agent`, `origin`, `referer`
+ * (commonly used to select content without `Vary`), `cache-control`/`pragma` (request
+ * directives are Brim's to act on, RFC 9111 §5.2.1), and the override headers below.
+ */
+export const SHARED_FETCH_REQUEST_HEADERS: readonly string[] = ["accept", "accept-encoding", "accept-language", "authorization"];
+
+/**
+ * Request headers some origin frameworks or proxies honour as an override of the host, URL,
+ * method, scheme or client address (classic cache-poisoning inputs). Removed on every route,
+ * cached or not, with any `x-forwarded-*` field; Brim sets X-Forwarded-For/-Proto/-Host itself.
+ */
+export const OVERRIDE_REQUEST_HEADERS: readonly string[] = [
+  "forwarded",
+  // Host overrides.
+  "x-host",
+  "x-original-host",
+  "x-http-host-override",
+  "x-forwarded-server",
+  // URL and path overrides.
+  "x-original-url",
+  "x-rewrite-url",
+  "x-override-url",
+  // Method overrides.
+  "x-http-method-override",
+  "x-http-method",
+  "x-method-override",
+  // Scheme overrides.
+  "front-end-https",
+  "x-url-scheme",
+  // Client address overrides.
+  "x-real-ip",
+  "true-client-ip",
+  "client-ip",
+  "x-client-ip",
+  "x-cluster-client-ip",
+  "x-originating-ip",
+  "x-remote-ip",
+  "x-remote-addr",
+];
+
 /** Default coalescing wait beyond the route's `timeoutMs` (the leader's own deadline). */
 export const COALESCE_WAIT_SLACK_MS = 1_000;
 

@@ -73,7 +73,7 @@ export function cacheKeyMaterial(
 ): { material: string; search: string } {
   const search = normalizeQuery(url.search, policy.query);
   let material = `${tenantId}\n${normalizePath(url.pathname)}${search}`;
-  for (const name of policy.headers) material += `\n${name}:${normalizeHeaderValue(headers.get(name))}`;
+  for (const name of policy.headers) material += `\n${headerMaterial(name, headers.get(name))}`;
   if (identity) {
     // Anonymous and verified requests never share an entry; JSON keeps values on one line.
     material += `\nauth:${identity.verified ? "verified" : "anonymous"}`;
@@ -82,10 +82,24 @@ export function cacheKeyMaterial(
   return { material, search };
 }
 
-/** Collapses insignificant whitespace so `a,b` and `a, b` share one key (RFC 9110 §5.6.1). */
-export function normalizeHeaderValue(value: string | null): string {
-  if (value === null) return "";
+/**
+ * Collapses insignificant whitespace so `a,b` and `a, b` share one key (RFC 9110 §5.6.1).
+ * An absent field stays null: it is not the same as an empty one (RFC 9111 §4.1).
+ */
+export function normalizeHeaderValue(value: string | null): string | null {
+  if (value === null) return null;
   return value.trim().replace(/\s*,\s*/g, ",").replace(/\s+/g, " ");
+}
+
+/**
+ * One header's key material: `name:value`, or the bare name when the request lacks the field,
+ * so an absent field and an empty one never share an entry (RFC 9111 §4.1: a stored response
+ * selected by a header the request lacks only matches another request lacking it). Field
+ * names are tokens, so they never contain ":".
+ */
+export function headerMaterial(name: string, value: string | null): string {
+  const normalized = normalizeHeaderValue(value);
+  return normalized === null ? name : `${name}:${normalized}`;
 }
 
 /** Derives the full key (material, hashed Cache API URL, forwarded query). */

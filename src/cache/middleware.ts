@@ -11,6 +11,8 @@ import type { Route } from "../tenant/types";
 import { answerOpaque, failureDetail, wire } from "./fill";
 import type { TenantResolver } from "../tenant/match";
 import type { Tenant } from "../tenant/types";
+import { bypassStatus } from "./bypass";
+import { hidePurgeTags } from "./client-headers";
 import type { CacheDeps, CacheRequest } from "./context";
 import { NO_REQUEST_DIRECTIVES, parseRequestDirectives } from "./freshness";
 import { handleCacheable } from "./handler";
@@ -29,8 +31,8 @@ const SAFE_METHODS = new Set(["GET", "HEAD", "OPTIONS", "TRACE"]);
 
 /**
  * The last handler: GET/HEAD on cacheable routes go through the cache; everything else is
- * proxied with `Cache-Status: fwd=bypass` (uncached route, Range) or `fwd=method` (other
- * methods on cacheable routes). Unsafe methods also invalidate what they change (RFC 9111
+ * proxied with `Cache-Status: fwd=bypass` (uncached route, Range, credentials, Cookie; see
+ * `bypassStatus`) or `fwd=method` (other methods on cacheable routes). Unsafe methods also invalidate what they change (RFC 9111
  * §4.4), on any route: a POST to an uncached `/api/items` may name a cached item in Location.
  */
 export function edgeCache({ deps, resolver }: EdgeCacheOptions): Handler<AppEnv> {
@@ -39,22 +41,21 @@ export function edgeCache({ deps, resolver }: EdgeCacheOptions): Handler<AppEnv>
     const request = c.req.raw;
     const policy = route.cache;
     const method = request.method;
-    const cacheable = method === "GET" || method === "HEAD";
     const compression = route.compression;
     const coding = compression ? negotiateEncoding(clientAcceptEncoding(request), compression.encodings) : null;
     // Set by src/auth/ on auth routes: claim values for the key (never the token), or "bypass"
     // when the origin sees a credential this cache cannot account for.
     const auth = c.var.auth?.cache;
     const identity = auth === "bypass" ? undefined : auth;
-    if (!policy || !cacheable || request.headers.has("range") || auth === "bypass") {
-      const status: CacheStatus = !policy ? { fwd: "bypass" } : !cacheable ? { fwd: "method" } : auth === "bypass" ? { fwd: "bypass", detail: "credentials" } : { fwd: "bypass", detail: "range" };
+    const status = bypassStatus(request, policy, auth);
+    if (status || !policy) {
       const log = (event: Record<string, unknown>) => deps.log({ ...event, tenant: tenant.id, route: route.path });
       const result = await forwardToOrigin(request, route, deps.fetcher, (fault) => log({ event: BODY_FAULT_EVENTS[fault.kind], detail: fault.message }));
       if (result.ok && !SAFE_METHODS.has(method)) {
         // Before answering, so the client's next request (often a 303's GET) sees the change.
         await invalidate(deps, resolver, tenant, invalidationTargets(request.url, result.response.status, result.response.headers), request.headers, identity);
       }
-      return proxied(request, route, coding, result, status, log);
+      return hidePurgeTags(proxied(request, route, coding, result, status ?? { fwd: "bypass" }, log));
     }
     const key = await cacheKey(tenant.id, new URL(request.url), policy.key, request.headers, identity);
     const directives = policy.ignoreRequestDirectives ? NO_REQUEST_DIRECTIVES : parseRequestDirectives(request.headers.get("cache-control"));
@@ -65,10 +66,11 @@ export function edgeCache({ deps, resolver }: EdgeCacheOptions): Handler<AppEnv>
     }
     const waitUntil = (p: Promise<unknown>): void => c.executionCtx.waitUntil(p);
     const purge = await purgeContext(deps, tenant.id, new URL(request.url).pathname, key.search, waitUntil);
-    return handleCacheable(
+    const response = await handleCacheable(
       { request, tenant, route, policy, key, directives, coding, varyHeaders, waitUntil, ...(purge ? { purge } : {}) },
       deps,
     );
+    return hidePurgeTags(response);
   };
 }
 

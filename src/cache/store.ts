@@ -1,5 +1,5 @@
 import { CACHE_SEGMENT_BYTES, META_HEADER } from "../constants";
-import { normalizeHeaderValue, sha256Hex } from "./key";
+import { headerMaterial, sha256Hex } from "./key";
 import { parseMeta, serializeMeta, type EntryMeta } from "./entry";
 
 /** Content-Encoding of a stored entry, hidden from the Cache API (see `put`). */
@@ -243,7 +243,8 @@ function readMarker(headers: Headers): Marker | null {
 
 async function variantKey(primaryKey: string, marker: Marker, requestHeaders: Headers): Promise<string> {
   let material = "";
-  for (const name of marker.fields) material += `${name}:${normalizeHeaderValue(requestHeaders.get(name))}\n`;
+  // Absent and empty differ (RFC 9111 §4.1); see `headerMaterial`.
+  for (const name of marker.fields) material += `${headerMaterial(name, requestHeaders.get(name))}\n`;
   return `${primaryKey}/v/${marker.generation}/${await sha256Hex(material)}`;
 }
 

@@ -3,6 +3,7 @@ import type { CoalesceMode } from "../coalesce/protocol";
 import { BrimError } from "../errors";
 import { BODY_FAULT_EVENTS, declaredLength, guardBody, type BodyFault } from "../origin/body";
 import { fetchOrigin } from "../origin/fetch";
+import { sharedRequestHeaders } from "../origin/forward-headers";
 import { buildOriginRequest, type OriginRequestOptions } from "../origin/request";
 import type { CacheDeps, CacheRequest } from "./context";
 
@@ -33,6 +34,8 @@ export async function fetchForCache(req: CacheRequest, deps: CacheDeps, validato
     search: req.key.search,
     forCache: true,
     method: "GET",
+    // The response may be shared: only headers it may depend on reach the origin.
+    forward: sharedRequestHeaders(req.tenant, req.route),
     ...(validators ? { validators } : {}),
   });
   // Compressing routes make their own variants: ask for gzip, which the runtime decodes for

@@ -1,12 +1,13 @@
+import { OVERRIDE_REQUEST_HEADERS } from "../constants";
 import type { Route } from "../tenant/types";
 import { stripHopByHop } from "../utils/headers";
 
 /**
  * Request fields a client must not control at the origin: forwarding headers Brim sets
- * itself, and URL/method overrides some frameworks honour (classic cache-poisoning inputs
- * that would otherwise change the response without being part of the cache key).
+ * itself, and host/URL/method/address overrides some frameworks honour (classic
+ * cache-poisoning inputs that would otherwise change the response without being in the key).
  */
-const SPOOFABLE = ["forwarded", "x-original-url", "x-rewrite-url", "x-http-method-override", "x-http-method", "x-method-override", "x-real-ip"];
+const SPOOFABLE = OVERRIDE_REQUEST_HEADERS;
 const X_FORWARDED_PREFIX = "x-forwarded-";
 
 /** Client validators and ranges: replaced by Brim's own when it fetches to fill the cache. */
@@ -21,6 +22,11 @@ export interface OriginRequestOptions {
   readonly validators?: { readonly etag: string | null; readonly lastModified: string | null };
   /** Fetch GET even for a HEAD request (a HEAD miss fills the cache). */
   readonly method?: string;
+  /**
+   * For a fetch whose response may be shared: the only client headers that may reach the
+   * origin (lower-case; see `sharedRequestHeaders`). Absent: every end-to-end header does.
+   */
+  readonly forward?: ReadonlySet<string>;
 }
 
 /** Builds the request Brim sends to the route's origin (RFC 9110 §7.6 proxy rules). */
@@ -28,8 +34,9 @@ export function buildOriginRequest(request: Request, route: Route, options: Orig
   const incoming = new URL(request.url);
   const target = `${route.origin}${incoming.pathname}${options.search}`;
   const headers = stripHopByHop(new Headers(request.headers));
+  const forward = options.forward;
   for (const name of [...headers.keys()]) {
-    if (name.startsWith(X_FORWARDED_PREFIX)) headers.delete(name);
+    if (name.startsWith(X_FORWARDED_PREFIX) || (forward && !forward.has(name))) headers.delete(name);
   }
   for (const name of SPOOFABLE) headers.delete(name);
   if (options.forCache) for (const name of CLIENT_CONDITIONALS) headers.delete(name);

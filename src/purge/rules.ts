@@ -108,12 +108,18 @@ export function marked(previous: Mark, seq: number, soft: boolean, at: number): 
 const TAG_SEPARATORS = /[\s,]+/;
 
 /**
+ * Response headers purge tags are read from: `Cache-Tag` (Cloudflare) and `Surrogate-Key`
+ * (Fastly). They are for Brim only and are removed before a client sees the response.
+ */
+export const TAG_HEADERS: readonly string[] = ["cache-tag", "surrogate-key"];
+
+/**
  * Tags of a response: `Cache-Tag` (comma-separated, Cloudflare) and `Surrogate-Key`
  * (space-separated, Fastly); either separator is accepted in both. Bounded in count and length.
  */
 export function responseTags(headers: Headers, maxTags: number, maxTagBytes: number): string[] {
   const out = new Set<string>();
-  for (const name of ["cache-tag", "surrogate-key"]) {
+  for (const name of TAG_HEADERS) {
     const value = headers.get(name);
     if (!value) continue;
     for (const tag of value.split(TAG_SEPARATORS)) {

@@ -3,6 +3,7 @@ import { z } from "zod";
 import { COALESCE_WAIT_SLACK_MS, DEFAULT_MAX_OBJECT_BYTES, MAX_COALESCE_WAIT_MS } from "../constants";
 import type { CacheKeyPolicy, CachePolicy } from "./types";
 import { expected, flag, intRange, isRecord, reportDuplicates, seconds, show } from "./config-values";
+import { checkForwardUnkeyed, cookiesSchema, forwardUnkeyedSchema } from "./config-forward";
 
 /** Upper bound on `ttlJitter`: beyond half the lifetime, freshness would be mostly chance. */
 export const MAX_TTL_JITTER = 0.5;
@@ -54,7 +55,7 @@ export const cacheKeySchema = z
         .superRefine((names, ctx) => reportDuplicates(names, ctx, "header", "headers", (n) => n.toLowerCase()))
         .default([])
         .meta({
-          description: "Request headers whose values enter the key (case-insensitive). Credentials are not allowed.",
+          description: "Request headers whose values enter the key (case-insensitive), and so are forwarded to the origin. Credentials are not allowed.",
         }),
       claims: z
         .array(z.string({ error: expected("a claim name") }).min(1, { error: "expected a non-empty claim name" }), { error: expected("a list of claim names") })
@@ -106,11 +107,14 @@ export const cacheSchema = z
         .meta({ description: "Responses larger than this many bytes are passed through, not stored." }),
       key: cacheKeySchema.prefault({}),
       coalesce: coalesceSchema,
+      cookies: cookiesSchema,
+      forwardUnkeyed: forwardUnkeyedSchema,
     },
     { error: expected("a cache object") },
   )
   // Runs even when a sibling field is invalid, so every problem is reported in one pass.
   .superRefine(checkOverride, { when: (payload) => isRecord(payload.value) })
+  .superRefine(checkForwardUnkeyed, { when: (payload) => isRecord(payload.value) })
   .meta({ description: "Caching for this route; false disables it." });
 
 export type CacheConfig = z.output<typeof cacheSchema>;
@@ -136,6 +140,8 @@ export function toCachePolicy(cache: CacheConfig, timeoutMs: number): CachePolic
     ttlJitter: cache.ttlJitter,
     maxObjectBytes: cache.maxObjectBytes,
     coalesce,
+    cookies: cache.cookies,
+    forwardUnkeyed: Object.keys(cache.forwardUnkeyed).map((h) => h.toLowerCase()),
   };
 }
 

@@ -38,6 +38,16 @@ export interface CachePolicy {
   readonly maxObjectBytes: number;
   /** Request coalescing through the per-key Durable Object; `null` when turned off. */
   readonly coalesce: CoalescePolicy | null;
+  /**
+   * Requests carrying `Cookie`: `bypass` proxies them uncached, cookie and all; `ignore` (the
+   * origin does not use cookies for these responses) drops the cookie and caches as usual.
+   */
+  readonly cookies: "bypass" | "ignore";
+  /**
+   * Lower-cased request headers forwarded on cacheable fetches although not in the key: the
+   * tenant states the origin does not use them for the response (logging, tracing).
+   */
+  readonly forwardUnkeyed: readonly string[];
 }
 
 export interface CoalescePolicy {

@@ -97,7 +97,7 @@ describe("normalizeQuery: table", () => {
 
 describe("normalizeHeaderValue: table", () => {
   it.each([
-    ["absent", null, ""],
+    ["absent stays absent (RFC 9111 §4.1)", null, null],
     ["empty", "", ""],
     ["trimmed", "  gzip  ", "gzip"],
     ["spaces around commas removed (RFC 9110 §5.6.1)", "gzip ,  br,\tdeflate", "gzip,br,deflate"],
@@ -115,11 +115,20 @@ describe("normalizeHeaderValue: table", () => {
 describe("cacheKeyMaterial: table", () => {
   const url = (path: string) => new URL(`https://acme.example${path}`);
 
-  it("is the tenant id, then the path and normalised query, then one line per key header", () => {
+  it("is the tenant id, then the path and normalised query, then one line per key header (a bare name when absent)", () => {
     const headers = new Headers({ "accept-language": " de ,en ", "x-other": "ignored" });
     const { material, search } = cacheKeyMaterial("acme", url("/p?b=2&a=1"), policy(ALL, ["accept-language", "x-device"]), headers);
-    expect(material).toBe("acme\n/p?a=1&b=2\naccept-language:de,en\nx-device:");
+    expect(material).toBe("acme\n/p?a=1&b=2\naccept-language:de,en\nx-device");
     expect(search).toBe("?a=1&b=2");
+  });
+
+  it.each([
+    ["absent vs empty", null, ""],
+    ["absent vs blank", null, "  "],
+  ])("keeps %s apart (RFC 9111 §4.1)", (_, a, b) => {
+    const material = (value: string | null) =>
+      cacheKeyMaterial("acme", url("/p"), policy(ALL, ["x-device"]), new Headers(value === null ? {} : { "x-device": value })).material;
+    expect(material(a)).not.toBe(material(b));
   });
 
   it("upper-cases the path's percent-escapes, so %2f and %2F share a key", () => {

@@ -49,7 +49,8 @@ describe("coalescing concurrent misses through the key's Durable Object", () => 
   }, 60_000);
 
   it("an uncacheable (private) answer is never handed to other waiters: each gets its own", async () => {
-    const brim = testBrim({ acme: [CACHED] });
+    // x-user must reach the origin on a cacheable route: named as unkeyed (only private answers use it).
+    const brim = testBrim({ acme: [{ path: "/*", cache: { forwardUnkeyed: { "x-user": "only private responses depend on it" } } }] });
     const path = uniquePath();
     await script(path, [{ headers: { "cache-control": "private, max-age=60" }, body: "for {header:x-user}", delayMs: 200 }]);
     const results = await burst(20, (i) => brim.fetch(path, { headers: { "x-user": `user-${i}` } }));

@@ -38,6 +38,8 @@ const DEFAULT_CACHE: CachePolicy = {
   ttlJitter: 0,
   maxObjectBytes: 104857600,
   coalesce: { waitMs: 31000 },
+  cookies: "bypass",
+  forwardUnkeyed: [],
 };
 
 const ORIGIN = "http://127.0.0.1:9000";
