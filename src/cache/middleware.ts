@@ -4,6 +4,7 @@ import { invalidateCoalescer } from "../coalesce/client";
 import { clientAcceptEncoding, negotiateEncoding, type Chosen } from "../compress/accept-encoding";
 import { represent } from "../compress/represent";
 import { DEFAULT_MAX_OBJECT_BYTES } from "../constants";
+import { rawPathOf, withPath } from "../http/path";
 import { forwardToOrigin } from "../origin/forward";
 import type { CompressionPolicy } from "../tenant/types";
 import { wire } from "./fill";
@@ -79,8 +80,10 @@ export function edgeCache({ deps, resolver }: EdgeCacheOptions): Handler<AppEnv>
  */
 async function invalidate(deps: CacheDeps, resolver: TenantResolver, tenant: Tenant, targets: readonly URL[], headers: Headers, identity?: KeyIdentity): Promise<void> {
   const cached = targets.flatMap((target) => {
-    const policy = resolver.routeFor(tenant, target.pathname)?.cache;
-    return policy ? [{ target, policy }] : [];
+    // Keyed as a request for the target would be: its canonical path, its route's policy.
+    const resolved = resolver.resolvePath(tenant, rawPathOf(target.href));
+    if (!resolved.ok || !resolved.route.cache) return [];
+    return [{ target: new URL(withPath(target.href, resolved.path)), policy: resolved.route.cache }];
   });
   if (cached.length === 0) return;
   try {
