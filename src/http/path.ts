@@ -34,7 +34,7 @@ export type CanonicalPath = { readonly ok: true; readonly path: string } | { rea
 
 const ESCAPE = /%([0-9A-Fa-f]{2})/g;
 const BAD_ESCAPE = /%(?![0-9A-Fa-f]{2})/;
-const HEX_PAIR = /^[0-9A-Fa-f]{2}$/;
+const DOUBLE_ENCODED = /%25[0-9A-Fa-f]{2}/;
 /** RFC 3986 §2.3 unreserved: decoding these never changes what a URI names (§6.2.2.2). */
 const UNRESERVED = /^[A-Za-z0-9\-._~]$/;
 const DOT_SEGMENT = /\/\.\.?(?=\/|$)/;
@@ -66,11 +66,13 @@ export function canonicalPath(raw: string): CanonicalPath {
   if (raw.includes("%")) {
     if (BAD_ESCAPE.test(raw)) return { ok: false, reason: "bad-escape" };
     let problem: PathProblem | null = null;
-    path = raw.replace(ESCAPE, (escape: string, hex: string, offset: number) => {
-      problem ??= escapeProblem(hex.toUpperCase(), raw, offset);
+    path = raw.replace(ESCAPE, (escape: string, hex: string) => {
+      problem ??= escapeProblem(hex.toUpperCase());
       return decodedEscape(escape, hex);
     });
     if (problem) return { ok: false, reason: problem };
+    // After decoding: `%25%41%42` becomes `%25AB`, which a second decoding turns into a byte.
+    if (DOUBLE_ENCODED.test(path)) return { ok: false, reason: "double-encoded" };
   }
   if (path.includes("//")) return { ok: false, reason: "empty-segment" };
   if (DOT_SEGMENT.test(path)) return { ok: false, reason: "dot-segment" };
@@ -140,13 +142,11 @@ function decodedEscape(escape: string, hex: string): string {
   return UNRESERVED.test(char) ? char : escape.toUpperCase();
 }
 
-function escapeProblem(hex: string, raw: string, offset: number): PathProblem | null {
+function escapeProblem(hex: string): PathProblem | null {
   const known = AMBIGUOUS_ESCAPES.get(hex);
   if (known) return known;
   const code = Number.parseInt(hex, 16);
-  if (code < 0x20 || code === 0x7f) return "encoded-control";
-  if (hex === "25" && HEX_PAIR.test(raw.slice(offset + 3, offset + 5))) return "double-encoded";
-  return null;
+  return code < 0x20 || code === 0x7f ? "encoded-control" : null;
 }
 
 /** RFC 3986 §5.2.4 for a path that starts with "/"; `..` above the root stays at the root. */
