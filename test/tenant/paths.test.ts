@@ -9,6 +9,7 @@ import { env } from "cloudflare:workers";
 import { describe, expect, it } from "vitest";
 import { createBrim } from "../../src/app";
 import { loadConfig } from "../../src/tenant/load";
+import { purge, purgeBrim, uniqueTenant } from "../purge/support";
 import { testBrim } from "../support/brim";
 import { authBlock, authBrim, goodClaims, hmacKey, JWT_SECRET_ENV, sign } from "../support/jwt";
 import { count, originUrl, requests, script, uniquePath } from "../support/origin";
@@ -197,6 +198,21 @@ describe("the canonical path everywhere else", () => {
     expect((await brim.fetch(`${base}/post`, { method: "POST", body: "x" })).status).toBe(201);
     expect(await (await brim.fetch(`${base}/a`)).text()).toBe("a3");
     expect(await (await brim.fetch(`${base}/b`)).text()).toBe("b2");
+  });
+
+  it("purge URLs and prefixes are canonicalised like requests; an ambiguous purge URL is refused", async () => {
+    const id = uniqueTenant();
+    const brim = purgeBrim({ [id]: [{ path: "/*", cache: { ttl: 600, override: true } }] });
+    const host = `${id}.test`;
+    const base = uniquePath();
+    for (const name of ["a", "b"]) await script(`${base}/${name}`, [{ body: `${name}{count}` }]);
+    for (const name of ["a", "b"]) expect(await (await brim.fetch(`${base}/${name}`, { host })).text()).toBe(`${name}1`);
+    const res = await purge(brim, host, { urls: [`${base}/%61`], prefixes: [`${base}/%62`] });
+    expect(await res.json()).toMatchObject({ ok: true, urls: [`${base}/a`], prefixes: [`${base}/b`] });
+    for (const name of ["a", "b"]) expect(await (await brim.fetch(`${base}/${name}`, { host })).text()).toBe(`${name}2`);
+    const refused = await purge(brim, host, { urls: [`${base}/x/..%2fa`] });
+    expect(refused.status).toBe(400);
+    expect(await refused.json()).toMatchObject({ ok: false, problem: expect.stringContaining("encoded-slash") });
   });
 
   it("keeps the request's cf properties when the path is rewritten (compression reads cf.clientAcceptEncoding)", async () => {
