@@ -14,7 +14,7 @@ import type { OriginFetcher } from "./origin/fetch";
 import { PurgeRegistry } from "./purge/client";
 import type { PurgeLog } from "./purge/object";
 import { createTenantResolver } from "./tenant/match";
-import { resolveTenant } from "./tenant/middleware";
+import { resolveTenant, validHost } from "./tenant/middleware";
 import type { BrimConfig } from "./tenant/types";
 import { observeRequests, timed } from "./stats/middleware";
 import type { StatsLog } from "./stats/object";
@@ -77,9 +77,10 @@ export function createBrim(options: BrimOptions): Hono<AppEnv> {
     if (UNSUPPORTED_METHODS.has(c.req.method)) return errorResponse("METHOD_NOT_SUPPORTED");
     await next();
   });
+  app.use(validHost());
   // Before tenant routing: /__brim/* is Brim's own, never proxied or cached.
   app.all("/__brim/*", adminEndpoints({ resolver, runtime: auth, now: deps.now, log, purges: deps.purges, coalescer: deps.coalescer, stats }));
-  app.use(resolveTenant(resolver));
+  app.use(resolveTenant(resolver, { log }));
   app.use(observeRequests({ recorder: stats, now, log }));
   app.use(timed(authenticate({ runtime: auth, now: deps.now, log })));
   app.all("*", edgeCache({ deps, resolver }));

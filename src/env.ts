@@ -7,6 +7,11 @@ export interface AppEnv {
   Variables: {
     tenant: Tenant;
     route: Route;
+    /**
+     * The request's one canonical path (src/http/path.ts), set with the route: routing, auth
+     * (which follows the route), the cache key, purge stamps and the origin URL all use it.
+     */
+    path: string;
     /** Set by src/auth/ on routes with `auth`: verified claims and the cache identity. */
     auth?: RequestAuth;
     /** Milliseconds the auth middleware took (src/stats/ `timed`), for Server-Timing. */

@@ -5,6 +5,8 @@
 
 export type BrimErrorCode =
   | "UNKNOWN_HOST"
+  | "BAD_HOST"
+  | "AMBIGUOUS_PATH"
   | "NO_ROUTE"
   | "NOT_CONFIGURED"
   | "ORIGIN_UNREACHABLE"
@@ -30,6 +32,10 @@ interface ErrorShape {
 
 const ERRORS: Record<BrimErrorCode, ErrorShape> = {
   UNKNOWN_HOST: { status: 421, body: "Misdirected Request: no site is configured for this host\n" },
+  // RFC 9112 §3.2: a Host that is not `uri-host [":" port]` is a bad request, not a misdirected one.
+  BAD_HOST: { status: 400, body: "Bad Request: the Host header is not a valid host\n" },
+  // The reason (encoded slash, dot segment, ...) is logged; see src/http/path.ts.
+  AMBIGUOUS_PATH: { status: 400, body: "Bad Request: the path is ambiguous (encoded separators, dot or empty segments, or parameters)\n" },
   NO_ROUTE: { status: 404, body: "Not Found: no route matches this path\n" },
   NOT_CONFIGURED: { status: 503, body: "Service Unavailable: the proxy is not configured\n" },
   ORIGIN_UNREACHABLE: { status: 502, body: "Bad Gateway: the origin could not be reached\n" },

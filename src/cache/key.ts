@@ -1,4 +1,5 @@
 import { CACHE_KEY_ORIGIN } from "../constants";
+import { normalizeEscapes } from "../http/path";
 import type { CacheKeyPolicy } from "../tenant/types";
 
 /**
@@ -48,9 +49,13 @@ function pairName(pair: string): string {
   }
 }
 
-/** Normalises a path's percent-escapes; the URL parser has already resolved dot segments. */
+/**
+ * Normalises a path's percent-escapes (RFC 3986 §6.2.2.1, §6.2.2.2). Request paths arrive
+ * already canonical (src/tenant/middleware.ts), so for them this changes nothing; purge
+ * selectors go through it to match what entries record.
+ */
 export function normalizePath(pathname: string): string {
-  return pathname.replace(PERCENT_HEX, (m) => m.toUpperCase());
+  return normalizeEscapes(pathname);
 }
 
 /**

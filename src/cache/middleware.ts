@@ -6,6 +6,7 @@ import { forClient, represent } from "../compress/represent";
 import type { BrimError } from "../errors";
 import { BODY_FAULT_EVENTS, type BodyFault } from "../origin/body";
 import { DEFAULT_MAX_OBJECT_BYTES } from "../constants";
+import { rawPathOf, withPath } from "../http/path";
 import { forwardToOrigin, type ForwardResult } from "../origin/forward";
 import type { Route } from "../tenant/types";
 import { answerOpaque, failureDetail, wire } from "./fill";
@@ -81,8 +82,10 @@ export function edgeCache({ deps, resolver }: EdgeCacheOptions): Handler<AppEnv>
  */
 async function invalidate(deps: CacheDeps, resolver: TenantResolver, tenant: Tenant, targets: readonly URL[], headers: Headers, identity?: KeyIdentity): Promise<void> {
   const cached = targets.flatMap((target) => {
-    const policy = resolver.routeFor(tenant, target.pathname)?.cache;
-    return policy ? [{ target, policy }] : [];
+    // Keyed as a request for the target would be: its canonical path, its route's policy.
+    const resolved = resolver.resolvePath(tenant, rawPathOf(target.href));
+    if (!resolved.ok || !resolved.route.cache) return [];
+    return [{ target: new URL(withPath(target.href, resolved.path)), policy: resolved.route.cache }];
   });
   if (cached.length === 0) return;
   try {

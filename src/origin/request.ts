@@ -32,6 +32,8 @@ export interface OriginRequestOptions {
 /** Builds the request Brim sends to the route's origin (RFC 9110 §7.6 proxy rules). */
 export function buildOriginRequest(request: Request, route: Route, options: OriginRequestOptions): Request {
   const incoming = new URL(request.url);
+  // The path is the request's canonical one (src/tenant/middleware.ts put it in the URL), the
+  // same string the route was chosen by and the cache key was derived from.
   const target = `${route.origin}${incoming.pathname}${options.search}`;
   const headers = stripHopByHop(new Headers(request.headers));
   const forward = options.forward;

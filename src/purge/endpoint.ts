@@ -47,7 +47,8 @@ export function badRequest(problem: string): Response {
 }
 
 async function forgetKept(ctx: PurgeEndpointContext, url: string): Promise<void> {
-  const target = new URL(url, "http://purge.invalid");
+  // Concatenated, not resolved: a canonical path may start with "//" on an opted-out route.
+  const target = new URL(`http://purge.invalid${url}`);
   const policy = ctx.resolver.routeFor(ctx.tenant, target.pathname)?.cache;
   if (!policy?.coalesce || !ctx.coalescer) return;
   // The key without request headers or identity: variants keyed on those are covered by the

@@ -1,6 +1,7 @@
 /** `POST /__brim/purge` bodies (pure): validated, with the first problem named. */
 import { PURGE_MAX_SELECTORS, PURGE_MAX_TAG_BYTES } from "../constants";
 import { normalizePath, normalizeQuery } from "../cache/key";
+import { rawPathOf } from "../http/path";
 import type { TenantResolver } from "../tenant/match";
 import type { Tenant } from "../tenant/types";
 
@@ -69,6 +70,10 @@ function purgeUrl(raw: string, tenant: Tenant, resolver: TenantResolver): string
   } else if ((url.protocol !== "http:" && url.protocol !== "https:") || !tenant.hosts.includes(url.host.toLowerCase())) {
     return { problem: `host ${url.host || "(none)"} is not one of this tenant's hosts` };
   }
-  const policy = resolver.routeFor(tenant, url.pathname)?.cache;
-  return `${normalizePath(url.pathname)}${normalizeQuery(url.search, policy ? policy.key.query : { mode: "all" })}`;
+  // The path as a request for it is keyed: canonical, or refused as a request would be.
+  const resolved = resolver.resolvePath(tenant, rawPathOf(url.href));
+  if (!resolved.ok && resolved.reason !== "no-route") return { problem: `ambiguous path (${resolved.reason}); requests for it are refused, so nothing is stored under it` };
+  const path = resolved.ok ? resolved.path : normalizePath(url.pathname);
+  const policy = resolved.ok ? resolved.route.cache : null;
+  return `${path}${normalizeQuery(url.search, policy ? policy.key.query : { mode: "all" })}`;
 }

@@ -46,6 +46,13 @@ export const routeSchema = z
       auth: routeAuthSchema,
       scopes: routeScopesSchema,
       compression: compressionSchema,
+      ambiguousPaths: z
+        .enum(["reject", "forward"], { error: expected('"reject" or "forward"') })
+        .default("reject")
+        .meta({
+          description:
+            'Paths origins read differently (%2F, %5C, "\\", dot or empty segments, ";" parameters, %25XX): "reject" answers 400; "forward" sends them to the origin as they are, for origins that need them (the origin must treat them as data; see README "One canonical path").',
+        }),
     },
     { error: expected("a route object") },
   )
@@ -72,5 +79,6 @@ export function toRoute(route: RouteConfig, index: number, defaults: RouteDefaul
     compression: toCompressionPolicy(route.compression),
     // Absent for "none", so configs without auth normalize exactly as before.
     ...(route.auth === "none" ? {} : { auth: { mode: route.auth, scopes: [...(route.scopes ?? [])] } }),
+    ...(route.ambiguousPaths === "forward" ? { ambiguousPaths: "forward" as const } : {}),
   };
 }

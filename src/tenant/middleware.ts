@@ -1,21 +1,54 @@
 import type { MiddlewareHandler } from "hono";
 import type { AppEnv } from "../env";
 import { errorResponse } from "../errors";
+import { isValidHost } from "../http/host";
+import { rawPathOf, withPath } from "../http/path";
 import type { TenantResolver } from "./match";
 
+/** Options of `resolveTenant`. */
+export interface ResolveTenantOptions {
+  /** Structured log sink: rejected paths are logged with their reason (`path-rejected`). */
+  readonly log: (event: Record<string, unknown>) => void;
+}
+
 /**
- * Picks the tenant by Host (case-insensitive, port as sent) and the first matching route.
- * An unknown host gets 421 and never another tenant's content; no route gets 404.
+ * Answers 400 for a Host header that is not `uri-host [":" port]` (RFC 9110 §7.2), before
+ * anything else (the admin endpoints included) looks it up.
  */
-export function resolveTenant(resolver: TenantResolver): MiddlewareHandler<AppEnv> {
+export function validHost(): MiddlewareHandler<AppEnv> {
+  return async function validHost(c, next) {
+    const host = c.req.header("host");
+    if (host !== undefined && !isValidHost(host)) return errorResponse("BAD_HOST");
+    await next();
+  };
+}
+
+/**
+ * Picks the tenant by Host (case-insensitive, port as sent), then the route and the one
+ * canonical path (`TenantResolver.resolvePath`), computed once: it is set as `c.var.path`, and
+ * the request continues with that path in its URL, so auth, the cache key, purge stamps and the
+ * origin request all read the same string. An unknown host gets 421 and never another tenant's
+ * content; an ambiguous path 400 (reason logged); no route 404.
+ */
+export function resolveTenant(resolver: TenantResolver, { log }: ResolveTenantOptions): MiddlewareHandler<AppEnv> {
   return async function resolveTenant(c, next) {
     const host = c.req.header("host") ?? new URL(c.req.url).host;
     const tenant = resolver.tenantFor(host);
     if (!tenant) return errorResponse("UNKNOWN_HOST");
-    const route = resolver.routeFor(tenant, new URL(c.req.url).pathname);
-    if (!route) return errorResponse("NO_ROUTE");
+    const url = c.req.raw.url;
+    const raw = rawPathOf(url);
+    const resolved = resolver.resolvePath(tenant, raw);
+    if (!resolved.ok) {
+      if (resolved.reason === "no-route") return errorResponse("NO_ROUTE");
+      log({ event: "path-rejected", tenant: tenant.id, reason: resolved.reason });
+      return errorResponse("AMBIGUOUS_PATH");
+    }
+    // The request goes on with the canonical path in its URL (method, headers, body and `cf`
+    // carried over), so nothing downstream can read the client's spelling by mistake.
+    if (resolved.path !== raw) c.req.raw = new Request(withPath(url, resolved.path), c.req.raw);
     c.set("tenant", tenant);
-    c.set("route", route);
+    c.set("route", resolved.route);
+    c.set("path", resolved.path);
     await next();
   };
 }

@@ -73,6 +73,11 @@ export interface Route {
   readonly compression: CompressionPolicy | null;
   /** Token verification for this route; absent for `"auth": "none"` (the default). */
   readonly auth?: RouteAuth;
+  /**
+   * `"forward"`: ambiguous paths (`%2F`, `//`, `;`, ...) are sent on as they are instead of
+   * answered with 400 (src/tenant/match.ts). Absent for `"reject"` (the default).
+   */
+  readonly ambiguousPaths?: "forward";
 }
 
 export interface RouteAuth {

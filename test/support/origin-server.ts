@@ -14,9 +14,16 @@
  * Every other path is served from its script, or, unscripted, as 200 `text/plain`
  * `origin:<pathname>#<count>` with no cache headers. Every such response carries
  * `x-origin-count: <count>` (1-based, per pathname).
+ *
+ * Normalising mode: below `/norm/` the origin reads paths the way nginx, Tomcat and Spring do
+ * before routing (`normalisingRead`: `%XX` decoded, `%2F` included, `\` as "/", `;params`
+ * dropped, `//` merged, dot segments resolved). Scripts, counters and request logs are keyed
+ * by that reading, so `/norm/a/..%2fb` is served `/norm/b`'s script; `{path}` in a body
+ * reflects the path exactly as received.
  */
 import { createServer, type IncomingMessage, type ServerResponse } from "node:http";
 import type { AddressInfo } from "node:net";
+import { posix } from "node:path";
 import { brotliCompressSync, gzipSync, zstdCompressSync } from "node:zlib";
 
 export interface ResponseSpec {
@@ -24,7 +31,7 @@ export interface ResponseSpec {
   status?: number;
   /** Values may use the templates below; an array sends the header once per value. */
   headers?: Record<string, string | string[]>;
-  /** Templates: `{count}`, `{method}`, `{query}` (search without "?"), `{header:NAME}`. */
+  /** Templates: `{count}`, `{method}`, `{query}` (search without "?"), `{header:NAME}`, `{path}` (as received). */
   body?: string;
   /** A generated body of this many bytes (see `generatedBody`), written in 64 KiB chunks. */
   bodyBytes?: number;
@@ -91,7 +98,9 @@ const CHUNK_BYTES = 64 * 1024;
 /** Byte i of a generated body is `BODY_ALPHABET[i % 62]`; `origin.ts` mirrors this. */
 const BODY_ALPHABET = "0123456789abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTUVWXYZ";
 const BODY_PATTERN = Buffer.from(BODY_ALPHABET.repeat(Math.ceil(CHUNK_BYTES / BODY_ALPHABET.length) + 2));
-const TEMPLATE = /\{(count|method|query|header:[^}]+)\}/g;
+const TEMPLATE = /\{(count|method|query|path|header:[^}]+)\}/g;
+const NORMALISING_PREFIX = "/norm/";
+const ESCAPE = /%([0-9A-Fa-f]{2})/g;
 
 interface PathState {
   count: number;
@@ -132,7 +141,7 @@ export async function startOriginServer(): Promise<OriginServer> {
       }
       if (pathname.startsWith("/__")) return control(res, { error: `unknown control path ${pathname}` }, 404);
 
-      const state = stateOf(pathname);
+      const state = stateOf(stateKey(pathname));
       state.count++;
       state.requests.push({ method: req.method ?? "GET", url, headers: flatHeaders(req), bodyLength: body.length });
       const spec = state.script ? (state.script[Math.min(state.used++, state.script.length - 1)] ?? {}) : null;
@@ -149,7 +158,7 @@ export async function startOriginServer(): Promise<OriginServer> {
     if (!Array.isArray(input.responses) || input.responses.length === 0) {
       throw new Error("responses must be a non-empty list");
     }
-    const state = stateOf(pathOf(input.path));
+    const state = stateOf(stateKey(pathOf(input.path)));
     state.script = input.responses as ResponseSpec[];
     state.used = 0;
     return { ok: true };
@@ -158,7 +167,7 @@ export async function startOriginServer(): Promise<OriginServer> {
   function requestLog(url: string): RequestLog {
     const path = new URL(url, "http://origin").searchParams.get("path");
     if (path === null) throw new Error("missing ?path=");
-    const state = paths.get(pathOf(path));
+    const state = paths.get(stateKey(pathOf(path)));
     return { count: state?.count ?? 0, requests: state?.requests ?? [] };
   }
 
@@ -265,6 +274,7 @@ function applyTemplate(text: string, req: IncomingMessage, count: number): strin
   return text.replace(TEMPLATE, (_, name: string) => {
     if (name === "count") return String(count);
     if (name === "method") return req.method ?? "";
+    if (name === "path") return pathOf(req.url ?? "");
     if (name === "query") {
       const url = req.url ?? "";
       return url.includes("?") ? url.slice(url.indexOf("?") + 1) : "";
@@ -321,6 +331,25 @@ function generatedChunk(offset: number, size: number): Buffer {
 
 function control(res: ServerResponse, value: unknown, status = 200): void {
   res.writeHead(status, { "content-type": "application/json" }).end(JSON.stringify(value));
+}
+
+/** The pathname scripts and counters are keyed by: as received, or read in normalising mode. */
+function stateKey(pathname: string): string {
+  if (!pathname.startsWith(NORMALISING_PREFIX)) return pathname;
+  return `${NORMALISING_PREFIX.slice(0, -1)}${normalisingRead(pathname.slice(NORMALISING_PREFIX.length - 1))}`;
+}
+
+/**
+ * A path as an origin that normalises before routing reads it: ASCII escapes decoded once
+ * (nginx decodes `%2F` too), `\` as "/" (Windows stacks), `;params` dropped (Tomcat, Spring),
+ * then `//` merged and dot segments resolved (nginx `merge_slashes`, RFC 3986 §5.2.4).
+ */
+export function normalisingRead(path: string): string {
+  const decoded = path.replace(ESCAPE, (escape, hex: string) => {
+    const code = Number.parseInt(hex, 16);
+    return code < 0x80 ? String.fromCharCode(code) : escape;
+  });
+  return posix.normalize(decoded.replace(/\\/g, "/").replace(/;[^/]*/g, ""));
 }
 
 function pathOf(url: string): string {

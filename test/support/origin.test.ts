@@ -141,3 +141,13 @@ describe("request log", () => {
     expect(await requests(uniquePath())).toEqual({ count: 0, requests: [] });
   });
 });
+
+describe("normalising mode (/norm/)", () => {
+  it("reads paths as nginx/Tomcat would: one script and counter per reading, {path} as received", async () => {
+    const path = uniquePath();
+    await script(`/norm${path}/private/x`, [{ body: "{path} #{count}" }]);
+    const spellings = [`/norm${path}/private/x`, `/norm${path}/pub/..%2fprivate/x`, `/norm${path}//private/x`, `/norm${path}/private;v=1/x`, `/norm${path}/%70rivate/x`];
+    for (const [i, spelling] of spellings.entries()) expect(await (await get(spelling)).text()).toBe(`${spelling} #${i + 1}`);
+    expect((await requests(`/norm${path}/private/x`)).requests.map((r) => r.url)).toStrictEqual(spellings);
+  });
+});
