@@ -78,6 +78,9 @@ export const DEFAULT_CLOCK_SKEW_SECONDS = 30;
 /** Upper bound on a configured clock skew: more would make exp meaningless. */
 export const MAX_CLOCK_SKEW_SECONDS = 300;
 
+/** Upper bound on a configured `maxTokenLifetimeSeconds` (one year). */
+export const MAX_TOKEN_LIFETIME_SECONDS = 365 * 24 * 3_600;
+
 /** Tokens longer than this are rejected before any decoding (cheap DoS guard). */
 export const DEFAULT_MAX_TOKEN_BYTES = 8 * 1024;
 
@@ -99,8 +102,20 @@ export const JWKS_MAX_BYTES = 256 * 1024;
 /** How long a request waits for a JWKS fetch another request already started, polling. */
 export const JWKS_WAIT_POLL_MS = 10;
 
+/**
+ * Shortest HMAC secret accepted per algorithm: the hash output size (RFC 7518 §3.2: "a key of
+ * the same size as the hash output … or larger MUST be used"). Shorter secrets are refused.
+ */
+export const HMAC_MIN_SECRET_BYTES: Readonly<Record<"HS256" | "HS384" | "HS512", number>> = { HS256: 32, HS384: 48, HS512: 64 };
+
 /** Verified tokens remembered per tenant per isolate (LRU); each entry ends at the token's exp. */
 export const TOKEN_CACHE_MAX_ENTRIES = 10_000;
+
+/**
+ * Longest a verified token is reused without verifying it again, for inline keys and HMAC
+ * secrets (a JWKS uses its `jwksMaxAgeSeconds`). Entries also end at the token's exp.
+ */
+export const TOKEN_CACHE_MAX_AGE_SECONDS = 600;
 
 /** Default revocation list refresh interval (`revocation.refreshSeconds`). */
 export const DEFAULT_REVOCATION_REFRESH_SECONDS = 30;

@@ -13,10 +13,11 @@ function runtime(claims: Partial<Claims>) {
     tenants: [{ id: "acme", hosts: ["a.test"], origin: "http://o.test", auth: { issuer: "i", audience: "a", secretEnv: "S" }, routes: [{ path: "/*" }] }],
   }).tenants[0]!.auth!;
   let verifications = 0;
+  let generation = 0;
   const rt: TenantAuthRuntime = {
     tenantId: "acme",
     auth,
-    keys: { resolve: async () => ({ kind: "unavailable", detail: "unused" }) },
+    keys: { resolve: async () => ({ kind: "unavailable", detail: "unused" }), generation: async () => generation, maxReuseSeconds: 600 },
     verify: async () => {
       verifications++;
       return { ok: true, claims: { exp: NOW / 1000 + 60, ...claims } as Claims };
@@ -24,11 +25,11 @@ function runtime(claims: Partial<Claims>) {
     tokens: new TokenCache(100),
     revocations: null,
   };
-  return { rt, verifications: () => verifications };
+  return { rt, verifications: () => verifications, rotateKeys: () => generation++ };
 }
 
 const ctx = (now = NOW) => ({ now, waitUntil: () => {}, log: () => {}, env: {} });
-const bearer = (token: string) => new Headers({ authorization: `Bearer ${token}` });
+const bearer = (token: string) => new Request("http://a.test/", { headers: { authorization: `Bearer ${token}` } });
 
 describe("the verified-token cache", () => {
   it("verifies a repeated token once, until its exp (+ skew)", async () => {

@@ -8,7 +8,7 @@ import { TokenCache } from "../../src/auth/token-cache";
 import { cookieValue, findToken, withoutCookie } from "../../src/auth/token";
 
 const NOW = 1_800_000_000;
-const POLICY = { issuer: "https://idp.test", audience: ["api", "api2"], clockSkewSeconds: 30 };
+const POLICY = { issuer: "https://idp.test", audience: ["api", "api2"], clockSkewSeconds: 30, maxLifetimeSeconds: null };
 const OK = { iss: "https://idp.test", aud: "api", exp: NOW + 60 };
 
 describe("checkClaims", () => {
@@ -91,14 +91,24 @@ describe("TokenCache", () => {
   const claims = { exp: 1 } as Claims;
   it("forgets entries at their end and evicts the least recently used", () => {
     const cache = new TokenCache(2);
-    cache.set("a", claims, 1000);
-    cache.set("b", claims, 5000);
-    expect(cache.get("a", 999)).toBe(claims);
-    cache.set("c", claims, 5000);
-    expect(cache.get("b", 0)).toBeNull();
-    expect(cache.get("a", 999)).toBe(claims);
-    expect(cache.get("a", 1000)).toBeNull();
+    cache.set("a", claims, 1000, 0);
+    cache.set("b", claims, 5000, 0);
+    expect(cache.get("a", 999, 0)).toBe(claims);
+    cache.set("c", claims, 5000, 0);
+    expect(cache.get("b", 0, 0)).toBeNull();
+    expect(cache.get("a", 999, 0)).toBe(claims);
+    expect(cache.get("a", 1000, 0)).toBeNull();
     expect(cache.size).toBe(1);
+  });
+
+  it("never reuses an entry under another key generation than the one that verified it", () => {
+    const cache = new TokenCache(10);
+    cache.set("a", claims, 5000, 1);
+    expect(cache.get("a", 0, 2)).toBeNull();
+    // Dropped, not kept for a later return to generation 1.
+    expect(cache.get("a", 0, 1)).toBeNull();
+    cache.set("b", claims, 5000, 2);
+    expect(cache.get("b", 0, 2)).toBe(claims);
   });
 });
 
