@@ -79,7 +79,12 @@ export class RemoteJwks implements KeyStore {
     if (!this.#keys) return this.#firstLoad(ctx);
     if (ctx.now - this.#fetchedAt < this.#options.maxAgeSeconds * 1000) return this.#refreshAhead(ctx);
     if (this.#inFlight()) return this.#whileInFlight();
-    if (this.#mayFetch(ctx.now)) await this.#fetch(ctx);
+    // A failed refresh is retried once per cooldown, not on every request.
+    if (!this.#lastFailed() || this.#mayFetch(ctx.now)) await this.#fetch(ctx);
+  }
+
+  #lastFailed(): boolean {
+    return this.#attemptedAt > this.#fetchedAt;
   }
 
   /** Polls until the fetch in flight ends; bounded by its deadline (`#inFlightUntil`). */
@@ -107,8 +112,7 @@ export class RemoteJwks implements KeyStore {
     const dueAt = this.#fetchedAt + this.#options.maxAgeSeconds * 1000 * JWKS_REFRESH_AHEAD_FRACTION;
     if (ctx.now < dueAt || this.#inFlight()) return;
     // A failed refresh is retried once per cooldown, not on every request.
-    const lastFailed = this.#attemptedAt > this.#fetchedAt;
-    if (lastFailed && !this.#mayFetch(ctx.now)) return;
+    if (this.#lastFailed() && !this.#mayFetch(ctx.now)) return;
     ctx.waitUntil(this.#fetch(ctx));
   }
 

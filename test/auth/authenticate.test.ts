@@ -44,6 +44,27 @@ describe("the verified-token cache", () => {
     expect(verifications()).toBe(3);
   });
 
+  it("never reuses a token verified under other keys: a key change means verifying again", async () => {
+    const { rt, verifications, rotateKeys } = runtime({ exp: NOW / 1000 + 3600 });
+    const route = { mode: "required" as const, scopes: [] };
+    await authenticateRequest(bearer("t"), route, rt, ctx());
+    await authenticateRequest(bearer("t"), route, rt, ctx());
+    expect(verifications()).toBe(1);
+    rotateKeys();
+    await authenticateRequest(bearer("t"), route, rt, ctx());
+    expect(verifications()).toBe(2);
+  });
+
+  it("reuses a verified token at most the key source's max reuse time, even when exp is later", async () => {
+    const { rt, verifications } = runtime({ exp: NOW / 1000 + 3600 });
+    const route = { mode: "required" as const, scopes: [] };
+    await authenticateRequest(bearer("t"), route, rt, ctx());
+    await authenticateRequest(bearer("t"), route, rt, ctx(NOW + 599_999));
+    expect(verifications()).toBe(1);
+    await authenticateRequest(bearer("t"), route, rt, ctx(NOW + 600_000));
+    expect(verifications()).toBe(2);
+  });
+
   it("still checks scopes on every request, cached or not", async () => {
     const { rt } = runtime({ scope: "read" });
     await authenticateRequest(bearer("t"), { mode: "required", scopes: ["read"] }, rt, ctx());
