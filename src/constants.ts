@@ -123,6 +123,13 @@ export const DEFAULT_REVOCATION_REFRESH_SECONDS = 30;
 /** Default bound on the age of the revocation list before `onStale` applies. */
 export const DEFAULT_REVOCATION_MAX_STALE_SECONDS = 300;
 
+/**
+ * A published revocation list that loses more than this fraction of its entries (jti +
+ * sub) at once, or becomes empty, is rejected unless it says `"allowShrink": true`; the last
+ * good list stays in force. 0.5: "loses most of its entries".
+ */
+export const REVOCATION_MAX_SHRINK_FRACTION = 0.5;
+
 /** Bound on one fetch of the revocation list by the per-tenant Durable Object. */
 export const REVOCATION_FETCH_TIMEOUT_MS = 5_000;
 

@@ -2,6 +2,7 @@
 import { describe, expect, it } from "vitest";
 import { checkClaims, hasScopes, type Claims } from "../../src/auth/claims";
 import { headerValue } from "../../src/auth/forward";
+import { checkFeed } from "../../src/auth/revocation/feed";
 import { revokedReason } from "../../src/auth/revocation/list";
 import { FingerprintSet } from "../../src/auth/revocation/set";
 import { TokenCache } from "../../src/auth/token-cache";
@@ -133,5 +134,22 @@ describe("revocation lookups", () => {
     expect(revokedReason(list, c({ sub: "alice", iat: 100 }))).toBeNull();
     expect(revokedReason(list, c({ sub: "alice" }))).toBe("revoked-sub");
     expect(revokedReason(list, c({ sub: "bob", iat: 1, jti: "j2" }))).toBeNull();
+  });
+});
+
+describe("checkFeed: the shrink rule", () => {
+  const feed = (jti: number, extra: Record<string, unknown> = {}) => JSON.stringify({ iss: "i", jti: Array.from({ length: jti }, (_, n) => `j${n}`), ...extra });
+  it.each([
+    ["the first list, empty", feed(0), null, null],
+    ["empty after empty", feed(0), 0, null],
+    ["half of the entries lost", feed(2), 4, null],
+    ["more than half lost", feed(1), 4, "shrink"],
+    ["empty after one", feed(0), 1, "shrink"],
+    ["empty with allowShrink", feed(0, { allowShrink: true }), 1_000, null],
+    ["growing", feed(9), 4, null],
+    ["subjects count as entries", JSON.stringify({ iss: "i", jti: ["a"], sub: { s: 1 } }), 4, null],
+  ])("%s", (_name, text, previous, reason) => {
+    const verdict = checkFeed(text, "i", previous);
+    expect(verdict.ok ? null : verdict.reason).toBe(reason);
   });
 });
