@@ -30,6 +30,8 @@ const strictUtf8 = new TextDecoder("utf-8", { fatal: true, ignoreBOM: false });
  * accepted (most access tokens carry none).
  */
 const DEFAULT_TYPS: ReadonlySet<string> = new Set(["application/jwt", "application/at+jwt"]);
+/** A refused `typ` is quoted in the log detail, cut to this length. */
+const MAX_LOGGED_TYP_CHARS = 100;
 
 /** Thrown from jose's key callback to carry our own reason out. */
 class KeyFailure extends Error {
@@ -102,8 +104,9 @@ function checkTyp(value: unknown, pinned: string | null): string | null {
   if (value === undefined && pinned === null) return null;
   if (typeof value !== "string") return value === undefined ? `typ missing, ${pinned} required` : "typ is not a string";
   const typ = normalizeTyp(value);
-  if (pinned !== null) return typ === pinned ? null : `typ ${typ}, ${pinned} required`;
-  return DEFAULT_TYPS.has(typ) ? null : `typ ${typ} is not an access token`;
+  const shown = typ.slice(0, MAX_LOGGED_TYP_CHARS);
+  if (pinned !== null) return typ === pinned ? null : `typ ${shown}, ${pinned} required`;
+  return DEFAULT_TYPS.has(typ) ? null : `typ ${shown} is not an access token`;
 }
 
 /** RFC 7515 §4.1.9: "application/" may be omitted, compared case-insensitively. */

@@ -41,6 +41,8 @@ const ATTACKS: [string, Attack, string][] = [
   ["access_token in the query, no header", { query: (t) => `?access_token=${t}`, headers: () => [] }, "access_token in the query"],
   ["access_token in the query next to a valid header", { query: () => "?a=1&access_token=forged", headers: (t) => [bearer(t)] }, "access_token in the query"],
   ["empty access_token in the query", { query: () => "?access_token=", headers: (t) => [bearer(t)] }, "access_token in the query"],
+  ["percent-encoded access_token name", { query: (t) => `?access%5Ftoken=${t}`, headers: () => [] }, "access_token in the query"],
+  ["percent-encoded first letter", { query: (t) => `?x=1&%61ccess_token=${t}`, headers: (t) => [bearer(t)] }, "access_token in the query"],
   ["two Authorization fields", { query: () => "", headers: (t) => [bearer(t), bearer("forged.token.value")] }, "more than one credential in authorization"],
   ["two credentials in one Authorization field", { query: () => "", headers: (t) => [["authorization", `Bearer ${t}, Bearer other.token.value`]] }, "more than one credential"],
   ["Bearer next to Basic", { query: () => "", headers: (t) => [["authorization", `Basic dXNlcjpwYXNz, Bearer ${t}`]] }, "more than one credential"],
