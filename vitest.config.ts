@@ -12,7 +12,15 @@ export default defineConfig({
           cloudflareTest({
             wrangler: { configPath: "./wrangler.toml" },
             // Worker secrets the auth tests name in tenant config (HMAC key, admin token).
-            miniflare: { bindings: { TEST_JWT_SECRET: "test-hmac-secret-0123456789abcdef0123456789", TEST_ADMIN_TOKEN: "test-admin-token-1" } },
+            // TEST_JWT_SECRET is 43 bytes (HS256 only); the other two sit at the RFC 7518 §3.2 edges.
+            miniflare: {
+              bindings: {
+                TEST_JWT_SECRET: "test-hmac-secret-0123456789abcdef0123456789",
+                TEST_JWT_SECRET_31: "short-hmac-secret-0123456789abc",
+                TEST_JWT_SECRET_48: "test-hmac-secret-48-bytes-0123456789abcdef012345",
+                TEST_ADMIN_TOKEN: "test-admin-token-1",
+              },
+            },
           }),
         ],
         test: {

@@ -160,6 +160,9 @@ export const DEFAULT_CLOCK_SKEW_SECONDS = 30;
 /** Upper bound on a configured clock skew: more would make exp meaningless. */
 export const MAX_CLOCK_SKEW_SECONDS = 300;
 
+/** Upper bound on a configured `maxTokenLifetimeSeconds` (one year). */
+export const MAX_TOKEN_LIFETIME_SECONDS = 365 * 24 * 3_600;
+
 /** Tokens longer than this are rejected before any decoding (cheap DoS guard). */
 export const DEFAULT_MAX_TOKEN_BYTES = 8 * 1024;
 
@@ -181,14 +184,33 @@ export const JWKS_MAX_BYTES = 256 * 1024;
 /** How long a request waits for a JWKS fetch another request already started, polling. */
 export const JWKS_WAIT_POLL_MS = 10;
 
+/**
+ * Shortest HMAC secret accepted per algorithm: the hash output size (RFC 7518 §3.2: "a key of
+ * the same size as the hash output … or larger MUST be used"). Shorter secrets are refused.
+ */
+export const HMAC_MIN_SECRET_BYTES: Readonly<Record<"HS256" | "HS384" | "HS512", number>> = { HS256: 32, HS384: 48, HS512: 64 };
+
 /** Verified tokens remembered per tenant per isolate (LRU); each entry ends at the token's exp. */
 export const TOKEN_CACHE_MAX_ENTRIES = 10_000;
+
+/**
+ * Longest a verified token is reused without verifying it again, for inline keys and HMAC
+ * secrets (a JWKS uses its `jwksMaxAgeSeconds`). Entries also end at the token's exp.
+ */
+export const TOKEN_CACHE_MAX_AGE_SECONDS = 600;
 
 /** Default revocation list refresh interval (`revocation.refreshSeconds`). */
 export const DEFAULT_REVOCATION_REFRESH_SECONDS = 30;
 
 /** Default bound on the age of the revocation list before `onStale` applies. */
 export const DEFAULT_REVOCATION_MAX_STALE_SECONDS = 300;
+
+/**
+ * A published revocation list that loses more than this fraction of its entries (jti +
+ * sub) at once, or becomes empty, is rejected unless it says `"allowShrink": true`; the last
+ * good list stays in force. 0.5: "loses most of its entries".
+ */
+export const REVOCATION_MAX_SHRINK_FRACTION = 0.5;
 
 /** Bound on one fetch of the revocation list by the per-tenant Durable Object. */
 export const REVOCATION_FETCH_TIMEOUT_MS = 5_000;

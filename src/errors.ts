@@ -17,6 +17,7 @@ export type BrimErrorCode =
   | "INTERNAL"
   | "ONLY_IF_CACHED_MISS"
   | "AUTH_REQUIRED"
+  | "AUTH_INVALID_REQUEST"
   | "AUTH_INVALID_TOKEN"
   | "AUTH_INSUFFICIENT_SCOPE"
   | "AUTH_UNAVAILABLE"
@@ -52,6 +53,8 @@ const ERRORS: Record<BrimErrorCode, ErrorShape> = {
   ONLY_IF_CACHED_MISS: { status: 504, body: "Gateway Timeout: not in cache (only-if-cached)\n" },
   // RFC 6750 §3: the reason (expired, bad signature, revoked, ...) is logged, never sent.
   AUTH_REQUIRED: { status: 401, body: "Unauthorized: a bearer token is required\n" },
+  // RFC 6750 §3.1 invalid_request: a token in the query, or more than one credential.
+  AUTH_INVALID_REQUEST: { status: 400, body: "Bad Request: send exactly one bearer token, and never in the URL\n" },
   AUTH_INVALID_TOKEN: { status: 401, body: "Unauthorized: the token is not valid\n" },
   AUTH_INSUFFICIENT_SCOPE: { status: 403, body: "Forbidden: the token lacks a required scope\n" },
   AUTH_UNAVAILABLE: { status: 503, body: "Service Unavailable: tokens cannot be checked right now\n" },

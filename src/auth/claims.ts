@@ -14,20 +14,27 @@ export type ClaimFailure =
   | "not-yet-valid"
   | "issued-in-future"
   | "wrong-issuer"
-  | "wrong-audience";
+  | "wrong-audience"
+  /** `maxTokenLifetimeSeconds` is set and the token has no `iat` to measure it from. */
+  | "missing-iat"
+  /** `exp - iat` is beyond `maxTokenLifetimeSeconds`. */
+  | "lifetime-too-long";
 
 export interface ClaimPolicy {
   readonly issuer: string;
   readonly audience: readonly string[];
   readonly clockSkewSeconds: number;
+  /** Longest accepted `exp - iat`; null for no limit. */
+  readonly maxLifetimeSeconds: number | null;
 }
 
 export type ClaimCheck = { readonly ok: true; readonly claims: Claims } | { readonly ok: false; readonly reason: ClaimFailure };
 
 /**
  * Checks a decoded payload. `exp` is required (a token that never expires cannot be
- * bounded by the token cache either); `nbf` and `iat` are checked when present; skew
- * tolerates clock differences with the issuer in both directions.
+ * bounded by the token cache either); `nbf` and `iat` are checked when present (`iat` is
+ * required with `maxLifetimeSeconds`); skew tolerates clock differences with the issuer in
+ * both directions.
  */
 export function checkClaims(payload: unknown, policy: ClaimPolicy, nowSeconds: number): ClaimCheck {
   if (typeof payload !== "object" || payload === null || Array.isArray(payload)) return fail("claims-not-object");
@@ -42,6 +49,13 @@ export function checkClaims(payload: unknown, policy: ClaimPolicy, nowSeconds: n
   if ((claims.exp as number) <= nowSeconds - skew) return fail("expired");
   if (typeof claims.nbf === "number" && claims.nbf > nowSeconds + skew) return fail("not-yet-valid");
   if (typeof claims.iat === "number" && claims.iat > nowSeconds + skew) return fail("issued-in-future");
+  // A long-lived token is a long-lived risk (RFC 8725 §3.10 leaves the bound to the
+  // application): with a limit, the lifetime must be measurable, and within it. Since iat is
+  // not in the future, exp is then at most now + skew + the limit.
+  if (policy.maxLifetimeSeconds !== null) {
+    if (typeof claims.iat !== "number") return fail("missing-iat");
+    if ((claims.exp as number) - claims.iat > policy.maxLifetimeSeconds) return fail("lifetime-too-long");
+  }
   if (claims.iss !== policy.issuer) return fail("wrong-issuer");
   // RFC 7519 §4.1.3: aud is a string or an array of strings; one of ours must be in it.
   const aud = claims.aud;

@@ -10,6 +10,8 @@ import type { RevokedReason } from "./revocation/list";
 export type AuthFailure =
   /** No token on a `required` route: 401 without an error code (RFC 6750 §3.1). */
   | "missing-token"
+  /** A token in the query, or more than one credential (RFC 6750 §2.3, §3.1, §5.3): 400. */
+  | "invalid-request"
   | "oversize"
   | "malformed"
   | "alg-not-allowed"
@@ -34,19 +36,44 @@ export interface FailureContext {
   readonly retryAfterSeconds: number;
 }
 
-/** The client's response for a failure: 401 / 403 / 503, `no-store`, nothing else revealed. */
+/** The client's response for a failure: 400 / 401 / 403 / 503, `no-store`, nothing else revealed. */
 export function failureResponse(reason: AuthFailure, ctx: FailureContext): Response {
   const realm = `Bearer realm="${ctx.tenantId}"`;
   switch (reason) {
     case "missing-token":
       return withAuthenticate("AUTH_REQUIRED", realm);
+    case "invalid-request":
+      return withAuthenticate("AUTH_INVALID_REQUEST", `${realm}, error="invalid_request"`);
     case "insufficient-scope":
       return withAuthenticate("AUTH_INSUFFICIENT_SCOPE", `${realm}, error="insufficient_scope", scope="${ctx.scopes.join(" ")}"`);
     case "keys-unavailable":
     case "revocation-stale":
       return errorResponse("AUTH_UNAVAILABLE", { "retry-after": String(ctx.retryAfterSeconds) });
-    default:
+    case "oversize":
+    case "malformed":
+    case "alg-not-allowed":
+    case "unsupported-crit":
+    case "unknown-kid":
+    case "key-mismatch":
+    case "bad-signature":
+    case "wrong-typ":
+    case "claims-not-object":
+    case "missing-exp":
+    case "bad-time-claim":
+    case "expired":
+    case "not-yet-valid":
+    case "issued-in-future":
+    case "wrong-issuer":
+    case "wrong-audience":
+    case "missing-iat":
+    case "lifetime-too-long":
+    case "revoked-jti":
+    case "revoked-sub":
       return withAuthenticate("AUTH_INVALID_TOKEN", `${realm}, error="invalid_token"`);
+    default: {
+      const unhandled: never = reason;
+      throw new Error(`unhandled auth failure ${String(unhandled)}`);
+    }
   }
 }
 

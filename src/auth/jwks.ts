@@ -1,11 +1,15 @@
 /**
- * A remote JWKS (RFC 7517 §5), cached per isolate. Never fetched per request: once loaded it
- * is refreshed in the background after `JWKS_REFRESH_AHEAD_FRACTION` of its max age; an
- * unknown `kid` (key rotation) triggers at most one refetch per cooldown, so a flood of random
- * kids cannot hammer the identity provider; a failed refresh keeps the last good keys.
+ * A remote JWKS (RFC 7517 §5), cached per isolate. Not fetched per request: once loaded it is
+ * refreshed in the background after `JWKS_REFRESH_AHEAD_FRACTION` of its max age, and a
+ * request that finds it past its max age waits (bounded by the fetch timeout) for a refetch,
+ * so a key removed from the JWKS stops verifying within `maxAgeSeconds` in every isolate
+ * while the JWKS answers. An unknown `kid` (key rotation) triggers at most one refetch per
+ * cooldown, so a flood of random kids cannot hammer the identity provider; a token whose kid
+ * is unknown while a fetch is in flight waits for that fetch instead of failing. A failed
+ * refresh keeps the last good keys. Every change of the keys bumps `generation`.
  *
  * Requests never await a fetch another request started (Workers forbid sharing I/O across
- * requests): a request that finds the first load in flight polls for its result instead.
+ * requests): a request that finds a fetch in flight polls for its result instead.
  */
 import { JWKS_FETCH_TIMEOUT_MS, JWKS_MAX_BYTES, JWKS_REFRESH_AHEAD_FRACTION, JWKS_WAIT_POLL_MS } from "../constants";
 import { fetchBounded } from "./fetch-bounded";
@@ -28,6 +32,7 @@ export class RemoteJwks implements KeyStore {
   readonly #options: RemoteJwksOptions;
   readonly #fetchJson: FetchJson;
   #keys: KeySet | null = null;
+  #generation = 0;
   /** Epoch ms of the last successful fetch and of the last attempt (by the injected clock). */
   #fetchedAt = 0;
   #attemptedAt = Number.NEGATIVE_INFINITY;
@@ -39,17 +44,52 @@ export class RemoteJwks implements KeyStore {
     this.#fetchJson = options.fetchJson ?? defaultFetchJson;
   }
 
+  get maxReuseSeconds(): number {
+    return this.#options.maxAgeSeconds;
+  }
+
+  async generation(ctx: KeyContext): Promise<number> {
+    await this.#upToDate(ctx);
+    return this.#generation;
+  }
+
   async resolve(request: KeyRequest, ctx: KeyContext): Promise<KeyLookup> {
-    if (!this.#keys) await this.#firstLoad(ctx);
+    await this.#upToDate(ctx);
     const keys = this.#keys;
     if (!keys) return { kind: "unavailable", detail: "JWKS not loaded" };
-    this.#refreshAhead(ctx);
     const found = await keys.find(request);
     if (found.kind !== "unknown-kid") return found;
-    // Key rotation: a kid we do not know may be new. At most one refetch per cooldown.
+    // Key rotation: a kid we do not know may be new. A fetch already in flight may bring it:
+    // wait for that one (bounded by its deadline) rather than answer 401 meanwhile.
+    if (this.#inFlight()) {
+      await this.#whileInFlight();
+      return (this.#keys ?? keys).find(request);
+    }
+    // Otherwise at most one refetch per cooldown.
     if (!this.#mayFetch(ctx.now)) return found;
     await this.#fetch(ctx);
     return (this.#keys ?? keys).find(request);
+  }
+
+  /**
+   * First load; past the max age, a refetch this request waits for (at most one attempt per
+   * cooldown; a failure keeps the last good keys); past the refresh point, a background one.
+   */
+  async #upToDate(ctx: KeyContext): Promise<void> {
+    if (!this.#keys) return this.#firstLoad(ctx);
+    if (ctx.now - this.#fetchedAt < this.#options.maxAgeSeconds * 1000) return this.#refreshAhead(ctx);
+    if (this.#inFlight()) return this.#whileInFlight();
+    // A failed refresh is retried once per cooldown, not on every request.
+    if (!this.#lastFailed() || this.#mayFetch(ctx.now)) await this.#fetch(ctx);
+  }
+
+  #lastFailed(): boolean {
+    return this.#attemptedAt > this.#fetchedAt;
+  }
+
+  /** Polls until the fetch in flight ends; bounded by its deadline (`#inFlightUntil`). */
+  async #whileInFlight(): Promise<void> {
+    while (this.#inFlight()) await new Promise((resolve) => setTimeout(resolve, JWKS_WAIT_POLL_MS));
   }
 
   #mayFetch(now: number): boolean {
@@ -62,7 +102,7 @@ export class RemoteJwks implements KeyStore {
 
   async #firstLoad(ctx: KeyContext): Promise<void> {
     if (this.#inFlight()) {
-      while (this.#inFlight() && !this.#keys) await new Promise((resolve) => setTimeout(resolve, JWKS_WAIT_POLL_MS));
+      await this.#whileInFlight();
       if (this.#keys) return;
     }
     if (this.#mayFetch(ctx.now)) await this.#fetch(ctx);
@@ -72,8 +112,7 @@ export class RemoteJwks implements KeyStore {
     const dueAt = this.#fetchedAt + this.#options.maxAgeSeconds * 1000 * JWKS_REFRESH_AHEAD_FRACTION;
     if (ctx.now < dueAt || this.#inFlight()) return;
     // A failed refresh is retried once per cooldown, not on every request.
-    const lastFailed = this.#attemptedAt > this.#fetchedAt;
-    if (lastFailed && !this.#mayFetch(ctx.now)) return;
+    if (this.#lastFailed() && !this.#mayFetch(ctx.now)) return;
     ctx.waitUntil(this.#fetch(ctx));
   }
 
@@ -86,9 +125,11 @@ export class RemoteJwks implements KeyStore {
       if (!Array.isArray(jwks) || !jwks.every((k) => typeof k === "object" && k !== null && !Array.isArray(k))) {
         throw new Error('expected { "keys": [JWK, ...] }');
       }
-      this.#keys = new KeySet(jwks as JsonWebKey[], this.#keys);
+      const previous = this.#keys;
+      this.#keys = new KeySet(jwks as JsonWebKey[], previous);
+      if (previous?.digest !== this.#keys.digest) this.#generation++;
       this.#fetchedAt = ctx.now;
-      ctx.log({ event: "jwks-fetched", tenant: this.#options.tenantId, keys: this.#keys.size });
+      ctx.log({ event: "jwks-fetched", tenant: this.#options.tenantId, keys: this.#keys.size, generation: this.#generation });
     } catch (error) {
       ctx.log({ event: "jwks-fetch-failed", tenant: this.#options.tenantId, detail: String(error), keptLastGood: this.#keys !== null });
     } finally {

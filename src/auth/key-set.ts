@@ -50,6 +50,8 @@ function usableForVerify(jwk: JsonWebKey & { use?: string }): boolean {
 export class KeySet {
   readonly #entries: Entry[];
   readonly #byKid = new Map<string, Entry>();
+  /** Identifies the keys (kid and material, order-insensitive): equal digests, same keys. */
+  readonly digest: string;
 
   /** `previous`: a set this one replaces; imports of unchanged keys are reused. */
   constructor(jwks: readonly JsonWebKey[], previous: KeySet | null = null) {
@@ -63,6 +65,7 @@ export class KeySet {
       const kid = entry.jwk.kid;
       if (typeof kid === "string" && !this.#byKid.has(kid)) this.#byKid.set(kid, entry);
     }
+    this.digest = JSON.stringify(this.#entries.map((e) => JSON.stringify([e.jwk.kid ?? null, e.material])).sort());
   }
 
   get size(): number {

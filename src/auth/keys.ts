@@ -2,6 +2,7 @@
  * Key sources behind one interface: inline public keys, an HMAC secret from a Worker secret,
  * and (in `jwks.ts`) a remote JWKS. Which one a tenant uses is fixed at load.
  */
+import { HMAC_MIN_SECRET_BYTES, TOKEN_CACHE_MAX_AGE_SECONDS } from "../constants";
 import type { KeySource } from "../tenant/types";
 import { KeySet, type KeyLookup, type KeyRequest } from "./key-set";
 import { RemoteJwks, type FetchJson } from "./jwks";
@@ -18,6 +19,14 @@ export interface KeyContext {
 
 export interface KeyStore {
   resolve(request: KeyRequest, ctx: KeyContext): Promise<KeyLookup>;
+  /**
+   * Brings the keys up to date for this request (a JWKS past its max age is refetched first,
+   * with a bounded wait) and returns their generation, which changes whenever the keys do.
+   * A verified token is reused only under the generation that verified it.
+   */
+  generation(ctx: KeyContext): Promise<number>;
+  /** Longest a verified token may be reused without verifying it again. */
+  readonly maxReuseSeconds: number;
 }
 
 /** Options of `createKeyStore`. */
@@ -29,46 +38,78 @@ export interface KeyStoreOptions {
 
 /**
  * The key store for a tenant's key source: `static` imports each configured key once,
- * `secret` imports the HMAC secret once per value, `jwks` is a `RemoteJwks` (cached per
+ * `secret` imports the HMAC secret once per value (refusing one shorter than the hash), `jwks` is a `RemoteJwks` (cached per
  * isolate, refreshed in the background, unknown kids refetched at most once per cooldown).
  */
 export function createKeyStore(source: KeySource, options: KeyStoreOptions): KeyStore {
   switch (source.kind) {
     case "static": {
+      // Inline keys change only with the config, which builds a new runtime.
       const set = new KeySet(source.keys);
-      return { resolve: (request) => set.find(request) };
+      return { resolve: (request) => set.find(request), generation: async () => 0, maxReuseSeconds: TOKEN_CACHE_MAX_AGE_SECONDS };
     }
     case "secret":
-      return new SecretKey(source.env);
+      return new SecretKey(source.env, options.tenantId);
     case "jwks":
       return new RemoteJwks({ ...source, tenantId: options.tenantId, ...(options.fetchJson ? { fetchJson: options.fetchJson } : {}) });
   }
 }
 
-const HASH_OF: Readonly<Record<string, string>> = { HS256: "SHA-256", HS384: "SHA-384", HS512: "SHA-512" };
+const HASH_OF: Readonly<Record<keyof typeof HMAC_MIN_SECRET_BYTES, string>> = { HS256: "SHA-256", HS384: "SHA-384", HS512: "SHA-512" };
 const encoder = new TextEncoder();
 
-/** An HMAC key from a Worker secret (its UTF-8 bytes); re-imported only when the secret changes. */
-class SecretKey implements KeyStore {
-  readonly #env: string;
-  #imported: { secret: string; keys: Map<string, CryptoKey> } | null = null;
+function isHmac(alg: string): alg is keyof typeof HASH_OF {
+  return Object.hasOwn(HASH_OF, alg);
+}
 
-  constructor(env: string) {
+/**
+ * An HMAC key from a Worker secret (its UTF-8 bytes); imported once per secret value and
+ * algorithm. A secret shorter than the algorithm's hash output is refused when it is first
+ * imported (RFC 7518 §3.2): every token for that algorithm gets `keys-unavailable` (503) and
+ * one `hmac-secret-too-short` log line names the secret; it is never used.
+ */
+class SecretKey implements KeyStore {
+  readonly maxReuseSeconds = TOKEN_CACHE_MAX_AGE_SECONDS;
+  readonly #env: string;
+  readonly #tenantId: string;
+  #imported: { secret: string; keys: Map<string, CryptoKey | { readonly refused: string }> } | null = null;
+  /** Bumped whenever the secret's value changes (a rotated secret). */
+  #generation = 0;
+  #seen: unknown = undefined;
+
+  constructor(env: string, tenantId: string) {
     this.#env = env;
+    this.#tenantId = tenantId;
+  }
+
+  async generation(ctx: KeyContext): Promise<number> {
+    const secret = ctx.env[this.#env];
+    if (secret !== this.#seen) {
+      this.#seen = secret;
+      this.#generation++;
+    }
+    return this.#generation;
   }
 
   async resolve(request: KeyRequest, ctx: KeyContext): Promise<KeyLookup> {
     const secret = ctx.env[this.#env];
     if (typeof secret !== "string" || secret === "") return { kind: "unavailable", detail: `Worker secret ${this.#env} is not set` };
-    const hash = HASH_OF[request.alg];
-    if (!hash) return { kind: "key-mismatch" };
+    const alg = request.alg;
+    if (!isHmac(alg)) return { kind: "key-mismatch" };
     if (this.#imported?.secret !== secret) this.#imported = { secret, keys: new Map() };
     const keys = this.#imported.keys;
-    let key = keys.get(request.alg);
+    let key = keys.get(alg);
     if (!key) {
-      key = await crypto.subtle.importKey("raw", encoder.encode(secret), { name: "HMAC", hash }, false, ["verify"]);
-      keys.set(request.alg, key);
+      const bytes = encoder.encode(secret);
+      const minimum = HMAC_MIN_SECRET_BYTES[alg];
+      if (bytes.byteLength < minimum) {
+        key = { refused: `Worker secret ${this.#env} is ${bytes.byteLength} bytes; ${alg} needs at least ${minimum} (RFC 7518 §3.2)` };
+        ctx.log({ event: "hmac-secret-too-short", tenant: this.#tenantId, secret: this.#env, alg, bytes: bytes.byteLength, minimumBytes: minimum });
+      } else {
+        key = await crypto.subtle.importKey("raw", bytes, { name: "HMAC", hash: HASH_OF[alg] }, false, ["verify"]);
+      }
+      keys.set(alg, key);
     }
-    return { kind: "key", key };
+    return "refused" in key ? { kind: "unavailable", detail: key.refused } : { kind: "key", key };
   }
 }

@@ -38,7 +38,7 @@ export function authenticate({ runtime, now, log }: AuthenticateOptions): Middle
       log,
       env: c.env as unknown as Readonly<Record<string, unknown>>,
     };
-    const outcome = await authenticateRequest(c.req.raw.headers, route.auth, rt, ctx);
+    const outcome = await authenticateRequest(c.req.raw, route.auth, rt, ctx);
     if (outcome.kind === "failed") {
       // The precise reason is logged; the client gets a generic answer. Never the token.
       log({ event: "auth-failed", tenant: tenant.id, route: route.path, reason: outcome.reason, ...(outcome.detail ? { detail: outcome.detail } : {}) });

@@ -18,6 +18,21 @@ export type VerifyResult =
 const COMPACT_JWS = /^[A-Za-z0-9_-]+\.[A-Za-z0-9_-]+\.[A-Za-z0-9_-]+$/;
 const strictUtf8 = new TextDecoder("utf-8", { fatal: true, ignoreBOM: false });
 
+/**
+ * `typ` values accepted when `auth.typ` pins none (normalized): a plain JWT (RFC 7519 §5.1)
+ * and an OAuth access token (RFC 9068 §2.1). Any other `typ` says the token is another kind
+ * of JWT that must never open an API: a Security Event Token (`secevent+jwt`, RFC 8417 §2.3),
+ * a back-channel logout token (`logout+jwt`, OpenID Back-Channel Logout §2.4), a DPoP proof
+ * (`dpop+jwt`, RFC 9449 §4.2), a JWT introspection response (`token-introspection+jwt`,
+ * RFC 9701 §5), a request object (`oauth-authz-req+jwt`, RFC 9101 §10.8), an SD-JWT key
+ * binding (`kb+jwt`), or a generic JWS (`JOSE`, RFC 7515 §9.1) whose payload is not a claims
+ * set. RFC 8725 §3.11: explicit typing is how these are told apart. A token without `typ` is
+ * accepted (most access tokens carry none).
+ */
+const DEFAULT_TYPS: ReadonlySet<string> = new Set(["application/jwt", "application/at+jwt"]);
+/** A refused `typ` is quoted in the log detail, cut to this length. */
+const MAX_LOGGED_TYP_CHARS = 100;
+
 /** Thrown from jose's key callback to carry our own reason out. */
 class KeyFailure extends Error {
   readonly reason: AuthFailure;
@@ -36,7 +51,7 @@ export type Verifier = (token: string, ctx: KeyContext) => Promise<VerifyResult>
 export function createVerifier(auth: TenantAuth, keys: KeyStore): Verifier {
   const options = { algorithms: [...auth.algorithms], crit: {} };
   const typ = auth.typ === null ? null : normalizeTyp(auth.typ);
-  const policy = { issuer: auth.issuer, audience: auth.audience, clockSkewSeconds: auth.clockSkewSeconds };
+  const policy = { issuer: auth.issuer, audience: auth.audience, clockSkewSeconds: auth.clockSkewSeconds, maxLifetimeSeconds: auth.maxTokenLifetimeSeconds };
 
   return async function verify(token, ctx) {
     if (token.length > auth.maxTokenBytes) return { ok: false, reason: "oversize", detail: `${token.length} bytes` };
@@ -58,7 +73,8 @@ export function createVerifier(auth: TenantAuth, keys: KeyStore): Verifier {
     }
     // RFC 7797 unencoded payloads are not JWTs (RFC 7519 §7.2 step 8 decodes the payload).
     if (header.b64 === false) return { ok: false, reason: "malformed", detail: "b64: false" };
-    if (typ !== null && (typeof header.typ !== "string" || normalizeTyp(header.typ) !== typ)) return { ok: false, reason: "wrong-typ" };
+    const typProblem = checkTyp(header.typ, typ);
+    if (typProblem !== null) return { ok: false, reason: "wrong-typ", detail: typProblem };
     let decoded: unknown;
     try {
       decoded = JSON.parse(strictUtf8.decode(payload));
@@ -81,6 +97,16 @@ function classify(error: unknown): { reason: AuthFailure; detail: string } {
   // A key of the wrong type for the algorithm (jose checks CryptoKey against alg).
   if (error instanceof TypeError && !(error instanceof errors.JOSEError)) return { reason: "key-mismatch", detail };
   return { reason: "malformed", detail };
+}
+
+/** Why the header's `typ` is refused (pinned: exactly that one; else `DEFAULT_TYPS` or none), or null. */
+function checkTyp(value: unknown, pinned: string | null): string | null {
+  if (value === undefined && pinned === null) return null;
+  if (typeof value !== "string") return value === undefined ? `typ missing, ${pinned} required` : "typ is not a string";
+  const typ = normalizeTyp(value);
+  const shown = typ.slice(0, MAX_LOGGED_TYP_CHARS);
+  if (pinned !== null) return typ === pinned ? null : `typ ${shown}, ${pinned} required`;
+  return DEFAULT_TYPS.has(typ) ? null : `typ ${shown} is not an access token`;
 }
 
 /** RFC 7515 §4.1.9: "application/" may be omitted, compared case-insensitively. */

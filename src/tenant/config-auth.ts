@@ -13,6 +13,7 @@ import {
   DEFAULT_REVOCATION_MAX_STALE_SECONDS,
   DEFAULT_REVOCATION_REFRESH_SECONDS,
   MAX_CLOCK_SKEW_SECONDS,
+  MAX_TOKEN_LIFETIME_SECONDS,
 } from "../constants";
 import type { KeySource, TenantAuth } from "./types";
 import { expected, flag, intRange, isRecord, show } from "./config-values";
@@ -38,21 +39,31 @@ const RESERVED_HEADERS = /^(?:authorization|proxy-authorization|cookie|host|conn
 /** JWK members that only private or symmetric keys have (RFC 7518 §6.2.2, §6.3.2, §6.4.1). */
 const PRIVATE_JWK_MEMBERS = ["d", "p", "q", "dp", "dq", "qi", "oth", "k"];
 const HTTP_URL = /^https?:\/\//i;
+/** Hosts whose traffic never leaves the machine: `localhost`, 127.0.0.0/8, `[::1]`. */
+const LOOPBACK_HOST = /^(?:localhost|127(?:\.\d{1,3}){3}|\[::1\])$/i;
 const MAX_REFRESH_SECONDS = 86_400;
 
 function custom(ctx: z.RefinementCtx, message: string, path: PropertyKey[] = []): void {
   ctx.addIssue({ code: "custom", message, path });
 }
 
+/**
+ * Where keys or revocations come from. `https://` only (RFC 8725 §3.8 / RFC 7517 §8: whoever
+ * can rewrite the document can mint or un-revoke tokens), except for loopback hosts, which
+ * never leave the machine (local development, tests).
+ */
 function urlSchema(description: string) {
   return z
-    .string({ error: expected("an http(s) URL") })
+    .string({ error: expected("an https URL") })
     .superRefine((text, ctx) => {
       const url = HTTP_URL.test(text) && URL.canParse(text) ? new URL(text) : null;
       if (!url || url.hostname === "") custom(ctx, `expected an http(s) URL, got ${show(text)}`);
       else if (url.username !== "" || url.password !== "") custom(ctx, "a URL in config must not contain credentials");
+      else if (url.protocol !== "https:" && !LOOPBACK_HOST.test(url.hostname)) {
+        custom(ctx, `expected an https:// URL (http:// only for loopback hosts), got ${show(text)}`);
+      }
     })
-    .meta({ description });
+    .meta({ description: `${description} https:// only, except for loopback hosts.` });
 }
 
 const envName = (what: string) =>
@@ -146,7 +157,14 @@ export const tenantAuthSchema = z
       clockSkewSeconds: intRange(0, MAX_CLOCK_SKEW_SECONDS, `an integer from 0 to ${MAX_CLOCK_SKEW_SECONDS}`)
         .default(DEFAULT_CLOCK_SKEW_SECONDS)
         .meta({ description: "Leeway for exp, nbf and iat." }),
-      typ: z.string({ error: expected("a typ string") }).min(1).optional().meta({ description: 'Required JOSE "typ" header, e.g. "at+jwt".' }),
+      typ: z
+        .string({ error: expected("a typ string") })
+        .min(1)
+        .optional()
+        .meta({ description: 'Required JOSE "typ" header, e.g. "at+jwt". Default: absent, "JWT" or "at+jwt"; any other typ (secevent+jwt, logout+jwt, dpop+jwt, ...) is refused.' }),
+      maxTokenLifetimeSeconds: intRange(1, MAX_TOKEN_LIFETIME_SECONDS, `an integer from 1 to ${MAX_TOKEN_LIFETIME_SECONDS}`)
+        .optional()
+        .meta({ description: 'Longest accepted token lifetime (exp - iat); tokens without "iat" are then refused. Default: no limit.' }),
       maxTokenBytes: intRange(64, 65_536, "an integer from 64 to 65536").default(DEFAULT_MAX_TOKEN_BYTES),
       jwksMaxAgeSeconds: intRange(1, MAX_REFRESH_SECONDS, `an integer from 1 to ${MAX_REFRESH_SECONDS}`).default(DEFAULT_JWKS_MAX_AGE_SECONDS),
       jwksCooldownSeconds: intRange(1, MAX_REFRESH_SECONDS, `an integer from 1 to ${MAX_REFRESH_SECONDS}`).default(DEFAULT_JWKS_COOLDOWN_SECONDS),
@@ -192,6 +210,7 @@ export function toTenantAuth(auth: TenantAuthConfig): TenantAuth {
     algorithms: [...(auth.algorithms ?? (keys.kind === "secret" ? DEFAULT_HMAC : DEFAULT_ASYMMETRIC))],
     clockSkewSeconds: auth.clockSkewSeconds,
     typ: auth.typ ?? null,
+    maxTokenLifetimeSeconds: auth.maxTokenLifetimeSeconds ?? null,
     maxTokenBytes: auth.maxTokenBytes,
     token: { header: auth.token.header.toLowerCase(), cookie: auth.token.cookie ?? null },
     revocation: auth.revocation ? { ...auth.revocation } : null,
@@ -220,27 +239,5 @@ function checkKeySource(value: unknown, ctx: z.RefinementCtx): void {
     else if (!KNOWN_ALGORITHMS.has(alg)) custom(ctx, `unknown algorithm ${show(alg)}; expected one of ${[...KNOWN_ALGORITHMS].join(", ")}`, ["algorithms", i]);
     else if (HMAC.has(alg) && !secret && sources.length > 0) custom(ctx, `${show(alg)} is an HMAC algorithm: it needs "secretEnv", not a JWKS or public keys`, ["algorithms", i]);
     else if (!HMAC.has(alg) && secret) custom(ctx, `${show(alg)} needs public keys ("jwksUrl" or "keys"), not an HMAC secret`, ["algorithms", i]);
-  });
-}
-
-/**
- * Rules linking a tenant's routes to its auth block: a route's `auth`, `scopes` and
- * `cache.key.claims` need the tenant's `auth`; scopes need `auth: "required"`; claims in
- * the key need a verified token (`required` or `optional`).
- */
-export function checkRouteAuth(tenant: unknown, ctx: z.RefinementCtx): void {
-  if (!isRecord(tenant) || !Array.isArray(tenant.routes)) return;
-  const hasAuth = isRecord(tenant.auth);
-  tenant.routes.forEach((route: unknown, r: number) => {
-    if (!isRecord(route)) return;
-    const mode = route.auth ?? "none";
-    const at = (...rest: PropertyKey[]) => ["routes", r, ...rest];
-    if (mode !== "none" && !hasAuth && typeof mode === "string") custom(ctx, `auth ${show(mode)} needs the tenant's "auth" block`, at("auth"));
-    if (route.scopes !== undefined && mode !== "required") custom(ctx, 'scopes need "auth": "required"', at("scopes"));
-    const cache = route.cache;
-    const claims = isRecord(cache) && isRecord(cache.key) ? cache.key.claims : undefined;
-    if (Array.isArray(claims) && claims.length > 0 && mode === "none") {
-      custom(ctx, 'claims in the cache key need a verified token: set "auth" to "required" or "optional"', at("cache", "key", "claims"));
-    }
   });
 }

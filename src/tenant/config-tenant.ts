@@ -1,7 +1,8 @@
 /** One entry of `tenants`: a site Brim fronts, found by Host header. */
 import { z } from "zod";
 import type { Tenant } from "./types";
-import { adminSchema, checkRouteAuth, tenantAuthSchema, toTenantAuth } from "./config-auth";
+import { adminSchema, tenantAuthSchema, toTenantAuth } from "./config-auth";
+import { checkRouteAuth } from "./config-auth-routes";
 import { hostProblem } from "./config-host";
 import { observabilitySchema } from "./config-observability";
 import { routeSchema, toRoute } from "./config-route";

@@ -113,6 +113,8 @@ export interface TenantAuth {
   readonly clockSkewSeconds: number;
   /** Required JOSE `typ` header (e.g. "at+jwt", RFC 9068), or null for any. */
   readonly typ: string | null;
+  /** Longest accepted `exp - iat`, or null for no limit; with a limit, `iat` is required. */
+  readonly maxTokenLifetimeSeconds: number | null;
   readonly maxTokenBytes: number;
   /** Lower-cased header the bearer token is read from, and the cookie tried after it. */
   readonly token: { readonly header: string; readonly cookie: string | null };

@@ -99,8 +99,9 @@ describe("which authenticated responses are shared", () => {
 
   it("a claims-keyed route stores one entry per claim value, reused for that value only, and never sends the token", async () => {
     const key = await signingKey("RS256");
+    // Only the keyed claim is forwarded: a forwarded claim outside the key is refused at load.
     const brim = authBrim([
-      { id: "acme", auth: await tenantAuth(key), routes: [{ path: "/*", auth: "required", cache: { key: { claims: ["org"] } } }] },
+      { id: "acme", auth: await tenantAuth(key, { forward: { claims: { org: "x-org-id" } } }), routes: [{ path: "/*", auth: "required", cache: { key: { claims: ["org"] } } }] },
     ]);
     const path = uniquePath();
     await script(path, [{ headers: PLAIN, body: "org {header:x-org-id} #{count}" }]);
@@ -117,7 +118,7 @@ describe("which authenticated responses are shared", () => {
 
   it("a claims-keyed route keys on the value, so a missing claim is its own entry", async () => {
     const key = await signingKey("RS256");
-    const brim = authBrim([{ id: "acme", auth: await tenantAuth(key), routes: [{ path: "/*", auth: "required", cache: { key: { claims: ["org"] } } }] }]);
+    const brim = authBrim([{ id: "acme", auth: await tenantAuth(key, { forward: { claims: { org: "x-org-id" } } }), routes: [{ path: "/*", auth: "required", cache: { key: { claims: ["org"] } } }] }]);
     const path = uniquePath();
     await script(path, [{ headers: PLAIN, body: "#{count}" }]);
     expect(await (await brim.fetch(path, { token: await sign(key, goodClaims(brim.clock.now(), { org: "o1" })) })).text()).toBe("#1");

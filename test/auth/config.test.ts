@@ -31,6 +31,7 @@ describe("auth config: normalization", () => {
       algorithms: ["RS256", "ES256", "EdDSA"],
       clockSkewSeconds: 30,
       typ: null,
+      maxTokenLifetimeSeconds: null,
       maxTokenBytes: 8192,
       token: { header: "authorization", cookie: null },
       revocation: null,
@@ -51,7 +52,7 @@ describe("auth config: normalization", () => {
     };
     const routes = [
       { path: "/admin/*", auth: "required", scopes: ["admin"] },
-      { path: "/org/*", auth: "optional", cache: { key: { claims: ["org"] } } },
+      { path: "/org/*", auth: "optional", cache: { key: { claims: ["org", "sub"] } } },
       { path: "/*" },
     ];
     const tenant = loadConfig(config(auth, routes, { admin: { tokenEnv: "ACME_ADMIN_TOKEN" } })).tenants[0]!;
@@ -60,7 +61,7 @@ describe("auth config: normalization", () => {
     expect(tenant.auth?.forward.claims).toStrictEqual([{ claim: "sub", header: "x-user-id" }, { claim: "org", header: "x-org-id" }]);
     expect(tenant.admin).toStrictEqual({ tokenEnv: "ACME_ADMIN_TOKEN" });
     expect(tenant.routes.map((r) => r.auth)).toStrictEqual([{ mode: "required", scopes: ["admin"] }, { mode: "optional", scopes: [] }, undefined]);
-    expect(tenant.routes[1]!.cache?.key.claims).toStrictEqual(["org"]);
+    expect(tenant.routes[1]!.cache?.key.claims).toStrictEqual(["org", "sub"]);
     expect("claims" in tenant.routes[2]!.cache!.key).toBe(false);
 
     const hs = loadConfig(config({ issuer: "i", audience: "a", secretEnv: "ACME_JWT_SECRET" })).tenants[0]!.auth!;
@@ -68,6 +69,16 @@ describe("auth config: normalization", () => {
     expect(hs.algorithms).toStrictEqual(["HS256"]);
     const inline = loadConfig(config({ issuer: "i", audience: "a", keys: [JWK] })).tenants[0]!.auth!;
     expect(inline.keys).toStrictEqual({ kind: "static", keys: [JWK] });
+  });
+
+  it("keys and revocations over http only on loopback hosts; claims keys that cover every forwarded claim", () => {
+    for (const host of ["127.0.0.1:9000", "127.8.0.1", "localhost:8080", "[::1]:9000"]) {
+      const auth = loadConfig(config({ ...AUTH, jwksUrl: `http://${host}/jwks`, revocation: { url: `http://${host}/revoked` } })).tenants[0]!.auth!;
+      expect(auth.keys.kind === "jwks" && auth.keys.url).toBe(`http://${host}/jwks`);
+    }
+    const forward = { claims: { sub: "x-user-id", org: "x-org-id" } };
+    const routes = [{ path: "/*", auth: "required", cache: { key: { claims: ["sub", "org"] } } }];
+    expect(loadConfig(config({ ...AUTH, forward, maxTokenLifetimeSeconds: 3600 }, routes)).tenants[0]!.auth!.maxTokenLifetimeSeconds).toBe(3600);
   });
 
   it("a tenant without auth normalizes exactly as before (no new fields)", () => {
@@ -106,6 +117,21 @@ const INVALID: [string, unknown, string[]][] = [
   ["scopes on an optional route", config(AUTH, [{ path: "/*", auth: "optional", scopes: ["a"] }]), [`${R}.scopes: scopes need "auth": "required"`]],
   ["claims key without route auth", config(AUTH, [{ path: "/*", cache: { key: { claims: ["org"] } } }]), [`${R}.cache.key.claims: claims in the cache key need a verified token: set "auth" to "required" or "optional"`]],
   ["admin without tokenEnv", config(AUTH, undefined, { admin: {} }), ["tenants[0].admin.tokenEnv: missing required field"]],
+  // Issue #11 §2: Alice's response served to Bob.
+  [
+    "a forwarded claim left out of the claims key",
+    config({ ...AUTH, forward: { claims: { sub: "x-user-id", org: "x-org-id" } } }, [{ path: "/*", auth: "required", cache: { key: { claims: ["org"] } } }]),
+    [`${R}.cache.key.claims: every claim forwarded to the origin must be in the cache key, or one user's response is served to another: "sub" (as "x-user-id") is forwarded but not keyed; add it to "claims" or stop forwarding it`],
+  ],
+  [
+    "two forwarded claims left out of the claims key",
+    config({ ...AUTH, forward: { claims: { sub: "x-user-id", org: "x-org-id", tier: "x-tier" } } }, [{ path: "/*", auth: "optional", cache: { key: { claims: ["org"] } } }]),
+    [`${R}.cache.key.claims: every claim forwarded to the origin must be in the cache key, or one user's response is served to another: "sub" (as "x-user-id"), "tier" (as "x-tier") are forwarded but not keyed; add them to "claims" or stop forwarding them`],
+  ],
+  ["jwksUrl over plain http", config({ ...AUTH, jwksUrl: "http://idp.test/jwks.json" }), [`${A}.jwksUrl: expected an https:// URL (http:// only for loopback hosts), got "http://idp.test/jwks.json"`]],
+  ["jwksUrl on a host that only looks like loopback", config({ ...AUTH, jwksUrl: "http://127.0.0.1.evil.test/jwks" }), [`${A}.jwksUrl: expected an https:// URL (http:// only for loopback hosts), got "http://127.0.0.1.evil.test/jwks"`]],
+  ["revocation url over plain http", config({ ...AUTH, revocation: { url: "http://idp.test/revoked" } }), [`${A}.revocation.url: expected an https:// URL (http:// only for loopback hosts), got "http://idp.test/revoked"`]],
+  ["maxTokenLifetimeSeconds of 0", config({ ...AUTH, maxTokenLifetimeSeconds: 0 }), [`${A}.maxTokenLifetimeSeconds: expected an integer from 1 to 31536000, got 0`]],
 ];
 
 describe("auth config: every problem fails at load with its path", () => {

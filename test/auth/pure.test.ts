@@ -2,13 +2,14 @@
 import { describe, expect, it } from "vitest";
 import { checkClaims, hasScopes, type Claims } from "../../src/auth/claims";
 import { headerValue } from "../../src/auth/forward";
+import { checkFeed } from "../../src/auth/revocation/feed";
 import { revokedReason } from "../../src/auth/revocation/list";
 import { FingerprintSet } from "../../src/auth/revocation/set";
 import { TokenCache } from "../../src/auth/token-cache";
 import { cookieValue, findToken, withoutCookie } from "../../src/auth/token";
 
 const NOW = 1_800_000_000;
-const POLICY = { issuer: "https://idp.test", audience: ["api", "api2"], clockSkewSeconds: 30 };
+const POLICY = { issuer: "https://idp.test", audience: ["api", "api2"], clockSkewSeconds: 30, maxLifetimeSeconds: null };
 const OK = { iss: "https://idp.test", aud: "api", exp: NOW + 60 };
 
 describe("checkClaims", () => {
@@ -91,14 +92,24 @@ describe("TokenCache", () => {
   const claims = { exp: 1 } as Claims;
   it("forgets entries at their end and evicts the least recently used", () => {
     const cache = new TokenCache(2);
-    cache.set("a", claims, 1000);
-    cache.set("b", claims, 5000);
-    expect(cache.get("a", 999)).toBe(claims);
-    cache.set("c", claims, 5000);
-    expect(cache.get("b", 0)).toBeNull();
-    expect(cache.get("a", 999)).toBe(claims);
-    expect(cache.get("a", 1000)).toBeNull();
+    cache.set("a", claims, 1000, 0);
+    cache.set("b", claims, 5000, 0);
+    expect(cache.get("a", 999, 0)).toBe(claims);
+    cache.set("c", claims, 5000, 0);
+    expect(cache.get("b", 0, 0)).toBeNull();
+    expect(cache.get("a", 999, 0)).toBe(claims);
+    expect(cache.get("a", 1000, 0)).toBeNull();
     expect(cache.size).toBe(1);
+  });
+
+  it("never reuses an entry under another key generation than the one that verified it", () => {
+    const cache = new TokenCache(10);
+    cache.set("a", claims, 5000, 1);
+    expect(cache.get("a", 0, 2)).toBeNull();
+    // Dropped, not kept for a later return to generation 1.
+    expect(cache.get("a", 0, 1)).toBeNull();
+    cache.set("b", claims, 5000, 2);
+    expect(cache.get("b", 0, 2)).toBe(claims);
   });
 });
 
@@ -123,5 +134,22 @@ describe("revocation lookups", () => {
     expect(revokedReason(list, c({ sub: "alice", iat: 100 }))).toBeNull();
     expect(revokedReason(list, c({ sub: "alice" }))).toBe("revoked-sub");
     expect(revokedReason(list, c({ sub: "bob", iat: 1, jti: "j2" }))).toBeNull();
+  });
+});
+
+describe("checkFeed: the shrink rule", () => {
+  const feed = (jti: number, extra: Record<string, unknown> = {}) => JSON.stringify({ iss: "i", jti: Array.from({ length: jti }, (_, n) => `j${n}`), ...extra });
+  it.each([
+    ["the first list, empty", feed(0), null, null],
+    ["empty after empty", feed(0), 0, null],
+    ["half of the entries lost", feed(2), 4, null],
+    ["more than half lost", feed(1), 4, "shrink"],
+    ["empty after one", feed(0), 1, "shrink"],
+    ["empty with allowShrink", feed(0, { allowShrink: true }), 1_000, null],
+    ["growing", feed(9), 4, null],
+    ["subjects count as entries", JSON.stringify({ iss: "i", jti: ["a"], sub: { s: 1 } }), 4, null],
+  ])("%s", (_name, text, previous, reason) => {
+    const verdict = checkFeed(text, "i", previous);
+    expect(verdict.ok ? null : verdict.reason).toBe(reason);
   });
 });

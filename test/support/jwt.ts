@@ -114,23 +114,31 @@ export async function jwksServer(keys: readonly SigningKey[]): Promise<JwksServe
   return server;
 }
 
+/** A revocation feed: `iss` defaults to ISSUER; anything else is sent as given (for malformed feeds). */
+export type RevocationFeed = { jti?: unknown; sub?: unknown; iss?: unknown; allowShrink?: unknown } & Record<string, unknown>;
+
 /** A revocation list on the scriptable origin, served with an ETag (so unchanged lists get 304). */
 export interface RevocationServer {
   readonly url: string;
   readonly path: string;
-  publish(list: { jti?: string[]; sub?: Record<string, number> }): Promise<void>;
+  publish(list: RevocationFeed): Promise<void>;
+  /** Serves `body` exactly as given (not JSON-encoded). */
+  publishRaw(body: string): Promise<void>;
   down(): Promise<void>;
 }
 
-export async function revocationServer(list: { jti?: string[]; sub?: Record<string, number> } = {}): Promise<RevocationServer> {
+export async function revocationServer(list: RevocationFeed = {}): Promise<RevocationServer> {
   const path = uniquePath("/revocations");
   let version = 0;
   const server: RevocationServer = {
     path,
     url: `${originUrl()}${path}`,
     async publish(next) {
+      await server.publishRaw(JSON.stringify({ iss: ISSUER, ...next }));
+    },
+    async publishRaw(body) {
       version++;
-      await script(path, [{ headers: { "content-type": "application/json", etag: `"v${version}"` }, body: JSON.stringify(next) }]);
+      await script(path, [{ headers: { "content-type": "application/json", etag: `"v${version}"` }, body }]);
     },
     async down() {
       await script(path, [{ reset: true }]);

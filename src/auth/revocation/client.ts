@@ -28,6 +28,8 @@ export type RevocationCheck =
 /** Options of `RevocationClient`. */
 export interface RevocationClientOptions {
   readonly tenantId: string;
+  /** The tenant's `auth.issuer`: the published feed must name it in `iss`. */
+  readonly issuer: string;
   readonly policy: RevocationPolicy;
   readonly namespace: DurableObjectNamespace<RevocationList>;
 }
@@ -48,7 +50,7 @@ export class RevocationClient {
     this.#tenantId = options.tenantId;
     this.#policy = options.policy;
     this.#namespace = options.namespace;
-    this.#source = { url: options.policy.url, refreshSeconds: options.policy.refreshSeconds };
+    this.#source = { url: options.policy.url, refreshSeconds: options.policy.refreshSeconds, issuer: options.issuer, tenantId: options.tenantId };
   }
 
   /** The object for this tenant and list URL: tenant id and URL only, never a token. */

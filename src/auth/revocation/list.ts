@@ -1,9 +1,10 @@
 /**
  * The revocation list format and the pure check against it.
  *
- * Published by each tenant at `revocation.url` as JSON:
+ * Published by each tenant at `revocation.url` as JSON (the full feed schema, with `iss`
+ * and `allowShrink`, is checked in `feed.ts`):
  *
- *     { "jti": ["id-1", "id-2"], "sub": { "alice": 1763900000 } }
+ *     { "iss": "https://idp.example", "jti": ["id-1", "id-2"], "sub": { "alice": 1763900000 } }
  *
  * `jti`: revoked token ids. `sub`: every token of that subject issued before that Unix time
  * (seconds) is revoked (the token's `iat` is compared; a token without `iat` is revoked).
@@ -47,11 +48,14 @@ export function revokedReason(snapshot: RevocationLookup, claims: Claims): Revok
 }
 
 /**
- * Validates a parsed list (published or pushed). Throws `TypeError` naming the first problem;
- * the caller keeps its last good list.
+ * Validates a list's entries (a pushed body, or the entries of a published feed, see
+ * `feed.ts`). Members other than `jti` and `sub` are refused. Throws `TypeError` naming the
+ * first problem; the caller keeps its last good list.
  */
 export function parseEntries(value: unknown): RevocationEntries {
   if (typeof value !== "object" || value === null || Array.isArray(value)) throw new TypeError("expected a JSON object");
+  const extra = Object.keys(value).find((name) => name !== "jti" && name !== "sub");
+  if (extra !== undefined) throw new TypeError(`unknown member ${JSON.stringify(extra.slice(0, 64))}`);
   const { jti = [], sub = {} } = value as { jti?: unknown; sub?: unknown };
   if (!Array.isArray(jti) || !jti.every((id) => typeof id === "string")) throw new TypeError('"jti" must be a list of strings');
   if (typeof sub !== "object" || sub === null || Array.isArray(sub)) throw new TypeError('"sub" must be an object');

@@ -1,13 +1,18 @@
 import { DurableObject } from "cloudflare:workers";
 import { REVOCATION_FETCH_TIMEOUT_MS, REVOCATION_IDLE_STOP_MS, REVOCATION_MAX_BYTES, REVOCATION_MAX_PUSHED_ENTRIES } from "../../constants";
 import { fetchBounded } from "../fetch-bounded";
-import { mergeSubjects, parseEntries, type RevocationEntries } from "./list";
+import { checkFeed, type FeedRejection } from "./feed";
+import { mergeSubjects, type RevocationEntries } from "./list";
 import { FingerprintSet } from "./set";
 
 /** Which list an object serves; sent by every caller, kept for the alarm. */
 export interface RevocationSource {
   readonly url: string;
   readonly refreshSeconds: number;
+  /** The tenant's `auth.issuer`: the feed's `iss` must equal it. */
+  readonly issuer: string;
+  /** For log lines only. */
+  readonly tenantId: string;
 }
 
 export interface ReadRequest {
@@ -25,6 +30,8 @@ export interface ReadResult {
   readonly fetchedAt: number | null;
   /** Present when `version` differs from `have`: sorted fingerprints and subject cut-offs. */
   readonly data?: { readonly jti: BigUint64Array; readonly sub: Record<string, number> };
+  /** Feeds rejected by this object instance so far (see `feed.ts`), by reason. */
+  readonly feedRejections: Readonly<Partial<Record<FeedRejection, number>>>;
 }
 
 export interface PushRequest {
@@ -43,6 +50,8 @@ interface Merged {
 
 const SOURCE_KEY = "source";
 const PUSHED_KEY = "pushed";
+/** Entries (jti + sub) of the last published list accepted: the shrink check's baseline, kept across evictions. */
+const PUBLISHED_SIZE_KEY = "published-size";
 
 /**
  * One object per tenant revocation list (named by tenant id and list URL). It fetches the
@@ -50,7 +59,10 @@ const PUSHED_KEY = "pushed";
  * be late, when a reader finds the list due), with `If-None-Match`; isolates read it from
  * here with their own short TTL. Pushed revocations (`POST /__brim/revocations`) are merged in
  * at once and kept in storage until the published list carries them. The published list
- * itself is in memory only: after eviction it is fetched again.
+ * itself is in memory only: after eviction it is fetched again. A fetched feed that fails
+ * `checkFeed` (schema, issuer, a shrink without `allowShrink`) is logged, counted and
+ * dropped: the last good list stays, and ages towards `maxStaleSeconds`. The size of the last
+ * accepted list is kept in storage, so the shrink check survives eviction.
  */
 export class RevocationList extends DurableObject<Env> {
   #source: RevocationSource | null = null;
@@ -67,6 +79,9 @@ export class RevocationList extends DurableObject<Env> {
   /** Real time of the last read or push; the alarm stops polling once nobody reads. */
   #usedAt = Date.now();
   #generation = 0;
+  /** Entries of the last accepted published list; null before the first one. */
+  #publishedSize: number | null = null;
+  readonly #rejections: Partial<Record<FeedRejection, number>> = {};
 
   async read(request: ReadRequest): Promise<ReadResult> {
     await this.#adopt(request.source);
@@ -75,7 +90,7 @@ export class RevocationList extends DurableObject<Env> {
     if (due && request.now - this.#attemptedAt >= refreshMs) await this.#refresh(request.now);
     else if (this.#refreshing && this.#published === null) await this.#refreshing;
     const merged = this.#merged;
-    const base = { version: merged?.version ?? null, fetchedAt: this.#fetchedAt };
+    const base = { version: merged?.version ?? null, fetchedAt: this.#fetchedAt, feedRejections: { ...this.#rejections } };
     if (!merged || merged.version === request.have) return base;
     return { ...base, data: { jti: merged.jti.fingerprints, sub: Object.fromEntries(merged.sub) } };
   }
@@ -111,8 +126,9 @@ export class RevocationList extends DurableObject<Env> {
   async #adopt(source: RevocationSource): Promise<void> {
     this.#usedAt = Date.now();
     await this.#load();
-    if (this.#source?.url !== source.url || this.#source.refreshSeconds !== source.refreshSeconds) {
-      this.#source = { url: source.url, refreshSeconds: source.refreshSeconds };
+    const known = this.#source;
+    if (known?.url !== source.url || known.refreshSeconds !== source.refreshSeconds || known.issuer !== source.issuer || known.tenantId !== source.tenantId) {
+      this.#source = { url: source.url, refreshSeconds: source.refreshSeconds, issuer: source.issuer, tenantId: source.tenantId };
       await this.ctx.storage.put(SOURCE_KEY, this.#source);
     }
     if (!this.#armed) {
@@ -126,6 +142,7 @@ export class RevocationList extends DurableObject<Env> {
     this.#loaded = true;
     this.#source ??= (await this.ctx.storage.get<RevocationSource>(SOURCE_KEY)) ?? null;
     this.#pushed = (await this.ctx.storage.get<{ jti: string[]; sub: Record<string, number> }>(PUSHED_KEY)) ?? this.#pushed;
+    this.#publishedSize = (await this.ctx.storage.get<number>(PUBLISHED_SIZE_KEY)) ?? null;
     if (this.#pushed.jti.length > 0 || Object.keys(this.#pushed.sub).length > 0) this.#rebuild();
   }
 
@@ -145,9 +162,20 @@ export class RevocationList extends DurableObject<Env> {
         this.#fetchedAt = now;
         return;
       }
-      const entries = parseEntries(JSON.parse(result.text));
+      const verdict = checkFeed(result.text, source.issuer, this.#publishedSize);
+      if (!verdict.ok) {
+        // Not a confirmation: fetchedAt stays, so a feed that keeps failing ages into onStale.
+        const rejections = (this.#rejections[verdict.reason] = (this.#rejections[verdict.reason] ?? 0) + 1);
+        log({ event: "revocation-feed-rejected", tenant: source.tenantId, url: source.url, reason: verdict.reason, detail: verdict.detail, rejections, keptLastGood: this.#published !== null });
+        return;
+      }
+      const entries = verdict.entries;
       this.#published = { etag: result.etag, jti: FingerprintSet.fromIds(entries.jti), sub: mergeSubjects(new Map(), entries.sub) };
       this.#fetchedAt = now;
+      if (verdict.size !== this.#publishedSize) {
+        this.#publishedSize = verdict.size;
+        await this.ctx.storage.put(PUBLISHED_SIZE_KEY, verdict.size);
+      }
       await this.#prunePushed();
       this.#rebuild();
       log({ event: "revocation-list-fetched", url: source.url, jti: this.#published.jti.size, sub: this.#published.sub.size });
