@@ -26,7 +26,7 @@ export default defineConfig({
         test: {
           name: "workerd",
           include: ["test/**/*.test.ts"],
-          exclude: ["test/e2e/**", "test/scripts/**"],
+          exclude: ["test/e2e/**", "test/scripts/**", "test/architecture/**"],
           globalSetup: ["./test/support/global-setup.ts"],
         },
       },
@@ -34,7 +34,7 @@ export default defineConfig({
         test: {
           name: "node",
           environment: "node",
-          include: ["test/e2e/**/*.test.ts", "test/scripts/**/*.test.ts"],
+          include: ["test/e2e/**/*.test.ts", "test/scripts/**/*.test.ts", "test/architecture/**/*.test.ts"],
           testTimeout: 120_000,
           hookTimeout: 120_000,
         },

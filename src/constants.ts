@@ -234,6 +234,20 @@ export const ADMIN_MAX_BODY_BYTES = 1024 * 1024;
 /** Pushed revocations kept by the Durable Object until the published list carries them. */
 export const REVOCATION_MAX_PUSHED_ENTRIES = 100_000;
 
+
+/** Types worth compressing by default: text, JSON, JavaScript, XML and SVG (+json/+xml suffixes too). */
+export const DEFAULT_COMPRESSIBLE_TYPES: readonly string[] = [
+  "text/*",
+  "application/json",
+  "application/*+json",
+  "application/javascript",
+  "application/x-javascript",
+  "application/xml",
+  "application/*+xml",
+  "image/svg+xml",
+  "application/wasm",
+];
+
 /** Bodies smaller than this are not worth compressing (headers and framing dominate). */
 export const DEFAULT_COMPRESSION_MIN_BYTES = 1024;
 

@@ -5,7 +5,7 @@ import { errorResponse } from "../errors";
 import type { TenantResolver } from "../tenant/match";
 import type { Coalescer } from "../coalesce/object";
 import type { PurgeRegistry } from "../purge/client";
-import { handlePurge } from "../purge/endpoint";
+import { handlePurge } from "./purge";
 import type { StatsRecorder } from "../stats/recorder";
 import { statsPage, statsResponse } from "../stats/endpoint";
 import { pushRevocations } from "./revocations";

@@ -4,7 +4,7 @@
  * spoofed), the verified claims set in their place, and the token removed when it must not
  * reach the origin; plus how the cache may key the response (`RequestAuth.cache`).
  */
-import type { KeyIdentity } from "../cache/key";
+import type { KeyIdentity } from "../tenant/types";
 import type { Route, TenantAuth } from "../tenant/types";
 import type { AuthOutcome } from "./authenticate";
 import type { Claims } from "./claims";

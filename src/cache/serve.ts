@@ -1,7 +1,7 @@
 import { META_HEADER } from "../constants";
-import { currentAge } from "./entry";
-import { notModified, notModifiedResponse } from "./conditional";
-import { appendCacheStatus, type CacheStatus } from "./status";
+import { currentAge } from "../http/entry";
+import { notModified, notModifiedResponse } from "../http/conditional";
+import { appendCacheStatus, type CacheStatus } from "../http/cache-status";
 import type { StoredEntry } from "./store";
 
 /** Headers the Cache API or Brim put on stored copies, never shown to clients. */

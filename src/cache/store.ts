@@ -1,6 +1,6 @@
 import { CACHE_SEGMENT_BYTES, META_HEADER } from "../constants";
-import { headerMaterial, sha256Hex } from "./key";
-import { parseMeta, serializeMeta, type EntryMeta } from "./entry";
+import { headerMaterial, sha256Hex } from "../http/key-material";
+import { parseMeta, serializeMeta, type EntryMeta } from "../http/entry";
 
 /** Content-Encoding of a stored entry, hidden from the Cache API (see `put`). */
 const ENCODING_HEADER = "x-brim-content-encoding";

@@ -8,10 +8,10 @@ import {
   COALESCE_WAIT_SLACK_MS,
 } from "../constants";
 import { BrimError, type BrimErrorCode } from "../errors";
-import { BODY_FAULT_EVENTS } from "../origin/body";
-import { fetchOrigin } from "../origin/fetch";
-import { remainingFreshness } from "../cache/entry";
-import { analyzeResponse } from "../cache/storability";
+import { BODY_FAULT_EVENTS } from "../http/body";
+import { fetchOrigin } from "../http/fetch";
+import { remainingFreshness } from "../http/entry";
+import { analyzeResponse } from "../http/storability";
 import { roleHeaders, takeControl, type CoalesceRole, type ControlFields } from "./protocol";
 import { answersWaiter, shareability, type Shareability } from "./share";
 import { SharedBody } from "./shared-body";

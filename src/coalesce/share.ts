@@ -1,6 +1,6 @@
-import { normalizeHeaderValue } from "../cache/key";
-import { fieldNames } from "../cache/cache-control";
-import { parseVary, responseDirectives } from "../cache/storability";
+import { normalizeHeaderValue } from "../http/key-material";
+import { fieldNames } from "../http/cache-control";
+import { parseVary, responseDirectives } from "../http/storability";
 
 /** Why a response cannot be handed to other waiters. */
 export type NotShareableReason = "no-store" | "private" | "set-cookie" | "vary-star" | "authorization";

@@ -1,5 +1,5 @@
 import * as zlib from "node:zlib";
-import type { Coding } from "./accept-encoding";
+import type { Coding } from "../http/accept-encoding";
 
 /**
  * Streaming compression and decompression with workerd's `node:zlib` (flag `nodejs_compat`),

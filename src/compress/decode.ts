@@ -4,8 +4,8 @@
  * accept the coding, or Brim re-encodes for its own variant), always within the route's limits.
  */
 import { DECODE_MAX_RATIO, DECODE_RATIO_FLOOR_BYTES } from "../constants";
-import { BodyFault } from "../origin/body";
-import { parseAcceptEncoding } from "./accept-encoding";
+import { BodyFault } from "../http/body";
+import { parseAcceptEncoding } from "../http/accept-encoding";
 import { decompressStream } from "./codec";
 
 /** Codings Brim can decode. `x-gzip` is `gzip` (RFC 9110 §8.4.1.3). */

@@ -1,18 +1,8 @@
-import { parseCacheControl } from "../cache/cache-control";
+import { parseCacheControl } from "../http/cache-control";
 import type { CompressionPolicy } from "../tenant/types";
 
-/** Types worth compressing by default: text, JSON, JavaScript, XML and SVG (+json/+xml suffixes too). */
-export const DEFAULT_COMPRESSIBLE_TYPES: readonly string[] = [
-  "text/*",
-  "application/json",
-  "application/*+json",
-  "application/javascript",
-  "application/x-javascript",
-  "application/xml",
-  "application/*+xml",
-  "image/svg+xml",
-  "application/wasm",
-];
+export { DEFAULT_COMPRESSIBLE_TYPES } from "../constants";
+
 
 /** Statuses whose responses have no body to compress, or describe a part (RFC 9110 §15.3.7). */
 const NO_COMPRESS_STATUSES = new Set([204, 206, 304]);

@@ -1,5 +1,5 @@
 import type { CompressionPolicy } from "../tenant/types";
-import type { Chosen } from "./accept-encoding";
+import type { Chosen } from "../http/accept-encoding";
 import { compressStream } from "./codec";
 import { acceptsAll, decodeBody, originCodings, type DecodeLimits } from "./decode";
 import { shouldCompress } from "./policy";

@@ -1,7 +1,7 @@
 import { BrimError, errorResponse } from "../errors";
 import type { Route } from "../tenant/types";
-import type { BodyFault } from "./body";
-import { fetchOrigin, type OriginFetcher } from "./fetch";
+import type { BodyFault } from "../http/body";
+import { fetchOrigin, type OriginFetcher } from "../http/fetch";
 import { buildOriginRequest } from "./request";
 
 export type ForwardResult =

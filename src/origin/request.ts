@@ -1,6 +1,6 @@
 import { OVERRIDE_REQUEST_HEADERS } from "../constants";
 import type { Route } from "../tenant/types";
-import { stripHopByHop } from "../utils/headers";
+import { stripHopByHop } from "../http/headers";
 
 /**
  * Request fields a client must not control at the origin: forwarding headers Brim sets

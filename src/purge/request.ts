@@ -1,6 +1,6 @@
 /** `POST /__brim/purge` bodies (pure): validated, with the first problem named. */
 import { PURGE_MAX_SELECTORS, PURGE_MAX_TAG_BYTES } from "../constants";
-import { normalizePath, normalizeQuery } from "../cache/key";
+import { normalizePath, normalizeQuery } from "../http/key-material";
 import { rawPathOf } from "../http/path";
 import type { TenantResolver } from "../tenant/match";
 import type { Tenant } from "../tenant/types";

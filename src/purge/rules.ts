@@ -22,7 +22,7 @@ export interface MarkRecord {
   readonly mark: Mark;
 }
 
-/** What an entry remembers for purging (stored in its `EntryMeta`). */
+/** What an entry remembers for purging (stored in its `EntryMeta.purge`, the same shape). */
 export interface PurgeStamp {
   /** The tenant's purge sequence number known when the request that stored it began. */
   readonly gen: number;

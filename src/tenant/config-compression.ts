@@ -1,7 +1,7 @@
 /** A route's `compression` block: which codings Brim may produce, and for what. */
 import { z } from "zod";
 import { DEFAULT_COMPRESSION_MIN_BYTES } from "../constants";
-import { DEFAULT_COMPRESSIBLE_TYPES } from "../compress/policy";
+import { DEFAULT_COMPRESSIBLE_TYPES } from "../constants";
 import type { CompressionPolicy } from "./types";
 import { expected, intRange, reportDuplicates } from "./config-values";
 

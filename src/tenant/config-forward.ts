@@ -6,7 +6,7 @@
  */
 import { z } from "zod";
 import { OVERRIDE_REQUEST_HEADERS, SHARED_FETCH_REQUEST_HEADERS } from "../constants";
-import { HOP_BY_HOP } from "../utils/headers";
+import { HOP_BY_HOP } from "../http/headers";
 import { expected, isRecord, show } from "./config-values";
 
 /** RFC 9110 §5.6.2 token: the characters a field name may use. */

@@ -154,3 +154,13 @@ export interface CompressionPolicy {
   /** Content-Type patterns: exact, `type/*` or `type/*+suffix`, lower-case. */
   readonly types: readonly string[];
 }
+
+/**
+ * Who the request is on an auth route (set by src/auth/): verified or anonymous, and the
+ * verified claim values the response may depend on. Never the token.
+ */
+export interface KeyIdentity {
+  readonly verified: boolean;
+  /** [claim name, value] in a fixed order per route; values are JSON-encoded into the key. */
+  readonly claims: readonly (readonly [string, unknown])[];
+}

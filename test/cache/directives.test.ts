@@ -6,7 +6,7 @@
  * `Date` from that clock (`dated`), so the origin's real Date does not make them look old.
  */
 import { describe, expect, it } from "vitest";
-import { formatHttpDate } from "../../src/utils/http-date";
+import { formatHttpDate } from "../../src/http/http-date";
 import { testBrim, type TestBrim } from "../support/brim";
 import { count, requests, script, uniquePath, type ResponseSpec } from "../support/origin";
 

@@ -2,7 +2,8 @@
 import fc from "fast-check";
 import { describe, expect, it } from "vitest";
 import { CACHE_KEY_ORIGIN } from "../../src/constants";
-import { cacheKey, cacheKeyMaterial, normalizeHeaderValue, normalizeQuery } from "../../src/cache/key";
+import { cacheKey, cacheKeyMaterial } from "../../src/cache/key";
+import { normalizeHeaderValue, normalizeQuery } from "../../src/http/key-material";
 import type { CacheKeyPolicy, QueryKeyPolicy } from "../../src/tenant/types";
 
 const ALL: QueryKeyPolicy = { mode: "all" };

@@ -3,7 +3,7 @@
  * a response can take, while purge by tag keeps working, across 304 refreshes too.
  */
 import { describe, expect, it } from "vitest";
-import { hidePurgeTags } from "../../src/cache/client-headers";
+import { hidePurgeTags } from "../../src/pipeline/client-headers";
 import { TAG_HEADERS } from "../../src/purge/rules";
 import { testBrim, type TestBrim } from "../support/brim";
 import { originUrl, script, uniquePath, type ResponseSpec } from "../support/origin";

@@ -7,7 +7,7 @@
  * §4.2.3), so specs for such responses carry a `Date` taken from Brim's clock (`dated`).
  */
 import { describe, expect, it } from "vitest";
-import { formatHttpDate } from "../../src/utils/http-date";
+import { formatHttpDate } from "../../src/http/http-date";
 import { testBrim, type RawRoute, type TestBrim } from "../support/brim";
 import { count, requests, script, uniquePath, type ResponseSpec, release, uniqueGate } from "../support/origin";
 

@@ -1,6 +1,6 @@
 import * as zlib from "node:zlib";
 import { describe, expect, it } from "vitest";
-import { ALL_CODINGS } from "../../src/compress/accept-encoding";
+import { ALL_CODINGS } from "../../src/http/accept-encoding";
 import { compressStream, decompressStream, PRODUCED_CODINGS } from "../../src/compress/codec";
 
 const decodeSync = { br: zlib.brotliDecompressSync, zstd: zlib.zstdDecompressSync, gzip: zlib.gunzipSync } as const;

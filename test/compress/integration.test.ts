@@ -1,7 +1,7 @@
 import * as zlib from "node:zlib";
 import { describe, expect, it } from "vitest";
 import { compressionCount } from "../../src/compress/codec";
-import { formatHttpDate } from "../../src/utils/http-date";
+import { formatHttpDate } from "../../src/http/http-date";
 import { count, requests, script, uniquePath } from "../support/origin";
 import { testBrim } from "../support/brim";
 

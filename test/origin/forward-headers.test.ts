@@ -4,7 +4,7 @@
  * skip the cache (src/cache/bypass.ts), and that coalesced waiters tell absent from empty.
  */
 import { describe, expect, it } from "vitest";
-import { bypassStatus } from "../../src/cache/bypass";
+import { bypassStatus } from "../../src/pipeline/bypass";
 import { answersWaiter } from "../../src/coalesce/share";
 import { SHARED_FETCH_REQUEST_HEADERS } from "../../src/constants";
 import { sharedRequestHeaders } from "../../src/origin/forward-headers";

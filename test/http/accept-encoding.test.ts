@@ -1,6 +1,6 @@
 import fc from "fast-check";
 import { describe, expect, it } from "vitest";
-import { ALL_CODINGS, negotiateEncoding, parseAcceptEncoding, type Chosen, type Coding } from "../../src/compress/accept-encoding";
+import { ALL_CODINGS, negotiateEncoding, parseAcceptEncoding, type Chosen, type Coding } from "../../src/http/accept-encoding";
 
 const TABLE: [header: string | null, expected: Chosen, allowed?: readonly Coding[]][] = [
   [null, "identity"],

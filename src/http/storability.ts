@@ -5,8 +5,7 @@ import {
   REVALIDATION_KEEP_SECONDS,
   STORAGE_MARGIN_SECONDS,
 } from "../constants";
-import type { CachePolicy } from "../tenant/types";
-import { parseHttpDate } from "../utils/http-date";
+import { parseHttpDate } from "./http-date";
 import {
   deltaSeconds,
   fieldNames,
@@ -40,6 +39,18 @@ export type Storability =
   | { readonly storable: true; readonly meta: EntryMeta; readonly storageSeconds: number; readonly stripHeaders: readonly string[] }
   | { readonly storable: false; readonly reason: NotStorableReason };
 
+/** What a route says about storing (a route's `CachePolicy`, structurally). */
+export interface StoragePolicy {
+  /** Route TTL and windows replace the origin's (`override`) or only fill in for them. */
+  readonly override: boolean;
+  readonly ttlSeconds: number | null;
+  readonly staleWhileRevalidateSeconds: number | null;
+  readonly staleIfErrorSeconds: number | null;
+  /** In [0, 1): the lifetime is shortened by up to this fraction. */
+  readonly ttlJitter: number;
+  readonly maxObjectBytes: number;
+}
+
 export interface StorabilityInput {
   readonly method: string;
   readonly status: number;
@@ -47,7 +58,7 @@ export interface StorabilityInput {
   /** When the request was sent to the origin / when its response arrived, epoch ms. */
   readonly requestTime: number;
   readonly responseTime: number;
-  readonly policy: CachePolicy;
+  readonly policy: StoragePolicy;
   /** The request carried Authorization (RFC 9111 §3.5). */
   readonly requestHasAuthorization: boolean;
   /** The request said no-store and the route honours request directives. */

@@ -1,6 +1,6 @@
 import fc from "fast-check";
 import { describe, expect, it } from "vitest";
-import { formatHttpDate, parseHttpDate } from "../../src/utils/http-date";
+import { formatHttpDate, parseHttpDate } from "../../src/http/http-date";
 
 const EXAMPLE_MS = 784111777000; // Sun, 06 Nov 1994 08:49:37 GMT (RFC 9110 §5.6.7)
 const NOW_2025 = Date.UTC(2025, 5, 1);

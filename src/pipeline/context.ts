@@ -1,13 +1,13 @@
 import type { Coalescer } from "../coalesce/object";
-import type { OriginFetcher } from "../origin/fetch";
+import type { OriginFetcher } from "../http/fetch";
 import type { CachePolicy, Route, Tenant } from "../tenant/types";
-import type { Chosen } from "../compress/accept-encoding";
-import type { RequestDirectives } from "./freshness";
-import type { CacheKey } from "./key";
+import type { Chosen } from "../http/accept-encoding";
+import type { RequestDirectives } from "../http/freshness";
+import type { CacheKey } from "../cache/key";
 import type { PurgeRegistry } from "../purge/client";
 import type { PurgeSnapshot } from "../purge/rules";
-import type { RevalidationLocks } from "./revalidation-locks";
-import type { CacheStore } from "./store";
+import type { RevalidationLocks } from "../cache/revalidation-locks";
+import type { CacheStore } from "../cache/store";
 
 /** Long-lived collaborators, created once per isolate and injected (tests swap the clock). */
 export interface CacheDeps {

@@ -1,10 +1,10 @@
 import type { Handler } from "hono";
 import type { AppEnv } from "../env";
 import { invalidateCoalescer } from "../coalesce/client";
-import { clientAcceptEncoding, negotiateEncoding, type Chosen } from "../compress/accept-encoding";
+import { clientAcceptEncoding, negotiateEncoding, type Chosen } from "../http/accept-encoding";
 import { forClient, represent } from "../compress/represent";
 import type { BrimError } from "../errors";
-import { BODY_FAULT_EVENTS, type BodyFault } from "../origin/body";
+import { BODY_FAULT_EVENTS, type BodyFault } from "../http/body";
 import { DEFAULT_MAX_OBJECT_BYTES } from "../constants";
 import { rawPathOf, withPath } from "../http/path";
 import { forwardToOrigin, type ForwardResult } from "../origin/forward";
@@ -15,11 +15,13 @@ import type { Tenant } from "../tenant/types";
 import { bypassStatus } from "./bypass";
 import { hidePurgeTags } from "./client-headers";
 import type { CacheDeps, CacheRequest } from "./context";
-import { NO_REQUEST_DIRECTIVES, parseRequestDirectives } from "./freshness";
-import { handleCacheable } from "./handler";
-import { invalidationTargets } from "./invalidate";
-import { cacheKey, normalizePath, type KeyIdentity } from "./key";
-import { appendCacheStatus, type CacheStatus } from "./status";
+import { NO_REQUEST_DIRECTIVES, parseRequestDirectives } from "../http/freshness";
+import { handleCacheable } from "./cacheable";
+import { invalidationTargets } from "../cache/invalidate";
+import { normalizePath } from "../http/key-material";
+import type { KeyIdentity } from "../tenant/types";
+import { cacheKey } from "../cache/key";
+import { appendCacheStatus, type CacheStatus } from "../http/cache-status";
 
 export interface EdgeCacheOptions {
   readonly deps: CacheDeps;

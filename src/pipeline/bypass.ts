@@ -1,6 +1,6 @@
 import type { CachePolicy } from "../tenant/types";
-import type { KeyIdentity } from "./key";
-import type { CacheStatus } from "./status";
+import type { KeyIdentity } from "../tenant/types";
+import type { CacheStatus } from "../http/cache-status";
 
 /**
  * Why a request skips the cache and is proxied as sent, as its `Cache-Status`; null when the

@@ -11,8 +11,8 @@ import { cacheKey } from "../cache/key";
 import { errorResponse } from "../errors";
 import type { TenantResolver } from "../tenant/match";
 import type { Tenant } from "../tenant/types";
-import type { PurgeRegistry } from "./client";
-import { parsePurgeRequest } from "./request";
+import type { PurgeRegistry } from "../purge/client";
+import { parsePurgeRequest } from "../purge/request";
 
 export interface PurgeEndpointContext {
   readonly tenant: Tenant;

@@ -1,5 +1,5 @@
 import { BrimError } from "../errors";
-import { stripHopByHop } from "../utils/headers";
+import { stripHopByHop } from "./headers";
 import { declaredLength, guardBody, type BodyFault } from "./body";
 
 /**

@@ -1,8 +1,8 @@
 import { invalidateCoalescer, throughCoalescer } from "../coalesce/client";
 import type { CoalesceMode } from "../coalesce/protocol";
 import { BrimError } from "../errors";
-import { BODY_FAULT_EVENTS, declaredLength, guardBody, type BodyFault } from "../origin/body";
-import { fetchOrigin } from "../origin/fetch";
+import { BODY_FAULT_EVENTS, declaredLength, guardBody, type BodyFault } from "../http/body";
+import { fetchOrigin } from "../http/fetch";
 import { sharedRequestHeaders } from "../origin/forward-headers";
 import { buildOriginRequest, type OriginRequestOptions } from "../origin/request";
 import type { CacheDeps, CacheRequest } from "./context";

@@ -1,5 +1,3 @@
-import type { PurgeStamp } from "../purge/rules";
-
 /**
  * What Brim stores beside each cached response: everything needed to compute age, freshness
  * and the stale windows later without re-parsing the origin's headers (RFC 9111 §4.2).
@@ -31,7 +29,14 @@ export interface EntryMeta {
   /** The entry is one Accept-Encoding variant of a negotiable response (src/compress/). */
   readonly negotiated?: boolean;
   /** What purges match (src/purge/): the purge generation, URL and tags; absent on older entries. */
-  readonly purge?: PurgeStamp;
+  readonly purge?: {
+    /** The tenant's purge sequence number when the request that stored it began. */
+    readonly gen: number;
+    /** Normalised path + keyed query: what URL and prefix purges match. */
+    readonly url: string;
+    /** From the origin's `Cache-Tag` / `Surrogate-Key`. */
+    readonly tags?: readonly string[];
+  };
   /**
    * How the body was committed (src/cache/store.ts): total bytes, segment count, and the id of
    * the write its segments are keyed by. Set by the store, never by the caller.

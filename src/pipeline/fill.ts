@@ -1,15 +1,15 @@
 import { BrimError, errorResponse, type BrimErrorCode } from "../errors";
 import type { CacheDeps, CacheRequest } from "./context";
-import type { EntryMeta } from "./entry";
-import { appendCacheStatus, type CacheStatus } from "./status";
-import { analyzeResponse, type Storability } from "./storability";
+import type { EntryMeta } from "../http/entry";
+import { appendCacheStatus, type CacheStatus } from "../http/cache-status";
+import { analyzeResponse, type Storability } from "../http/storability";
 import { acceptableHeaders, decodedForStore, represent } from "../compress/represent";
 import { PURGE_MAX_TAG_BYTES, PURGE_MAX_TAGS_PER_ENTRY } from "../constants";
 import { responseTags } from "../purge/rules";
 
 export { fetchForCache, type OriginResult } from "./upstream";
 import { faultLogger, logOriginError, type OriginResult } from "./upstream";
-import { clientAcceptEncoding } from "../compress/accept-encoding";
+import { clientAcceptEncoding } from "../http/accept-encoding";
 import { acceptsAll } from "../compress/decode";
 
 /**

@@ -8,7 +8,7 @@ import {
   parseCacheControl,
   parseTargetedCacheControl,
   type Directives,
-} from "../../src/cache/cache-control";
+} from "../../src/http/cache-control";
 
 type Entry = [string, string | true];
 const entries = (d: Directives | null): Entry[] | null => (d === null ? null : [...d]);

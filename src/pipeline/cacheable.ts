@@ -1,14 +1,14 @@
-import { clientAcceptEncoding } from "../compress/accept-encoding";
+import { clientAcceptEncoding } from "../http/accept-encoding";
 import { acceptableHeaders } from "../compress/represent";
 import { errorResponse } from "../errors";
-import { appendCacheStatus } from "./status";
+import { appendCacheStatus } from "../http/cache-status";
 import type { CacheDeps, CacheRequest } from "./context";
 import { countBytes, fetchForCache, originFailure, storeAndRespond } from "./fill";
-import { decideReuse, type Reuse } from "./freshness";
+import { decideReuse, type Reuse } from "../http/freshness";
 import type { Verdict } from "../purge/rules";
-import type { StoredEntry } from "./store";
+import type { StoredEntry } from "../cache/store";
 import { revalidateInBackground, revalidateThenRespond } from "./revalidate";
-import { finalizeForClient, responseFromEntry } from "./serve";
+import { finalizeForClient, responseFromEntry } from "../cache/serve";
 
 /**
  * The cache for one GET or HEAD on a cacheable route: look up, then serve fresh, serve stale

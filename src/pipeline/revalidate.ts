@@ -1,11 +1,11 @@
 import { REVALIDATION_LOCK_SLACK_MS } from "../constants";
 import type { CacheDeps, CacheRequest } from "./context";
-import { remainingFreshness, type EntryMeta } from "./entry";
+import { remainingFreshness, type EntryMeta } from "../http/entry";
 import { analyzeFor, fetchForCache, originFailure, storeAndRespond, writeEntry, type OriginResult } from "./fill";
-import type { Reuse } from "./freshness";
-import { responseFromEntry, restoreHeaders } from "./serve";
-import type { ForwardReason } from "./status";
-import type { StoredEntry } from "./store";
+import type { Reuse } from "../http/freshness";
+import { responseFromEntry, restoreHeaders } from "../cache/serve";
+import type { ForwardReason } from "../http/cache-status";
+import type { StoredEntry } from "../cache/store";
 
 /** RFC 5861 §4: the failures that allow stale-if-error (plus timeouts and network errors). */
 const ERROR_STATUSES = new Set([500, 502, 503, 504]);

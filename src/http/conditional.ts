@@ -1,4 +1,4 @@
-import { parseHttpDate } from "../utils/http-date";
+import { parseHttpDate } from "./http-date";
 
 /**
  * Whether a client's conditional GET/HEAD is satisfied by the response about to be sent, so
