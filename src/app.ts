@@ -1,5 +1,5 @@
 import { Hono } from "hono";
-import type { AppEnv } from "./env";
+import { newOutcome, type AppEnv } from "./env";
 import { adminEndpoints } from "./admin";
 import { authenticate } from "./auth/middleware";
 import type { RevocationList } from "./auth/revocation/object";
@@ -8,7 +8,6 @@ import { edgeCache } from "./pipeline";
 import { RevalidationLocks } from "./cache/revalidation-locks";
 import { CacheStore } from "./cache/store";
 import { errorResponse } from "./errors";
-import { BODY_FAULT_EVENTS } from "./http/body";
 import type { Coalescer } from "./coalesce/object";
 import type { OriginFetcher } from "./http/fetch";
 import { PurgeRegistry } from "./purge/client";
@@ -54,14 +53,14 @@ export function createBrim(options: BrimOptions): Hono<AppEnv> {
   const sink = options.log ?? ((event) => console.log(JSON.stringify(event)));
   const now = options.now ?? Date.now;
   const stats = options.statsLog ? new StatsRecorder({ namespace: options.statsLog, log: sink }) : null;
-  // Auth and origin failures are counted from their log events, so the features need no stats hook.
-  const log = stats ? countingFailures(sink, stats, now) : sink;
+  const log = sink;
   const deps = {
     store: () => (store ??= openCache().then((cache) => new CacheStore(cache))),
     fetcher: options.fetcher ?? ((request: Request, init?: RequestInit) => fetch(request, init)),
     now,
     random: options.random ?? Math.random,
     locks: new RevalidationLocks(),
+    onFailure: stats ? (tenantId: string, route: string, kind: string) => stats.failed(tenantId, route, kind, now()) : null,
     onCompressionSaved: stats ? (tenantId: string, route: string, bytes: number) => stats.compressionSaved(tenantId, route, bytes, now()) : null,
     purges: options.purgeLog ? new PurgeRegistry({ namespace: options.purgeLog }) : null,
     coalescer: options.coalescer ?? null,
@@ -71,6 +70,11 @@ export function createBrim(options: BrimOptions): Hono<AppEnv> {
   const auth = createAuthRuntime(options.config, { revocations: options.revocations ?? null });
 
   const app = new Hono<AppEnv>();
+  // What happened to the request, filled in by each step below and read by src/stats/.
+  app.use(async function outcome(c, next) {
+    c.set("outcome", newOutcome());
+    await next();
+  });
   // RFC 9110 §9.3.6: CONNECT asks for a tunnel, which a reverse proxy does not open; the
   // runtime refuses TRACE and TRACK outright. Answered before anything else looks at them.
   app.use(async function unsupportedMethods(c, next) {
@@ -88,6 +92,7 @@ export function createBrim(options: BrimOptions): Hono<AppEnv> {
   // results, answered where they happen): a 500 with `no-store`, logged with its stack.
   app.onError((error, c) => {
     log({ event: "internal-error", tenant: c.var.tenant?.id, route: c.var.route?.path, detail: String(error), stack: error instanceof Error ? error.stack : undefined });
+    if (c.var.tenant && c.var.route) stats?.failed(c.var.tenant.id, c.var.route.path, "internal-error", now());
     return errorResponse("INTERNAL");
   });
   return app;
@@ -96,17 +101,3 @@ export function createBrim(options: BrimOptions): Hono<AppEnv> {
 /** Methods Brim never proxies (see `unsupportedMethods`). */
 const UNSUPPORTED_METHODS = new Set(["CONNECT", "TRACE", "TRACK"]);
 
-/** Log events counted as failures in stats (by event name; origin errors also by code). */
-const COUNTED_FAILURES = new Set([...Object.values(BODY_FAULT_EVENTS), "internal-error"]);
-
-function countingFailures(sink: (event: Record<string, unknown>) => void, stats: StatsRecorder, now: () => number): (event: Record<string, unknown>) => void {
-  return (event) => {
-    if (typeof event.tenant === "string") {
-      const route = String(event.route);
-      if (event.event === "auth-failed") stats.authRejected(event.tenant, route, String(event.reason), now());
-      else if (event.event === "origin-error") stats.failed(event.tenant, route, `origin-error:${String(event.code)}`, now());
-      else if (typeof event.event === "string" && COUNTED_FAILURES.has(event.event)) stats.failed(event.tenant, route, event.event, now());
-    }
-    sink(event);
-  };
-}

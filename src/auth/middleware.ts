@@ -42,6 +42,7 @@ export function authenticate({ runtime, now, log }: AuthenticateOptions): Middle
     if (outcome.kind === "failed") {
       // The precise reason is logged; the client gets a generic answer. Never the token.
       log({ event: "auth-failed", tenant: tenant.id, route: route.path, reason: outcome.reason, ...(outcome.detail ? { detail: outcome.detail } : {}) });
+      c.var.outcome.authFailure = outcome.reason;
       const retryAfterSeconds =
         outcome.reason === "revocation-stale" && rt.auth.revocation ? rt.auth.revocation.refreshSeconds
         : rt.auth.keys.kind === "jwks" ? rt.auth.keys.cooldownSeconds

@@ -7,7 +7,7 @@ import {
   COALESCE_SHARED_BODY_MAX_BYTES,
   COALESCE_WAIT_SLACK_MS,
 } from "../constants";
-import { BrimError, type BrimErrorCode } from "../errors";
+import type { BrimErrorCode } from "../errors";
 import { BODY_FAULT_EVENTS } from "../http/body";
 import { fetchOrigin } from "../http/fetch";
 import { remainingFreshness } from "../http/entry";
@@ -108,20 +108,18 @@ export class Coalescer extends DurableObject<Env> {
     const started = Date.now();
     const clock = () => now + (Date.now() - started);
     const requestTime = now;
-    let response: Response;
-    try {
-      response = await fetchOrigin((r, init) => fetch(r, init), originRequest, {
-        timeoutMs: control.timeoutMs,
-        bodyIdleTimeoutMs: control.bodyIdleTimeoutMs,
-        // The object's own log line; each caller also logs the fault it sees (src/cache/upstream.ts).
-        onFault: (fault) => console.log(JSON.stringify({ event: BODY_FAULT_EVENTS[fault.kind], where: "coalescer", detail: fault.message })),
-      });
-    } catch (error) {
-      const code = error instanceof BrimError ? error.code : "ORIGIN_UNREACHABLE";
-      resolveHead({ kind: "failed", code });
+    const fetched = await fetchOrigin((r, init) => fetch(r, init), originRequest, {
+      timeoutMs: control.timeoutMs,
+      bodyIdleTimeoutMs: control.bodyIdleTimeoutMs,
+      // The object's own log line; each caller also logs the fault it sees (src/pipeline/upstream.ts).
+      onFault: (fault) => console.log(JSON.stringify({ event: BODY_FAULT_EVENTS[fault.kind], where: "coalescer", detail: fault.message })),
+    });
+    if (!fetched.ok) {
+      resolveHead({ kind: "failed", code: fetched.error.code });
       end();
-      return signal("leader", { error: code });
+      return signal("leader", { error: fetched.error.code });
     }
+    const response = fetched.response;
     const responseTime = clock();
     const share = shareability(response.headers, originRequest.headers.has("authorization"));
     if (!share.shareable) {

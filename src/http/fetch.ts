@@ -19,6 +19,9 @@ export interface FetchOriginOptions {
   readonly onFault?: (fault: BodyFault) => void;
 }
 
+/** What an origin fetch gives: the response (body guarded), or why there is none. Never thrown. */
+export type OriginFetch = { readonly ok: true; readonly response: Response } | { readonly ok: false; readonly error: BrimError };
+
 /** RFC 9110 §13.1: the request fields that make a request conditional. */
 const CONDITIONALS = ["if-none-match", "if-modified-since", "if-match", "if-unmodified-since", "if-range"];
 
@@ -28,26 +31,26 @@ const BODYLESS = new Set([204, 304]);
 /**
  * Fetches from the origin, bounding the wait for response headers by `timeoutMs` and the body
  * by `bodyIdleTimeoutMs` between reads. Never retries (a retried POST could run twice) and
- * never follows redirects (3xx pass through). Failures become `ORIGIN_TIMEOUT` /
- * `ORIGIN_UNREACHABLE`; an answer that does not fit the request (a 304 to an unconditional
- * request) is `ORIGIN_INVALID_RESPONSE`. The body is guarded: a body the origin does not
+ * never follows redirects (3xx pass through). Failures are results, never thrown:
+ * `ORIGIN_TIMEOUT` / `ORIGIN_UNREACHABLE`; an answer that does not fit the request (a 304 to an
+ * unconditional request) is `ORIGIN_INVALID_RESPONSE`. The body is guarded: a body the origin does not
  * finish sending errors for its reader, never ends cleanly.
  */
-export async function fetchOrigin(fetcher: OriginFetcher, request: Request, options: FetchOriginOptions): Promise<Response> {
+export async function fetchOrigin(fetcher: OriginFetcher, request: Request, options: FetchOriginOptions): Promise<OriginFetch> {
   const controller = new AbortController();
   const timer = setTimeout(() => controller.abort(), options.timeoutMs);
   let response: Response;
   try {
     response = await fetcher(request, { signal: controller.signal, encodeResponseBody: "manual" });
   } catch (error) {
-    if (controller.signal.aborted) throw new BrimError("ORIGIN_TIMEOUT", `no response headers within ${options.timeoutMs} ms from ${new URL(request.url).origin}`);
-    throw new BrimError("ORIGIN_UNREACHABLE", `${new URL(request.url).origin}: ${String(error)}`);
+    if (controller.signal.aborted) return failed("ORIGIN_TIMEOUT", `no response headers within ${options.timeoutMs} ms from ${new URL(request.url).origin}`);
+    return failed("ORIGIN_UNREACHABLE", `${new URL(request.url).origin}: ${String(error)}`);
   } finally {
     clearTimeout(timer);
   }
   if (response.status === 304 && !CONDITIONALS.some((name) => request.headers.has(name))) {
     await response.body?.cancel();
-    throw new BrimError("ORIGIN_INVALID_RESPONSE", `304 to an unconditional request from ${new URL(request.url).origin}`);
+    return failed("ORIGIN_INVALID_RESPONSE", `304 to an unconditional request from ${new URL(request.url).origin}`);
   }
   // RFC 9112 §6.3: Content-Length frames the body unless Transfer-Encoding is present; a HEAD
   // response or a 204/304 has no body whatever it says.
@@ -56,5 +59,9 @@ export async function fetchOrigin(fetcher: OriginFetcher, request: Request, opti
   const body = response.body
     ? guardBody(response.body, { expectedBytes: framed ? declaredLength(headers) : null, idleTimeoutMs: options.bodyIdleTimeoutMs, ...(options.onFault ? { onFault: options.onFault } : {}) })
     : null;
-  return new Response(body, { status: response.status, statusText: response.statusText, headers, encodeBody: "manual" });
+  return { ok: true, response: new Response(body, { status: response.status, statusText: response.statusText, headers, encodeBody: "manual" }) };
+}
+
+function failed(code: "ORIGIN_TIMEOUT" | "ORIGIN_UNREACHABLE" | "ORIGIN_INVALID_RESPONSE", detail: string): OriginFetch {
+  return { ok: false, error: new BrimError(code, detail) };
 }

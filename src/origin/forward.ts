@@ -1,4 +1,4 @@
-import { BrimError, errorResponse } from "../errors";
+import { errorResponse, type BrimError } from "../errors";
 import type { Route } from "../tenant/types";
 import type { BodyFault } from "../http/body";
 import { fetchOrigin, type OriginFetcher } from "../http/fetch";
@@ -14,11 +14,6 @@ export type ForwardResult =
  */
 export async function forwardToOrigin(request: Request, route: Route, fetcher: OriginFetcher, onFault?: (fault: BodyFault) => void): Promise<ForwardResult> {
   const originRequest = buildOriginRequest(request, route, { search: new URL(request.url).search, forCache: false });
-  try {
-    const response = await fetchOrigin(fetcher, originRequest, { timeoutMs: route.timeoutMs, bodyIdleTimeoutMs: route.bodyIdleTimeoutMs, ...(onFault ? { onFault } : {}) });
-    return { ok: true, response };
-  } catch (error) {
-    const brimError = error instanceof BrimError ? error : new BrimError("ORIGIN_UNREACHABLE", String(error));
-    return { ok: false, error: brimError, response: errorResponse(brimError.code) };
-  }
+  const fetched = await fetchOrigin(fetcher, originRequest, { timeoutMs: route.timeoutMs, bodyIdleTimeoutMs: route.bodyIdleTimeoutMs, ...(onFault ? { onFault } : {}) });
+  return fetched.ok ? fetched : { ok: false, error: fetched.error, response: errorResponse(fetched.error.code) };
 }

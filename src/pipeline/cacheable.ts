@@ -1,14 +1,14 @@
 import { clientAcceptEncoding } from "../http/accept-encoding";
 import { acceptableHeaders } from "../compress/represent";
 import { errorResponse } from "../errors";
-import { appendCacheStatus } from "../http/cache-status";
+import { served, tag } from "./outcome";
 import type { CacheDeps, CacheRequest } from "./context";
 import { countBytes, fetchForCache, originFailure, storeAndRespond } from "./fill";
 import { decideReuse, type Reuse } from "../http/freshness";
 import type { Verdict } from "../purge/rules";
 import type { StoredEntry } from "../cache/store";
 import { revalidateInBackground, revalidateThenRespond } from "./revalidate";
-import { finalizeForClient, responseFromEntry } from "../cache/serve";
+import { finalizeForClient } from "../cache/serve";
 
 /**
  * The cache for one GET or HEAD on a cacheable route: look up, then serve fresh, serve stale
@@ -42,27 +42,27 @@ async function lookupAndServe(req: CacheRequest, deps: CacheDeps): Promise<Respo
     if (purged !== "none") req = bypassingKeptResponses(req);
     switch (reuse.kind) {
       case "fresh":
-        return responseFromEntry(countingSaved(req, deps, entry), { hit: true, ttl: reuse.ttl }, now);
+        return served(req.outcome, countingSaved(req, deps, entry), { hit: true, ttl: reuse.ttl }, now);
       case "stale-ok":
-        return responseFromEntry(countingSaved(req, deps, entry), { hit: true, ttl: reuse.ttl, detail: "max-stale" }, now);
+        return served(req.outcome, countingSaved(req, deps, entry), { hit: true, ttl: reuse.ttl, detail: "max-stale" }, now);
       case "stale-while-revalidate":
         revalidateInBackground(req, deps);
-        return responseFromEntry(countingSaved(req, deps, entry), { hit: true, ttl: reuse.ttl, detail: "stale-while-revalidate" }, now);
+        return served(req.outcome, countingSaved(req, deps, entry), { hit: true, ttl: reuse.ttl, detail: "stale-while-revalidate" }, now);
       case "revalidate":
         if (req.directives.onlyIfCached) {
           await entry.response.body?.cancel();
-          return onlyIfCachedMiss();
+          return onlyIfCachedMiss(req);
         }
         return revalidateThenRespond(req, deps, entry, reuse);
     }
   }
   if (entry) await entry.response.body?.cancel();
-  if (req.directives.onlyIfCached) return onlyIfCachedMiss();
+  if (req.directives.onlyIfCached) return onlyIfCachedMiss(req);
   const fwd = purged === "hard" ? "miss" : entry ? "request" : varyMiss ? "vary-miss" : "uri-miss";
   const detail = purged === "hard" ? "purged" : entry ? "authorization" : undefined;
   if (purged !== "none") req = bypassingKeptResponses(req);
   const result = await fetchForCache(req, deps);
-  if (!result.ok) return originFailure(result.error, result.collapsed ? { fwd, collapsed: true } : { fwd });
+  if (!result.ok) return originFailure(req.outcome, result.error, result.collapsed ? { fwd, collapsed: true } : { fwd });
   return storeAndRespond(req, deps, result, detail ? { fwd, detail } : { fwd });
 }
 
@@ -115,8 +115,8 @@ function bypassingKeptResponses(req: CacheRequest): CacheRequest {
 }
 
 /** RFC 9111 §5.2.1.7: nothing usable stored for an only-if-cached request. */
-function onlyIfCachedMiss(): Response {
+function onlyIfCachedMiss(req: CacheRequest): Response {
   const response = errorResponse("ONLY_IF_CACHED_MISS");
-  appendCacheStatus(response.headers, { detail: "only-if-cached" });
+  tag(req.outcome, response.headers, { detail: "only-if-cached" });
   return response;
 }

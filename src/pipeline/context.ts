@@ -1,4 +1,5 @@
 import type { Coalescer } from "../coalesce/object";
+import type { RequestOutcome } from "../env";
 import type { OriginFetcher } from "../http/fetch";
 import type { CachePolicy, Route, Tenant } from "../tenant/types";
 import type { Chosen } from "../http/accept-encoding";
@@ -26,6 +27,12 @@ export interface CacheDeps {
    * when the identity length is known (src/stats/ counts them). Called after the response.
    */
   readonly onCompressionSaved?: ((tenantId: string, route: string, bytes: number) => void) | null;
+  /**
+   * Told of each origin or body failure by its stable name (`origin-error:<CODE>`, the body
+   * fault events of src/http/body.ts), for stats; called when it happens, which for body faults
+   * is after the response headers went out.
+   */
+  readonly onFailure?: ((tenantId: string, route: string, kind: string) => void) | null;
   /** Every tenant's purge marks (src/purge/); null turns purge checks off. */
   readonly purges?: PurgeRegistry | null;
 }
@@ -33,6 +40,8 @@ export interface CacheDeps {
 /** Everything one cacheable request needs, resolved before the cache runs. */
 export interface CacheRequest {
   readonly request: Request;
+  /** What happened, filled in as it happens (src/env.ts). */
+  readonly outcome: RequestOutcome;
   readonly tenant: Tenant;
   readonly route: Route;
   readonly policy: CachePolicy;

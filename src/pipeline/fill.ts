@@ -1,7 +1,9 @@
 import { BrimError, errorResponse, type BrimErrorCode } from "../errors";
 import type { CacheDeps, CacheRequest } from "./context";
 import type { EntryMeta } from "../http/entry";
-import { appendCacheStatus, type CacheStatus } from "../http/cache-status";
+import type { CacheStatus } from "../http/cache-status";
+import type { RequestOutcome } from "../env";
+import { tag } from "./outcome";
 import { analyzeResponse, type Storability } from "../http/storability";
 import { acceptableHeaders, decodedForStore, represent } from "../compress/represent";
 import { PURGE_MAX_TAG_BYTES, PURGE_MAX_TAGS_PER_ENTRY } from "../constants";
@@ -23,7 +25,7 @@ export function storeAndRespond(req: CacheRequest, deps: CacheDeps, result: Extr
     ? decodedForStore(result.response, limits)
     : represent(result.response, { chosen: req.coding, policy: req.route.compression, limits });
   const base: CacheStatus = { ...status, fwdStatus: result.response.status, ...(result.collapsed ? { collapsed: true } : {}) };
-  if (shaped.kind === "opaque") return answerOpaque(req.request, result.response, shaped.codings, { ...base, detail: "not-stored-encoding" }, (error) => logOriginError(req, deps, error));
+  if (shaped.kind === "opaque") return answerOpaque(req.outcome, req.request, result.response, shaped.codings, { ...base, detail: "not-stored-encoding" }, (error) => logOriginError(req, deps, error));
   const { response } = shaped;
   const analysis = analyzeFor(req, deps, response.status, response.headers, result);
   const headers = acceptableHeaders(new Headers(response.headers), shaped.encoded, clientAcceptEncoding(req.request));
@@ -31,10 +33,10 @@ export function storeAndRespond(req: CacheRequest, deps: CacheDeps, result: Extr
   if (!analysis.storable || !result.store) {
     // Not storable, or stored by the request whose fetch this one joined.
     const why = analysis.storable ? detail : (detail ?? `not-stored-${analysis.reason}`);
-    appendCacheStatus(headers, why ? { ...base, detail: why } : base);
+    tag(req.outcome, headers, why ? { ...base, detail: why } : base);
     return new Response(response.body, { status: response.status, statusText: response.statusText, headers, encodeBody: wire(shaped.encoded) });
   }
-  appendCacheStatus(headers, { ...base, stored: true, ...(detail ? { detail } : {}) });
+  tag(req.outcome, headers, { ...base, stored: true, ...(detail ? { detail } : {}) });
   // The cache branch is read into memory and committed only if the body ends cleanly
   // (CacheStore.put); an origin fault errors both branches, so the client's transfer fails too.
   const [forClient, forCache] = response.body ? response.body.tee() : [null, null];
@@ -56,16 +58,16 @@ export function storeAndRespond(req: CacheRequest, deps: CacheDeps, result: Extr
  * An origin coding Brim cannot decode: never stored; the bytes go as they are to a client that
  * accepts every listed coding, and any other client gets `502` (RFC 9110 §12.5.3).
  */
-export function answerOpaque(request: Request, response: Response, codings: readonly string[], status: CacheStatus, logError: (error: BrimError) => void): Response {
+export function answerOpaque(outcome: RequestOutcome, request: Request, response: Response, codings: readonly string[], status: CacheStatus, logError: (error: BrimError) => void): Response {
   if (acceptsAll(clientAcceptEncoding(request), codings)) {
     const headers = new Headers(response.headers);
-    appendCacheStatus(headers, status);
+    tag(outcome, headers, status);
     return new Response(response.body, { status: response.status, statusText: response.statusText, headers, encodeBody: "manual" });
   }
   void response.body?.cancel();
   const error = new BrimError("ORIGIN_UNSUPPORTED_ENCODING", `Content-Encoding ${codings.join(", ")} is neither accepted by the client nor decodable`);
   logError(error);
-  return originFailure(error, status);
+  return originFailure(outcome, error, status);
 }
 
 /** The origin's identity body length, if it sent one (a runtime-decoded body's length is not). */
@@ -136,9 +138,9 @@ export function analyzeFor(req: CacheRequest, deps: CacheDeps, status: number, h
 }
 
 /** The answer when the origin failed and nothing stale may be served. */
-export function originFailure(error: BrimError, status: CacheStatus): Response {
+export function originFailure(outcome: RequestOutcome, error: BrimError, status: CacheStatus): Response {
   const response = errorResponse(error.code);
-  appendCacheStatus(response.headers, { ...status, detail: failureDetail(error.code) });
+  tag(outcome, response.headers, { ...status, detail: failureDetail(error.code) });
   return response;
 }
 

@@ -21,7 +21,9 @@ import { invalidationTargets } from "../cache/invalidate";
 import { normalizePath } from "../http/key-material";
 import type { KeyIdentity } from "../tenant/types";
 import { cacheKey } from "../cache/key";
-import { appendCacheStatus, type CacheStatus } from "../http/cache-status";
+import type { CacheStatus } from "../http/cache-status";
+import type { RequestOutcome } from "../env";
+import { tag } from "./outcome";
 
 export interface EdgeCacheOptions {
   readonly deps: CacheDeps;
@@ -52,13 +54,19 @@ export function edgeCache({ deps, resolver }: EdgeCacheOptions): Handler<AppEnv>
     const identity = auth === "bypass" ? undefined : auth;
     const status = bypassStatus(request, policy, auth);
     if (status || !policy) {
-      const log = (event: Record<string, unknown>) => deps.log({ ...event, tenant: tenant.id, route: route.path });
-      const result = await forwardToOrigin(request, route, deps.fetcher, (fault) => log({ event: BODY_FAULT_EVENTS[fault.kind], detail: fault.message }));
+      const logFailure = (event: Record<string, unknown>) => {
+        deps.log({ ...event, tenant: tenant.id, route: route.path });
+        const kind = event.event === "origin-error" ? `origin-error:${String(event.code)}` : String(event.event);
+        deps.onFailure?.(tenant.id, route.path, kind);
+      };
+      const started = Date.now();
+      const result = await forwardToOrigin(request, route, deps.fetcher, (fault) => logFailure({ event: BODY_FAULT_EVENTS[fault.kind], detail: fault.message }));
+      c.var.outcome.originMs = Date.now() - started;
       if (result.ok && !SAFE_METHODS.has(method)) {
         // Before answering, so the client's next request (often a 303's GET) sees the change.
         await invalidate(deps, resolver, tenant, invalidationTargets(request.url, result.response.status, result.response.headers), request.headers, identity);
       }
-      return hidePurgeTags(proxied(request, route, coding, result, status ?? { fwd: "bypass" }, log));
+      return hidePurgeTags(proxied(c.var.outcome, request, route, coding, result, status ?? { fwd: "bypass" }, logFailure));
     }
     const key = await cacheKey(tenant.id, new URL(request.url), policy.key, request.headers, identity);
     const directives = policy.ignoreRequestDirectives ? NO_REQUEST_DIRECTIVES : parseRequestDirectives(request.headers.get("cache-control"));
@@ -70,7 +78,7 @@ export function edgeCache({ deps, resolver }: EdgeCacheOptions): Handler<AppEnv>
     const waitUntil = (p: Promise<unknown>): void => c.executionCtx.waitUntil(p);
     const purge = await purgeContext(deps, tenant.id, new URL(request.url).pathname, key.search, waitUntil);
     const response = await handleCacheable(
-      { request, tenant, route, policy, key, directives, coding, varyHeaders, waitUntil, ...(purge ? { purge } : {}) },
+      { request, outcome: c.var.outcome, tenant, route, policy, key, directives, coding, varyHeaders, waitUntil, ...(purge ? { purge } : {}) },
       deps,
     );
     return hidePurgeTags(response);
@@ -118,19 +126,19 @@ async function purgeContext(deps: CacheDeps, tenantId: string, pathname: string,
  * client accepts their coding, decoded (within the route's limits) when it does not, and
  * compressed as negotiated on compressing routes.
  */
-function proxied(request: Request, route: Route, coding: Chosen | null, result: ForwardResult, status: CacheStatus, log: (event: Record<string, unknown>) => void): Response {
-  const logError = (error: BrimError) => log({ event: "origin-error", code: error.code, detail: error.detail });
+function proxied(outcome: RequestOutcome, request: Request, route: Route, coding: Chosen | null, result: ForwardResult, status: CacheStatus, logFailure: (event: Record<string, unknown>) => void): Response {
+  const logError = (error: BrimError) => logFailure({ event: "origin-error", code: error.code, detail: error.detail });
   if (!result.ok) {
     logError(result.error);
-    appendCacheStatus(result.response.headers, { ...status, detail: failureDetail(result.error.code) });
+    tag(outcome, result.response.headers, { ...status, detail: failureDetail(result.error.code) });
     return result.response;
   }
-  const limits = { maxBytes: route.cache?.maxObjectBytes ?? DEFAULT_MAX_OBJECT_BYTES, onFault: (fault: BodyFault) => log({ event: BODY_FAULT_EVENTS[fault.kind], detail: fault.message }) };
+  const limits = { maxBytes: route.cache?.maxObjectBytes ?? DEFAULT_MAX_OBJECT_BYTES, onFault: (fault: BodyFault) => logFailure({ event: BODY_FAULT_EVENTS[fault.kind], detail: fault.message }) };
   const out = route.compression && coding !== null
     ? represent(result.response, { chosen: coding, policy: route.compression, limits })
     : forClient(result.response, clientAcceptEncoding(request), limits);
-  if (out.kind === "opaque") return answerOpaque(request, result.response, out.codings, status, logError);
+  if (out.kind === "opaque") return answerOpaque(outcome, request, result.response, out.codings, status, logError);
   const response = new Response(out.response.body, { status: out.response.status, statusText: out.response.statusText, headers: out.response.headers, encodeBody: wire(out.encoded) });
-  appendCacheStatus(response.headers, status);
+  tag(outcome, response.headers, status);
   return response;
 }

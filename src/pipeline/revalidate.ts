@@ -3,7 +3,9 @@ import type { CacheDeps, CacheRequest } from "./context";
 import { remainingFreshness, type EntryMeta } from "../http/entry";
 import { analyzeFor, fetchForCache, originFailure, storeAndRespond, writeEntry, type OriginResult } from "./fill";
 import type { Reuse } from "../http/freshness";
-import { responseFromEntry, restoreHeaders } from "../cache/serve";
+import { restoreHeaders } from "../cache/serve";
+import { served } from "./outcome";
+import { newOutcome } from "../env";
 import type { ForwardReason } from "../http/cache-status";
 import type { StoredEntry } from "../cache/store";
 
@@ -24,15 +26,15 @@ export async function revalidateThenRespond(req: CacheRequest, deps: CacheDeps, 
   const fwd = reuse.reason === "request" && reuse.ttl > 0 ? "request" : "stale";
   const result = await fetchForCache(req, deps, validatorsOf(entry));
   if (!result.ok) {
-    if (reuse.staleIfError) return responseFromEntry(entry, { fwd, ttl: reuse.ttl, detail: "stale-if-error" }, deps.now());
+    if (reuse.staleIfError) return served(req.outcome, entry, { fwd, ttl: reuse.ttl, detail: "stale-if-error" }, deps.now());
     await entry.response.body?.cancel();
-    return originFailure(result.error, result.collapsed ? { fwd, collapsed: true } : { fwd });
+    return originFailure(req.outcome, result.error, result.collapsed ? { fwd, collapsed: true } : { fwd });
   }
   const { response } = result;
   if (response.status === 304) return refreshFrom304(req, deps, entry, result, fwd);
   if (ERROR_STATUSES.has(response.status) && reuse.staleIfError) {
     await response.body?.cancel();
-    return responseFromEntry(entry, { fwd, fwdStatus: response.status, ttl: reuse.ttl, detail: "stale-if-error" }, deps.now());
+    return served(req.outcome, entry, { fwd, fwdStatus: response.status, ttl: reuse.ttl, detail: "stale-if-error" }, deps.now());
   }
   await entry.response.body?.cancel();
   return storeAndRespond(req, deps, result, { fwd });
@@ -43,7 +45,9 @@ export async function revalidateThenRespond(req: CacheRequest, deps: CacheDeps, 
  * already has the stale entry. At most one per key per isolate at a time; failures keep the
  * stale entry in place.
  */
-export function revalidateInBackground(req: CacheRequest, deps: CacheDeps): void {
+export function revalidateInBackground(client: CacheRequest, deps: CacheDeps): void {
+  // The client's outcome is already decided (a stale hit): the refresh records its own.
+  const req: CacheRequest = { ...client, outcome: newOutcome() };
   const holdMs = req.route.timeoutMs + REVALIDATION_LOCK_SLACK_MS;
   if (!deps.locks.tryAcquire(req.key.url, deps.now(), holdMs)) return;
   req.waitUntil(
@@ -119,7 +123,7 @@ async function refreshFrom304(req: CacheRequest, deps: CacheDeps, entry: StoredE
     ? { response: new Response(forClient, entry.response), meta: keepRepresentation(analysis.meta, entry.meta) }
     : { response: new Response(forClient, entry.response), meta: entry.meta };
   const now = deps.now();
-  return responseFromEntry(refreshed, { fwd: respondAs, fwdStatus: 304, ttl: remainingFreshness(refreshed.meta, now) }, now, new Headers(headers));
+  return served(req.outcome, refreshed, { fwd: respondAs, fwdStatus: 304, ttl: remainingFreshness(refreshed.meta, now) }, now, new Headers(headers));
 }
 
 /** A 304 refreshes freshness; what Brim made of the body (coding, original size) stays. */

@@ -1,6 +1,6 @@
 import { invalidateCoalescer, throughCoalescer } from "../coalesce/client";
 import type { CoalesceMode } from "../coalesce/protocol";
-import { BrimError } from "../errors";
+import type { BrimError } from "../errors";
 import { BODY_FAULT_EVENTS, declaredLength, guardBody, type BodyFault } from "../http/body";
 import { fetchOrigin } from "../http/fetch";
 import { sharedRequestHeaders } from "../origin/forward-headers";
@@ -42,6 +42,8 @@ export async function fetchForCache(req: CacheRequest, deps: CacheDeps, validato
   // us, so Brim always starts from identity bytes whatever the client sent.
   if (req.coding !== null) originRequest.headers.set("accept-encoding", "gzip");
   const requestTime = deps.now();
+  // The runtime clock (advanced across I/O), for the origin time in the request's outcome.
+  const started = Date.now();
   let detail: string | undefined;
   const coalesce = req.policy.coalesce;
   if (coalesce && deps.coalescer) {
@@ -61,6 +63,7 @@ export async function fetchForCache(req: CacheRequest, deps: CacheDeps, validato
     });
     switch (outcome.kind) {
       case "response":
+        if (!outcome.collapsed) req.outcome.originMs = Date.now() - started;
         // The object guarded the origin's body; this side guards the hop from the object (a
         // body cut between the two must not end cleanly here either).
         return { ok: true, response: guarded(outcome.response, req, deps), requestTime, responseTime: deps.now(), collapsed: outcome.collapsed, store: outcome.store };
@@ -77,14 +80,13 @@ export async function fetchForCache(req: CacheRequest, deps: CacheDeps, validato
         break;
     }
   }
-  try {
-    const response = await fetchOrigin(deps.fetcher, originRequest, { timeoutMs: req.route.timeoutMs, bodyIdleTimeoutMs: req.route.bodyIdleTimeoutMs, onFault: faultLogger(req, deps) });
-    return { ok: true, response, requestTime, responseTime: deps.now(), collapsed: false, store: true, ...(detail ? { detail } : {}) };
-  } catch (error) {
-    const brimError = error instanceof BrimError ? error : new BrimError("ORIGIN_UNREACHABLE", String(error));
-    logOriginError(req, deps, brimError);
-    return { ok: false, error: brimError, collapsed: false, store: false, ...(detail ? { detail } : {}) };
+  const fetched = await fetchOrigin(deps.fetcher, originRequest, { timeoutMs: req.route.timeoutMs, bodyIdleTimeoutMs: req.route.bodyIdleTimeoutMs, onFault: faultLogger(req, deps) });
+  req.outcome.originMs = Date.now() - started;
+  if (!fetched.ok) {
+    logOriginError(req, deps, fetched.error);
+    return { ok: false, error: fetched.error, collapsed: false, store: false, ...(detail ? { detail } : {}) };
   }
+  return { ok: true, response: fetched.response, requestTime, responseTime: deps.now(), collapsed: false, store: true, ...(detail ? { detail } : {}) };
 }
 
 /**
@@ -95,6 +97,7 @@ export async function fetchForCache(req: CacheRequest, deps: CacheDeps, validato
 export function faultLogger(req: CacheRequest, deps: CacheDeps): (fault: BodyFault) => void {
   return (fault) => {
     deps.log({ event: BODY_FAULT_EVENTS[fault.kind], tenant: req.tenant.id, route: req.route.path, detail: fault.message });
+    deps.onFailure?.(req.tenant.id, req.route.path, BODY_FAULT_EVENTS[fault.kind]);
     if (req.policy.coalesce && deps.coalescer) req.waitUntil(invalidateCoalescer(deps.coalescer, req.key.url, deps.now()));
   };
 }
@@ -107,6 +110,7 @@ function guarded(response: Response, req: CacheRequest, deps: CacheDeps): Respon
 
 export function logOriginError(req: CacheRequest, deps: CacheDeps, error: BrimError): void {
   deps.log({ event: "origin-error", tenant: req.tenant.id, route: req.route.path, code: error.code, detail: error.detail });
+  deps.onFailure?.(req.tenant.id, req.route.path, `origin-error:${error.code}`);
 }
 
 /** Cloudflare's data center for this request; "" locally, where there is only one. */

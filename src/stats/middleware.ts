@@ -1,5 +1,6 @@
 import type { MiddlewareHandler } from "hono";
-import type { AppEnv } from "../env";
+import type { AppEnv, RequestOutcome } from "../env";
+import { formatCacheStatus } from "../http/cache-status";
 import type { RequestSample } from "./counters";
 import type { StatsRecorder } from "./recorder";
 
@@ -12,14 +13,11 @@ export interface ObserveRequestsOptions {
   readonly log: (event: Record<string, unknown>) => void;
 }
 
-const BRIM_MEMBER = /(?:^|,\s*)(Brim;[^,]*)$/;
-const NEGATIVE_TTL = /; ttl=-/;
-
 /**
  * Runs around every tenant request once tenant and route are known. Counts it (hit or not,
- * stale, collapsed, time to the response headers of requests that went to the origin
- * themselves) by reading Brim's own `Cache-Status` member (RFC 9211), so the cache needs no
- * hooks; the cost is one regex and a map update, no I/O (flushes run under `waitUntil`).
+ * stale, collapsed, time to the origin's response headers for requests that fetched
+ * themselves, the auth failure reason) from the request's typed outcome (src/env.ts), which
+ * the pipeline and auth filled in; the cost is a map update, no I/O (flushes run under `waitUntil`).
  * Tenants with `observability` also get `Server-Timing` (W3C Server Timing) and one JSON log
  * line per request. Durations use the runtime clock, which Workers advance across I/O only.
  */
@@ -28,10 +26,10 @@ export function observeRequests({ recorder, now, log }: ObserveRequestsOptions):
     const started = Date.now();
     await next();
     const elapsedMs = Date.now() - started;
-    const { tenant, route } = c.var;
-    const cacheStatus = c.res.headers.get("cache-status");
-    const sample = classify(cacheStatus, elapsedMs);
+    const { tenant, route, outcome } = c.var;
+    const sample = classify(outcome);
     recorder?.record(tenant.id, route.path, sample, now(), (p) => c.executionCtx.waitUntil(p));
+    if (outcome.authFailure !== null) recorder?.authRejected(tenant.id, route.path, outcome.authFailure, now());
     const observe = tenant.observability;
     if (!observe) return;
     const authMs = c.var.authMs ?? 0;
@@ -45,8 +43,8 @@ export function observeRequests({ recorder, now, log }: ObserveRequestsOptions):
       }
     }
     if (observe.requestLog) {
-      const member = cacheStatus ? (BRIM_MEMBER.exec(cacheStatus)?.[1] ?? null) : null;
-      log({ event: "request", tenant: tenant.id, route: route.path, method: c.req.method, status: c.res.status, cacheStatus: member, originMs: sample.originMs, ms: elapsedMs });
+      const cacheStatus = outcome.cache ? formatCacheStatus(outcome.cache) : null;
+      log({ event: "request", tenant: tenant.id, route: route.path, method: c.req.method, status: c.res.status, cacheStatus, originMs: sample.originMs, ms: elapsedMs });
     }
   };
 }
@@ -66,12 +64,12 @@ export function timed(inner: MiddlewareHandler<AppEnv>): MiddlewareHandler<AppEn
   };
 }
 
-/** Pure: what a response's Cache-Status says about how it was served. */
-export function classify(cacheStatus: string | null, elapsedMs: number): RequestSample {
-  const member = cacheStatus ? (BRIM_MEMBER.exec(cacheStatus)?.[1] ?? "") : "";
-  const hit = member.startsWith("Brim; hit");
-  const collapsed = member.includes("; collapsed");
-  const servedStale = (hit && NEGATIVE_TTL.test(member)) || member.includes("detail=stale-if-error");
-  const forwarded = member.includes("; fwd=") && !collapsed;
-  return { hit, stale: servedStale, collapsed, originMs: forwarded ? elapsedMs : null };
+/** Pure: how the request was served, from its outcome. */
+export function classify(outcome: RequestOutcome): RequestSample {
+  const status = outcome.cache;
+  const hit = status?.hit === true;
+  const collapsed = status?.collapsed === true;
+  const servedStale = (hit && status.ttl !== undefined && status.ttl < 0) || status?.detail === "stale-if-error";
+  const forwarded = status?.fwd !== undefined && !collapsed;
+  return { hit, stale: servedStale, collapsed, originMs: forwarded ? (outcome.originMs ?? 0) : null };
 }

@@ -7,6 +7,8 @@ import { env } from "cloudflare:workers";
 import { describe, expect, it } from "vitest";
 import type { RouteReport } from "../../src/stats/counters";
 import { classify } from "../../src/stats/middleware";
+import type { RequestOutcome } from "../../src/env";
+import type { CacheStatus } from "../../src/http/cache-status";
 import { release, script, uniqueGate, uniquePath, untilCount } from "../support/origin";
 import { ADMIN_TOKEN, ADMIN_TOKEN_ENV, authBlock, authBrim, goodClaims, sign, signingKey, type AuthBrim } from "../support/jwt";
 
@@ -111,17 +113,18 @@ describe("GET /__brim/stats", () => {
   });
 });
 
-describe("classify", () => {
+describe("classify (from the typed outcome, never the header)", () => {
+  const outcome = (cache: CacheStatus | null, originMs: number | null = 7): RequestOutcome => ({ cache, originMs, authFailure: null });
   it.each([
-    ["Brim; hit; ttl=30", { hit: true, stale: false, collapsed: false, originMs: null }],
-    ["Brim; hit; ttl=-3; detail=stale-while-revalidate", { hit: true, stale: true, collapsed: false, originMs: null }],
-    ["Brim; fwd=uri-miss; fwd-status=200; stored", { hit: false, stale: false, collapsed: false, originMs: 7 }],
-    ["Brim; fwd=uri-miss; fwd-status=200; collapsed", { hit: false, stale: false, collapsed: true, originMs: null }],
-    ["Brim; fwd=stale; ttl=-5; detail=stale-if-error", { hit: false, stale: true, collapsed: false, originMs: 7 }],
-    ["Upstream; hit, Brim; fwd=bypass", { hit: false, stale: false, collapsed: false, originMs: 7 }],
-    [null, { hit: false, stale: false, collapsed: false, originMs: null }],
-  ] as const)("%s", (header, expected) => {
-    expect(classify(header, 7)).toEqual(expected);
+    ["hit", outcome({ hit: true, ttl: 30 }), { hit: true, stale: false, collapsed: false, originMs: null }],
+    ["stale-while-revalidate hit", outcome({ hit: true, ttl: -3, detail: "stale-while-revalidate" }), { hit: true, stale: true, collapsed: false, originMs: null }],
+    ["stored miss", outcome({ fwd: "uri-miss", fwdStatus: 200, stored: true }), { hit: false, stale: false, collapsed: false, originMs: 7 }],
+    ["collapsed miss", outcome({ fwd: "uri-miss", fwdStatus: 200, collapsed: true }), { hit: false, stale: false, collapsed: true, originMs: null }],
+    ["stale-if-error", outcome({ fwd: "stale", ttl: -5, detail: "stale-if-error" }), { hit: false, stale: true, collapsed: false, originMs: 7 }],
+    ["bypass", outcome({ fwd: "bypass" }), { hit: false, stale: false, collapsed: false, originMs: 7 }],
+    ["no cache outcome (a 401 before the cache)", outcome(null, null), { hit: false, stale: false, collapsed: false, originMs: null }],
+  ] as const)("%s", (_, given, expected) => {
+    expect(classify(given)).toEqual(expected);
   });
 });
 
