@@ -1,29 +1,34 @@
+/**
+ * The request path, in order. Steps 1–3 are middleware in src/app.ts; this handler is the rest.
+ *
+ *  1. tenant, route and the one canonical path — src/tenant/ (400 / 421 / 404)
+ *  2. auth — src/auth/ (401 / 403 / 503); sets the claims the key may include
+ *  3. outcome and stats — src/stats/ reads what the steps below record (src/env.ts)
+ *  4. bypass? — uncached route, unsafe method, Range, credentials, Cookie → proxy to the
+ *     origin (src/origin/) and invalidate what an unsafe method changed
+ *  5. key, directives, purge marks — src/cache/key.ts, src/purge/
+ *  6. lookup — src/cache/store.ts (whole entries only), purge verdict, reuse decision
+ *     (src/http/freshness.ts): fresh → hit; stale → stale-while-revalidate or validate first
+ *  7. miss → one origin fetch per key — src/coalesce/ (the key's Durable Object) → src/origin/
+ *  8. represent — src/compress/ (pass through, decode within limits, or compress as negotiated)
+ *  9. store and respond — src/cache/store.ts commits the body only once it ended cleanly,
+ *     while the client streams; then the client's conditional (304) and HEAD.
+ */
 import type { Handler } from "hono";
+import { finalizeForClient } from "../cache/serve";
 import type { AppEnv } from "../env";
-import { invalidateCoalescer } from "../coalesce/client";
-import { clientAcceptEncoding, negotiateEncoding, type Chosen } from "../http/accept-encoding";
-import { forClient, represent } from "../compress/represent";
-import type { BrimError } from "../errors";
-import { BODY_FAULT_EVENTS, type BodyFault } from "../http/body";
-import { DEFAULT_MAX_OBJECT_BYTES } from "../constants";
-import { rawPathOf, withPath } from "../http/path";
-import { forwardToOrigin, type ForwardResult } from "../origin/forward";
-import type { Route } from "../tenant/types";
-import { answerOpaque, failureDetail, wire } from "./fill";
+import { clientAcceptEncoding, negotiateEncoding } from "../http/accept-encoding";
+import { decideReuse } from "../http/freshness";
 import type { TenantResolver } from "../tenant/match";
-import type { Tenant } from "../tenant/types";
 import { bypassStatus } from "./bypass";
 import { hidePurgeTags } from "./client-headers";
 import type { CacheDeps, CacheRequest } from "./context";
-import { NO_REQUEST_DIRECTIVES, parseRequestDirectives } from "../http/freshness";
-import { handleCacheable } from "./cacheable";
-import { invalidationTargets } from "../cache/invalidate";
-import { normalizePath } from "../http/key-material";
-import type { KeyIdentity } from "../tenant/types";
-import { cacheKey } from "../cache/key";
-import type { CacheStatus } from "../http/cache-status";
-import type { RequestOutcome } from "../env";
-import { tag } from "./outcome";
+import { fetchForCache, originFailure, storeAndRespond } from "./fill";
+import { served } from "./outcome";
+import { proxyToOrigin } from "./proxy";
+import { cacheRequestFor } from "./request";
+import { bypassingKeptResponses, countingSaved, forThisClient, onlyIfCachedMiss, softPurged } from "./reuse";
+import { revalidateInBackground, revalidateThenRespond } from "./revalidate";
 
 export interface EdgeCacheOptions {
   readonly deps: CacheDeps;
@@ -31,114 +36,66 @@ export interface EdgeCacheOptions {
   readonly resolver: TenantResolver;
 }
 
-/** RFC 9110 §9.2.1. Every other method, known or not, invalidates (RFC 9111 §4.4). */
-const SAFE_METHODS = new Set(["GET", "HEAD", "OPTIONS", "TRACE"]);
-
-/**
- * The last handler: GET/HEAD on cacheable routes go through the cache; everything else is
- * proxied with `Cache-Status: fwd=bypass` (uncached route, Range, credentials, Cookie; see
- * `bypassStatus`) or `fwd=method` (other methods on cacheable routes). Unsafe methods also invalidate what they change (RFC 9111
- * §4.4), on any route: a POST to an uncached `/api/items` may name a cached item in Location.
- */
+/** Steps 4–9 for one request whose tenant, route and auth are settled. */
 export function edgeCache({ deps, resolver }: EdgeCacheOptions): Handler<AppEnv> {
   return async function edgeCache(c) {
-    const { tenant, route } = c.var;
+    const { route } = c.var;
     const request = c.req.raw;
-    const policy = route.cache;
-    const method = request.method;
-    const compression = route.compression;
-    const coding = compression ? negotiateEncoding(clientAcceptEncoding(request), compression.encodings) : null;
-    // Set by src/auth/ on auth routes: claim values for the key (never the token), or "bypass"
-    // when the origin sees a credential this cache cannot account for.
+    const coding = route.compression ? negotiateEncoding(clientAcceptEncoding(request), route.compression.encodings) : null;
+    // From src/auth/: claim values for the key (never the token), or "bypass" when the origin
+    // sees a credential this cache cannot account for.
     const auth = c.var.auth?.cache;
     const identity = auth === "bypass" ? undefined : auth;
-    const status = bypassStatus(request, policy, auth);
-    if (status || !policy) {
-      const logFailure = (event: Record<string, unknown>) => {
-        deps.log({ ...event, tenant: tenant.id, route: route.path });
-        const kind = event.event === "origin-error" ? `origin-error:${String(event.code)}` : String(event.event);
-        deps.onFailure?.(tenant.id, route.path, kind);
-      };
-      const started = Date.now();
-      const result = await forwardToOrigin(request, route, deps.fetcher, (fault) => logFailure({ event: BODY_FAULT_EVENTS[fault.kind], detail: fault.message }));
-      c.var.outcome.originMs = Date.now() - started;
-      if (result.ok && !SAFE_METHODS.has(method)) {
-        // Before answering, so the client's next request (often a 303's GET) sees the change.
-        await invalidate(deps, resolver, tenant, invalidationTargets(request.url, result.response.status, result.response.headers), request.headers, identity);
-      }
-      return hidePurgeTags(proxied(c.var.outcome, request, route, coding, result, status ?? { fwd: "bypass" }, logFailure));
-    }
-    const key = await cacheKey(tenant.id, new URL(request.url), policy.key, request.headers, identity);
-    const directives = policy.ignoreRequestDirectives ? NO_REQUEST_DIRECTIVES : parseRequestDirectives(request.headers.get("cache-control"));
-    let varyHeaders = request.headers;
-    if (coding !== null) {
-      varyHeaders = new Headers(request.headers);
-      varyHeaders.set("accept-encoding", coding);
-    }
-    const waitUntil = (p: Promise<unknown>): void => c.executionCtx.waitUntil(p);
-    const purge = await purgeContext(deps, tenant.id, new URL(request.url).pathname, key.search, waitUntil);
-    const response = await handleCacheable(
-      { request, outcome: c.var.outcome, tenant, route, policy, key, directives, coding, varyHeaders, waitUntil, ...(purge ? { purge } : {}) },
-      deps,
-    );
-    return hidePurgeTags(response);
+    // 4. Does the cache handle it?
+    const bypass = bypassStatus(request, route.cache, auth);
+    if (bypass || !route.cache) return hidePurgeTags(await proxyToOrigin(c, deps, resolver, coding, bypass ?? { fwd: "bypass" }, identity));
+    // 5.
+    const req = await cacheRequestFor(c, deps, route.cache, coding, identity);
+    // 6–9.
+    return hidePurgeTags(finalizeForClient(request, await lookupAndServe(req, deps)));
   };
 }
 
-/**
- * Deletes the stored entries for each target on a cacheable route, under the key that route
- * uses, and tells the key's Coalescer to forget what it keeps. Never throws. Note: `Cache.delete`
- * reaches one data center; deployment-wide purge is the purge issue's work.
- */
-async function invalidate(deps: CacheDeps, resolver: TenantResolver, tenant: Tenant, targets: readonly URL[], headers: Headers, identity?: KeyIdentity): Promise<void> {
-  const cached = targets.flatMap((target) => {
-    // Keyed as a request for the target would be: its canonical path, its route's policy.
-    const resolved = resolver.resolvePath(tenant, rawPathOf(target.href));
-    if (!resolved.ok || !resolved.route.cache) return [];
-    return [{ target: new URL(withPath(target.href, resolved.path)), policy: resolved.route.cache }];
-  });
-  if (cached.length === 0) return;
-  try {
-    const store = await deps.store();
-    await Promise.all(
-      cached.map(async ({ target, policy }) => {
-        const key = (await cacheKey(tenant.id, target, policy.key, headers, identity)).url;
-        await Promise.all([
-          store.delete(key),
-          policy.coalesce && deps.coalescer ? invalidateCoalescer(deps.coalescer, key, deps.now()) : null,
-        ]);
-      }),
-    );
-  } catch (error) {
-    deps.log({ event: "invalidation-failed", tenant: tenant.id, detail: String(error) });
+/** Steps 6–9 (RFC 9111 §4, RFC 5861). */
+async function lookupAndServe(req: CacheRequest, deps: CacheDeps): Promise<Response> {
+  // 6. Lookup: only whole entries come back (src/cache/store.ts).
+  const store = await deps.store();
+  const found = await store.lookup(req.key.url, req.varyHeaders);
+  const { varyMiss } = found;
+  const entry = found.entry && forThisClient(found.entry, req.request);
+  // src/purge/: a map lookup against this isolate's marks, no I/O.
+  const purged = entry && req.purge ? req.purge.snapshot.verdict(entry.meta.purge) : "none";
+  // RFC 9111 §3.5: a request with credentials only reuses responses marked shareable for it.
+  const usable = entry !== null && purged !== "hard" && (!req.request.headers.has("authorization") || entry.meta.authOk);
+  if (entry && usable) {
+    const now = deps.now();
+    const reuse = softPurged(decideReuse(entry.meta, req.directives, now), entry.meta.noStale, purged);
+    if (purged !== "none") req = bypassingKeptResponses(req);
+    switch (reuse.kind) {
+      case "fresh":
+        return served(req.outcome, countingSaved(req, deps, entry), { hit: true, ttl: reuse.ttl }, now);
+      case "stale-ok":
+        return served(req.outcome, countingSaved(req, deps, entry), { hit: true, ttl: reuse.ttl, detail: "max-stale" }, now);
+      case "stale-while-revalidate":
+        revalidateInBackground(req, deps);
+        return served(req.outcome, countingSaved(req, deps, entry), { hit: true, ttl: reuse.ttl, detail: "stale-while-revalidate" }, now);
+      case "revalidate":
+        if (req.directives.onlyIfCached) {
+          await entry.response.body?.cancel();
+          return onlyIfCachedMiss(req);
+        }
+        return revalidateThenRespond(req, deps, entry, reuse);
+    }
   }
+  if (entry) await entry.response.body?.cancel();
+  if (req.directives.onlyIfCached) return onlyIfCachedMiss(req);
+  const fwd = purged === "hard" ? "miss" : entry ? "request" : varyMiss ? "vary-miss" : "uri-miss";
+  const detail = purged === "hard" ? "purged" : entry ? "authorization" : undefined;
+  if (purged !== "none") req = bypassingKeptResponses(req);
+  // 7. One origin fetch per key (the key's Coalescer, else a direct fetch).
+  const result = await fetchForCache(req, deps);
+  if (!result.ok) return originFailure(req.outcome, result.error, result.collapsed ? { fwd, collapsed: true } : { fwd });
+  // 8–9. Represent for this client, store once complete, respond while streaming.
+  return storeAndRespond(req, deps, result, detail ? { fwd, detail } : { fwd });
 }
 
-/** The tenant's purge marks for this request (usually without I/O; see src/purge/client.ts). */
-async function purgeContext(deps: CacheDeps, tenantId: string, pathname: string, search: string, waitUntil: (p: Promise<unknown>) => void): Promise<CacheRequest["purge"] | null> {
-  if (!deps.purges) return null;
-  const snapshot = await deps.purges.view(tenantId, { now: deps.now(), waitUntil, log: deps.log });
-  return { snapshot, gen: snapshot.seq, url: `${normalizePath(pathname)}${search}` };
-}
-
-/**
- * The client's answer for a request the cache does not handle: the origin's bytes when the
- * client accepts their coding, decoded (within the route's limits) when it does not, and
- * compressed as negotiated on compressing routes.
- */
-function proxied(outcome: RequestOutcome, request: Request, route: Route, coding: Chosen | null, result: ForwardResult, status: CacheStatus, logFailure: (event: Record<string, unknown>) => void): Response {
-  const logError = (error: BrimError) => logFailure({ event: "origin-error", code: error.code, detail: error.detail });
-  if (!result.ok) {
-    logError(result.error);
-    tag(outcome, result.response.headers, { ...status, detail: failureDetail(result.error.code) });
-    return result.response;
-  }
-  const limits = { maxBytes: route.cache?.maxObjectBytes ?? DEFAULT_MAX_OBJECT_BYTES, onFault: (fault: BodyFault) => logFailure({ event: BODY_FAULT_EVENTS[fault.kind], detail: fault.message }) };
-  const out = route.compression && coding !== null
-    ? represent(result.response, { chosen: coding, policy: route.compression, limits })
-    : forClient(result.response, clientAcceptEncoding(request), limits);
-  if (out.kind === "opaque") return answerOpaque(outcome, request, result.response, out.codings, status, logError);
-  const response = new Response(out.response.body, { status: out.response.status, statusText: out.response.statusText, headers: out.response.headers, encodeBody: wire(out.encoded) });
-  tag(outcome, response.headers, status);
-  return response;
-}
