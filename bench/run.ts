@@ -15,7 +15,8 @@ import { mkdirSync, mkdtempSync, rmSync, writeFileSync } from "node:fs";
 import { loadavg, tmpdir } from "node:os";
 import { join } from "node:path";
 import { ensurePackages } from "./lib/apt";
-import { parseOptions } from "./lib/args";
+import { printUsageAndExit, usageError, wantsHelp } from "../scripts/lib/args";
+import { benchUsage, parseOptions } from "./lib/args";
 import { autocannonTool } from "./lib/load/autocannon";
 import type { LoadTool } from "./lib/load/types";
 import { wrkTool, wrkVersion } from "./lib/load/wrk";
@@ -34,11 +35,13 @@ import { workerdVersionText } from "./targets/wrangler";
 
 const log = (line: string) => console.log(`bench: ${line}`);
 const options = (() => {
+  const argv = process.argv.slice(2);
+  const usage = benchUsage(TARGETS, SCENARIOS);
+  if (wantsHelp(argv)) printUsageAndExit(usage);
   try {
-    return parseOptions(process.argv.slice(2), TARGETS, SCENARIOS);
+    return parseOptions(argv, TARGETS, SCENARIOS);
   } catch (error) {
-    console.error(`bench: ${error instanceof Error ? error.message : String(error)}`);
-    process.exit(2);
+    return usageError({ name: "bench", usage }, error instanceof Error ? error.message : String(error));
   }
 })();
 const { settings } = options;

@@ -4,7 +4,7 @@
  * `BRIM_CONFIG` var. Arguments after a second `--` go to wrangler unchanged
  * (e.g. `npm run deploy -- --config prod.json -- --env production --dry-run`).
  */
-import { parseArgs } from "node:util";
+import { parseCommandLine } from "./lib/args";
 import { exitCodeOf, fail, spawnWrangler } from "./lib/cli";
 import { describeConfig, loadTenantsFile } from "./lib/config";
 
@@ -16,14 +16,20 @@ const split = argv.indexOf("--");
 const ours = split === -1 ? argv : argv.slice(0, split);
 const forWrangler = split === -1 ? [] : argv.slice(split + 1);
 
-let file = "tenants.json";
-try {
-  const { values } = parseArgs({ args: ours, options: { config: { type: "string" } } });
-  file = values.config ?? file;
-} catch (error) {
-  const hint = `wrangler's own flags go after a second "--": npm run deploy -- --config FILE -- --env X`;
-  fail(`${(error as Error).message}\n  (${hint})`);
-}
+const USAGE = `Usage: npm run deploy -- [--config FILE] [-- WRANGLER_DEPLOY_ARGS...]
+
+Validates the tenants file exactly as npm start does, then runs wrangler deploy with it as
+the BRIM_CONFIG var. An invalid file never reaches Cloudflare.
+
+  --config FILE   the tenants file (default tenants.json)
+  -h, --help      this text
+
+wrangler's own flags go after a second "--":
+  npm run deploy -- --config prod.json -- --env production --dry-run
+See docs/deployment.md.`;
+
+const values = parseCommandLine({ name: "brim", usage: USAGE, options: { config: { type: "string" } }, args: ours });
+const file = values.config ?? "tenants.json";
 
 const { config, json } = loadTenantsFile(file);
 const summary = describeConfig(config);
@@ -31,7 +37,7 @@ const bytes = Buffer.byteLength(json);
 if (bytes > MAX_VAR_BYTES) {
   console.warn(
     `brim: warning: ${file} is ${bytes} bytes as compact JSON, over Cloudflare's ${MAX_VAR_BYTES / 1024} KB ` +
-      "limit for one variable, so the upload may be rejected; see README.md for ways to shrink or split it.",
+      "limit for one variable, so the upload may be rejected; see docs/deployment.md.",
   );
 }
 

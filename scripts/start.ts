@@ -15,8 +15,8 @@ import { mkdtempSync, rmSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { fileURLToPath } from "node:url";
-import { parseArgs } from "node:util";
 import { DEFAULT_DEMO_ORIGIN_PORT, type DemoOrigin, startDemoOrigin } from "../fixtures/demo-origin";
+import { parseCommandLine } from "./lib/args";
 import { assertPortFree, exitCodeOf, fail, portOption, spawnWrangler, waitForHttp } from "./lib/cli";
 import { describeConfig, loadTenantsFile } from "./lib/config";
 import { tryThese } from "./lib/hints";
@@ -26,7 +26,24 @@ const DEMO_TENANTS = fileURLToPath(new URL("../fixtures/tenants.demo.json", impo
 /** First start compiles the worker; later ones take a second or two. */
 const READY_TIMEOUT_MS = 60_000;
 
-const { values } = parseArgs({
+const USAGE = `Usage: npm start -- [--config FILE] [--port N] [--origin-port N]
+
+Runs Brim locally under wrangler dev on 127.0.0.1, after validating the tenants file.
+
+  (no --config)        demo: fixtures/tenants.demo.json and the demo origin
+  --config FILE        your tenants file instead (no demo origin)
+  --port N             Brim's port (default ${DEFAULT_PORT})
+  --origin-port N      the demo origin's port (default ${DEFAULT_DEMO_ORIGIN_PORT}; demo only)
+  -h, --help           this text
+
+Examples:
+  npm start
+  npm start -- --port 8788 --origin-port 9001
+  npm start -- --config tenants.json --port 8787`;
+
+const values = parseCommandLine({
+  name: "brim",
+  usage: USAGE,
   options: { config: { type: "string" }, port: { type: "string" }, "origin-port": { type: "string" } },
 });
 const demo = values.config === undefined;

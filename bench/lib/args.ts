@@ -17,6 +17,27 @@ export interface Options {
 
 const SMOKE_TARGETS = ["brim"];
 
+/** `npm run bench -- --help`; the known targets and scenarios are listed from the registries. */
+export function benchUsage(allTargets: readonly TargetDef[], allScenarios: readonly Scenario[]): string {
+  const ids = (items: readonly { id: string }[]) => items.map((item) => item.id).join(",");
+  return `Usage: npm run bench [-- OPTIONS]
+
+Brim against hono/cache, a static Worker, nginx and Varnish, each in front of the same bench
+origin on 127.0.0.1. Writes BENCHMARKS.md and bench/results/*.json.
+
+  (no mode)             full: ${SETTINGS.full.rounds} rounds, up to ~10 min
+  --quick               ~1 min, ${SETTINGS.quick.rounds} round
+  --smoke               seconds, Brim only, no apt installs (npm test runs this)
+  --targets a,b         of ${ids(allTargets)}
+  --scenarios x,y       of ${ids(allScenarios)}
+  --rounds N            1-20 (default: the mode's)
+  --out DIR             results and BENCHMARKS.md go to DIR instead
+  --no-install          do not apt-get install nginx, varnish or wrk
+  --load wrk|autocannon the load generator (default: wrk when installed; autocannon with --smoke)
+  --brim-ref REF        measure Brim as committed at REF (e.g. HEAD) instead of the working tree
+  -h, --help            this text`;
+}
+
 export function parseOptions(argv: readonly string[], allTargets: readonly TargetDef[], allScenarios: readonly Scenario[]): Options {
   const { values } = parseArgs({
     args: [...argv],

@@ -1,0 +1,26 @@
+/** README.md is the newcomer's page (STYLE.md point 13): short, with a config that loads and links that resolve. */
+import { readFileSync } from "node:fs";
+import { describe, expect, it } from "vitest";
+import { parseConfigText } from "../../src/tenant/load";
+
+const root = new URL("../../", import.meta.url);
+
+describe("README.md", () => {
+  const readme = readFileSync(new URL("README.md", root), "utf8");
+
+  it("stays a newcomer's page, well under 10 KB (the manual is docs/)", () => {
+    expect(Buffer.byteLength(readme)).toBeLessThan(8 * 1024);
+  });
+
+  it("has a minimal config that loads", () => {
+    const json = /```json\n([\s\S]*?)```/.exec(readme)?.[1];
+    expect(json).toBeDefined();
+    expect(parseConfigText(json ?? "").tenants.length).toBeGreaterThan(0);
+  });
+
+  it("links only to files that exist", () => {
+    for (const [, target] of readme.matchAll(/\]\(((?!https?:)[^)#]+)/g)) {
+      expect(() => readFileSync(new URL(target ?? "", root)), target).not.toThrow();
+    }
+  });
+});
