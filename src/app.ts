@@ -1,6 +1,7 @@
 import { Hono } from "hono";
+import { HTTPException } from "hono/http-exception";
 import { newOutcome, type AppEnv } from "./env";
-import { adminEndpoints } from "./admin";
+import { adminApp } from "./admin";
 import { authenticate } from "./auth/middleware";
 import type { RevocationList } from "./auth/revocation/object";
 import { createAuthRuntime } from "./auth/runtime";
@@ -69,7 +70,9 @@ export function createBrim(options: BrimOptions): Hono<AppEnv> {
 
   const auth = createAuthRuntime(options.config, { revocations: options.revocations ?? null });
 
-  const app = new Hono<AppEnv>();
+  // strict: false — `/__brim/` and `/__brim` are both the stats page (Hono joins the mount
+  // path and "/" as `/__brim`); tenant routes are matched by src/tenant/, not by this router.
+  const app = new Hono<AppEnv>({ strict: false });
   // What happened to the request, filled in by each step below and read by src/stats/.
   app.use(async function outcome(c, next) {
     c.set("outcome", newOutcome());
@@ -83,7 +86,8 @@ export function createBrim(options: BrimOptions): Hono<AppEnv> {
   });
   app.use(validHost());
   // Before tenant routing: /__brim/* is Brim's own, never proxied or cached.
-  app.all("/__brim/*", adminEndpoints({ resolver, runtime: auth, now: deps.now, log, purges: deps.purges, coalescer: deps.coalescer, stats }));
+  const admin = adminApp({ resolver, runtime: auth, now: deps.now, log, purges: deps.purges, coalescer: deps.coalescer, stats });
+  app.route("/__brim", admin);
   app.use(resolveTenant(resolver, { log }));
   app.use(observeRequests({ recorder: stats, now, log }));
   app.use(timed(authenticate({ runtime: auth, now: deps.now, log })));
@@ -91,6 +95,8 @@ export function createBrim(options: BrimOptions): Hono<AppEnv> {
   // Anything thrown this far is Brim's own bug, never the origin's (origin failures are
   // results, answered where they happen): a 500 with `no-store`, logged with its stack.
   app.onError((error, c) => {
+    // A middleware's ready answer (hono/bearer-auth's 401 on /__brim/*), not a failure.
+    if (error instanceof HTTPException) return error.getResponse();
     log({ event: "internal-error", tenant: c.var.tenant?.id, route: c.var.route?.path, detail: String(error), stack: error instanceof Error ? error.stack : undefined });
     if (c.var.tenant && c.var.route) stats?.failed(c.var.tenant.id, c.var.route.path, "internal-error", now());
     return errorResponse("INTERNAL");

@@ -23,8 +23,18 @@ export type BrimErrorCode =
   | "AUTH_UNAVAILABLE"
   | "ADMIN_UNAUTHORIZED"
   | "ADMIN_BAD_REQUEST"
+  | "ADMIN_BODY_TOO_LARGE"
   | "ADMIN_NOT_FOUND"
   | "ADMIN_METHOD_NOT_ALLOWED";
+
+/** The ways an origin can fail a request (answered 502 / 504). */
+export type OriginErrorCode = "ORIGIN_UNREACHABLE" | "ORIGIN_TIMEOUT" | "ORIGIN_INVALID_RESPONSE" | "ORIGIN_UNSUPPORTED_ENCODING";
+const ORIGIN_ERROR_CODES: ReadonlySet<string> = new Set<OriginErrorCode>(["ORIGIN_UNREACHABLE", "ORIGIN_TIMEOUT", "ORIGIN_INVALID_RESPONSE", "ORIGIN_UNSUPPORTED_ENCODING"]);
+
+/** An origin error code from the wire (the Coalescer's answer); anything else is "unreachable". */
+export function originErrorCode(value: string | null): OriginErrorCode {
+  return value !== null && ORIGIN_ERROR_CODES.has(value) ? (value as OriginErrorCode) : "ORIGIN_UNREACHABLE";
+}
 
 interface ErrorShape {
   readonly status: number;
@@ -60,15 +70,16 @@ const ERRORS: Record<BrimErrorCode, ErrorShape> = {
   AUTH_UNAVAILABLE: { status: 503, body: "Service Unavailable: tokens cannot be checked right now\n" },
   ADMIN_UNAUTHORIZED: { status: 401, body: "Unauthorized: a valid admin token is required\n" },
   ADMIN_BAD_REQUEST: { status: 400, body: "Bad Request: the admin request is malformed\n" },
+  ADMIN_BODY_TOO_LARGE: { status: 413, body: "Content Too Large: the admin request body is too large\n" },
   ADMIN_NOT_FOUND: { status: 404, body: "Not Found: no such admin endpoint for this tenant\n" },
   ADMIN_METHOD_NOT_ALLOWED: { status: 405, body: "Method Not Allowed\n" },
 };
 
 /** An error Brim turns into a response; `detail` is logged, never sent. */
-export class BrimError extends Error {
-  readonly code: BrimErrorCode;
+export class BrimError<C extends BrimErrorCode = BrimErrorCode> extends Error {
+  readonly code: C;
   readonly detail: string;
-  constructor(code: BrimErrorCode, detail = "") {
+  constructor(code: C, detail = "") {
     super(detail ? `${code}: ${detail}` : code);
     this.name = "BrimError";
     this.code = code;

@@ -5,8 +5,7 @@
  * isolate picks them up within `REVOCATION_ISOLATE_TTL_MS`) and are enforced by this isolate
  * at once.
  */
-import { ADMIN_MAX_BODY_BYTES } from "../constants";
-import { errorResponse } from "../errors";
+import { badRequest } from "./respond";
 import { parseEntries, type RevocationEntries } from "../auth/revocation/list";
 import type { RevocationClient } from "../auth/revocation/client";
 
@@ -19,13 +18,13 @@ export interface PushContext {
 export async function pushRevocations(request: Request, client: RevocationClient, ctx: PushContext): Promise<Response> {
   const entries = await readEntries(request);
   if (typeof entries === "string") {
-    ctx.log({ event: "admin-bad-request", tenant: ctx.tenantId, detail: entries });
-    return errorResponse("ADMIN_BAD_REQUEST");
+    ctx.log({ event: "admin-bad-request", tenant: ctx.tenantId, endpoint: "revocations", detail: entries });
+    return badRequest(entries);
   }
   const result = await client.push(entries, ctx.now);
   if (!result.ok) {
     ctx.log({ event: "admin-push-refused", tenant: ctx.tenantId, detail: result.detail });
-    return errorResponse("ADMIN_BAD_REQUEST");
+    return badRequest(result.detail);
   }
   ctx.log({ event: "revocations-pushed", tenant: ctx.tenantId, jti: entries.jti.length, sub: Object.keys(entries.sub).length });
   const body = JSON.stringify({ ok: true, jti: entries.jti.length, sub: Object.keys(entries.sub).length });
@@ -34,10 +33,8 @@ export async function pushRevocations(request: Request, client: RevocationClient
 
 /** The validated entries, or why they are not acceptable. */
 async function readEntries(request: Request): Promise<RevocationEntries | string> {
-  const declared = Number(request.headers.get("content-length") ?? "0");
-  if (declared > ADMIN_MAX_BODY_BYTES) return `body of ${declared} bytes exceeds ${ADMIN_MAX_BODY_BYTES}`;
+  // Its size is bounded by hono/body-limit (src/admin/index.ts).
   const bytes = new Uint8Array(await request.arrayBuffer());
-  if (bytes.byteLength > ADMIN_MAX_BODY_BYTES) return `body exceeds ${ADMIN_MAX_BODY_BYTES} bytes`;
   try {
     const entries = parseEntries(JSON.parse(new TextDecoder("utf-8", { fatal: true, ignoreBOM: false }).decode(bytes)));
     if (entries.jti.length === 0 && Object.keys(entries.sub).length === 0) return "nothing to revoke";

@@ -70,11 +70,9 @@ export function failureResponse(reason: AuthFailure, ctx: FailureContext): Respo
     case "revoked-jti":
     case "revoked-sub":
       return withAuthenticate("AUTH_INVALID_TOKEN", `${realm}, error="invalid_token"`);
-    default: {
-      const unhandled: never = reason;
-      throw new Error(`unhandled auth failure ${String(unhandled)}`);
-    }
   }
+  const unhandled: never = reason;
+  throw new Error(`unhandled auth failure ${String(unhandled)}`);
 }
 
 function withAuthenticate(code: BrimErrorCode, challenge: string): Response {

@@ -1,4 +1,4 @@
-import { BrimError, type BrimErrorCode } from "../errors";
+import { BrimError, originErrorCode, type OriginErrorCode } from "../errors";
 import type { CachePolicy } from "../tenant/types";
 import type { Coalescer } from "./object";
 import { CONTROL, writeControl, type CoalesceMode } from "./protocol";
@@ -8,7 +8,7 @@ export type CoalesceOutcome =
   /** The origin's response; `collapsed` when another request's fetch produced it. */
   | { readonly kind: "response"; readonly response: Response; readonly collapsed: boolean; readonly store: boolean }
   /** The shared fetch failed; `collapsed` as above. */
-  | { readonly kind: "failed"; readonly error: BrimError; readonly collapsed: boolean }
+  | { readonly kind: "failed"; readonly error: BrimError<OriginErrorCode>; readonly collapsed: boolean }
   /** Fetch for yourself: the response could not be shared with this request. */
   | { readonly kind: "direct"; readonly reason: string }
   /** Background refresh not needed: another one is running or just finished. */
@@ -63,9 +63,9 @@ export async function throughCoalescer(call: CoalesceCall): Promise<CoalesceOutc
 
 function interpret(answer: Response): CoalesceOutcome {
   const role = answer.headers.get(CONTROL.role);
-  const error = answer.headers.get(CONTROL.error) as BrimErrorCode | null;
+  const error = answer.headers.get(CONTROL.error);
   const collapsed = role === "joined" || role === "late";
-  if (error) return { kind: "failed", error: new BrimError(error, "shared origin fetch failed"), collapsed };
+  if (error) return { kind: "failed", error: new BrimError(originErrorCode(error), "shared origin fetch failed"), collapsed };
   if (role === "direct") return { kind: "direct", reason: answer.headers.get(CONTROL.reason) ?? "" };
   if (role === "skipped") return { kind: "skipped" };
   if (role !== "leader" && role !== "joined" && role !== "late") {

@@ -1,4 +1,4 @@
-import { BrimError } from "../errors";
+import { BrimError, type OriginErrorCode } from "../errors";
 import { stripHopByHop } from "./headers";
 import { declaredLength, guardBody, type BodyFault } from "./body";
 
@@ -20,7 +20,7 @@ export interface FetchOriginOptions {
 }
 
 /** What an origin fetch gives: the response (body guarded), or why there is none. Never thrown. */
-export type OriginFetch = { readonly ok: true; readonly response: Response } | { readonly ok: false; readonly error: BrimError };
+export type OriginFetch = { readonly ok: true; readonly response: Response } | { readonly ok: false; readonly error: BrimError<OriginErrorCode> };
 
 /** RFC 9110 §13.1: the request fields that make a request conditional. */
 const CONDITIONALS = ["if-none-match", "if-modified-since", "if-match", "if-unmodified-since", "if-range"];

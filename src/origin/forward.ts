@@ -1,4 +1,4 @@
-import { errorResponse, type BrimError } from "../errors";
+import { errorResponse, type BrimError, type OriginErrorCode } from "../errors";
 import type { Route } from "../tenant/types";
 import type { BodyFault } from "../http/body";
 import { fetchOrigin, type OriginFetcher } from "../http/fetch";
@@ -6,7 +6,7 @@ import { buildOriginRequest } from "./request";
 
 export type ForwardResult =
   | { readonly ok: true; readonly response: Response }
-  | { readonly ok: false; readonly error: BrimError; readonly response: Response };
+  | { readonly ok: false; readonly error: BrimError<OriginErrorCode>; readonly response: Response };
 
 /**
  * Proxies a request the cache does not handle (uncached routes, unsafe methods, Range):

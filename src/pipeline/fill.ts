@@ -1,4 +1,4 @@
-import { BrimError, errorResponse, type BrimErrorCode } from "../errors";
+import { BrimError, errorResponse, type OriginErrorCode } from "../errors";
 import type { CacheDeps, CacheRequest } from "./context";
 import type { EntryMeta } from "../http/entry";
 import type { CacheStatus } from "../http/cache-status";
@@ -58,7 +58,7 @@ export function storeAndRespond(req: CacheRequest, deps: CacheDeps, result: Extr
  * An origin coding Brim cannot decode: never stored; the bytes go as they are to a client that
  * accepts every listed coding, and any other client gets `502` (RFC 9110 §12.5.3).
  */
-export function answerOpaque(outcome: RequestOutcome, request: Request, response: Response, codings: readonly string[], status: CacheStatus, logError: (error: BrimError) => void): Response {
+export function answerOpaque(outcome: RequestOutcome, request: Request, response: Response, codings: readonly string[], status: CacheStatus, logError: (error: BrimError<OriginErrorCode>) => void): Response {
   if (acceptsAll(clientAcceptEncoding(request), codings)) {
     const headers = new Headers(response.headers);
     tag(outcome, headers, status);
@@ -138,14 +138,14 @@ export function analyzeFor(req: CacheRequest, deps: CacheDeps, status: number, h
 }
 
 /** The answer when the origin failed and nothing stale may be served. */
-export function originFailure(outcome: RequestOutcome, error: BrimError, status: CacheStatus): Response {
+export function originFailure(outcome: RequestOutcome, error: BrimError<OriginErrorCode>, status: CacheStatus): Response {
   const response = errorResponse(error.code);
   tag(outcome, response.headers, { ...status, detail: failureDetail(error.code) });
   return response;
 }
 
 /** The Cache-Status detail for an origin failure. */
-export function failureDetail(code: BrimErrorCode): string {
+export function failureDetail(code: OriginErrorCode): string {
   switch (code) {
     case "ORIGIN_TIMEOUT":
       return "origin-timeout";
@@ -153,7 +153,9 @@ export function failureDetail(code: BrimErrorCode): string {
       return "origin-invalid-response";
     case "ORIGIN_UNSUPPORTED_ENCODING":
       return "origin-encoding";
-    default:
+    case "ORIGIN_UNREACHABLE":
       return "origin-unreachable";
   }
+  const unhandled: never = code;
+  return unhandled;
 }

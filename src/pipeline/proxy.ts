@@ -3,7 +3,7 @@ import { invalidateCoalescer } from "../coalesce/client";
 import { forClient, represent } from "../compress/represent";
 import { DEFAULT_MAX_OBJECT_BYTES } from "../constants";
 import type { AppEnv, RequestOutcome } from "../env";
-import type { BrimError } from "../errors";
+import type { BrimError, OriginErrorCode } from "../errors";
 import { invalidationTargets } from "../cache/invalidate";
 import { cacheKey } from "../cache/key";
 import { clientAcceptEncoding, type Chosen } from "../http/accept-encoding";
@@ -78,7 +78,7 @@ async function invalidate(deps: CacheDeps, resolver: TenantResolver, tenant: Ten
  * compressed as negotiated on compressing routes.
  */
 function proxied(outcome: RequestOutcome, request: Request, route: Route, coding: Chosen | null, result: ForwardResult, status: CacheStatus, logFailure: (event: Record<string, unknown>) => void): Response {
-  const logError = (error: BrimError) => logFailure({ event: "origin-error", code: error.code, detail: error.detail });
+  const logError = (error: BrimError<OriginErrorCode>) => logFailure({ event: "origin-error", code: error.code, detail: error.detail });
   if (!result.ok) {
     logError(result.error);
     tag(outcome, result.response.headers, { ...status, detail: failureDetail(result.error.code) });

@@ -1,6 +1,6 @@
 import { invalidateCoalescer, throughCoalescer } from "../coalesce/client";
 import type { CoalesceMode } from "../coalesce/protocol";
-import type { BrimError } from "../errors";
+import type { BrimError, OriginErrorCode } from "../errors";
 import { BODY_FAULT_EVENTS, declaredLength, guardBody, type BodyFault } from "../http/body";
 import { fetchOrigin } from "../http/fetch";
 import { sharedRequestHeaders } from "../origin/forward-headers";
@@ -18,7 +18,7 @@ interface Shared {
 
 export type OriginResult =
   | ({ readonly ok: true; readonly response: Response; readonly requestTime: number; readonly responseTime: number } & Shared)
-  | ({ readonly ok: false; readonly error: BrimError } & Shared);
+  | ({ readonly ok: false; readonly error: BrimError<OriginErrorCode> } & Shared);
 
 /**
  * Fetches a full (or, with validators, conditional) GET for the cache. With coalescing on,
@@ -108,7 +108,7 @@ function guarded(response: Response, req: CacheRequest, deps: CacheDeps): Respon
   return new Response(body, { status: response.status, statusText: response.statusText, headers: response.headers, encodeBody: "manual" });
 }
 
-export function logOriginError(req: CacheRequest, deps: CacheDeps, error: BrimError): void {
+export function logOriginError(req: CacheRequest, deps: CacheDeps, error: BrimError<OriginErrorCode>): void {
   deps.log({ event: "origin-error", tenant: req.tenant.id, route: req.route.path, code: error.code, detail: error.detail });
   deps.onFailure?.(req.tenant.id, req.route.path, `origin-error:${error.code}`);
 }

@@ -93,3 +93,34 @@ describe("/__brim/* is Brim's own", () => {
     expect(await count("/__brim/nope")).toBe(0);
   });
 });
+
+describe("the admin sub-app (hono/bearer-auth, hono/body-limit)", () => {
+  it("a non-Bearer Authorization is a 401 with the tenant's challenge, like a missing one", async () => {
+    const { brim, path, a } = await setup();
+    const res = await brim.fetch("/__brim/purge", { host: a, method: "POST", headers: { authorization: "Basic dXNlcjpwYXNz" }, body: JSON.stringify({ all: true }) });
+    expect(res.status).toBe(401);
+    expect(res.headers.get("www-authenticate")).toBe(`Bearer realm="${a.slice(0, -".test".length)} admin"`);
+    expect(brim.logs.some((log) => log.event === "admin-unauthorized")).toBe(true);
+    await expectHit(brim, path, a);
+  });
+
+  it("a body past the limit is 413 in the one JSON error shape, nothing purged", async () => {
+    const { brim, path, a } = await setup();
+    const huge = JSON.stringify({ urls: Array.from({ length: 40_000 }, (_, i) => `/x/${i}/${"y".repeat(20)}`) });
+    const res = await purge(brim, a, huge);
+    expect(res.status).toBe(413);
+    expect(await res.json()).toEqual({ ok: false, error: "ADMIN_BODY_TOO_LARGE", problem: expect.stringMatching(/^body exceeds \d+ bytes$/) });
+    await expectHit(brim, path, a);
+  });
+
+  it("every 400 has the same JSON shape (revocations too)", async () => {
+    const { brim, a } = await setup();
+    const res = await brim.fetch("/__brim/revocations", { host: a, method: "POST", headers: { authorization: `Bearer ${ADMIN_TOKEN}` }, body: "{" });
+    // This tenant has no revocation list: the endpoint does not exist for it.
+    expect(res.status).toBe(404);
+    const bad = await purge(brim, a, "{");
+    expect(bad.status).toBe(400);
+    expect(bad.headers.get("content-type")).toBe("application/json");
+    expect(await bad.json()).toEqual({ ok: false, error: "ADMIN_BAD_REQUEST", problem: expect.stringMatching(/^invalid JSON/) });
+  });
+});

@@ -64,7 +64,8 @@ export interface ResponseSpec {
  * included, `{count}` templated), then each of `parts` in order (strings, or `{ bytes: N }` for
  * N generated body bytes, or `{ gzipBomb: N }` / `{ brBomb: N }` for a compressed body that
  * decodes to N zero bytes), each part optionally after a gate; then `end`: `fin` closes the
- * connection cleanly (so a complete, well-framed response is complete), `reset` destroys it
+ * connection cleanly (a complete response should say `connection: close`, or the client may
+ * reuse the connection before it sees the FIN), `reset` destroys it
  * (RST), `stall` keeps it open without writing (until the server closes, or until `stallGate`
  * opens, then `reset`). The connection is never reused after a raw response.
  */
