@@ -221,7 +221,7 @@ export const REVOCATION_MAX_BYTES = 64 * 1024 * 1024;
 /**
  * An isolate re-reads its tenant's revocation list from the Durable Object this often, in
  * the background; together with `refreshSeconds` and the fetch timeout this is the
- * enforcement bound (see README "Auth").
+ * enforcement bound (see docs/auth.md).
  */
 export const REVOCATION_ISOLATE_TTL_MS = 5_000;
 
@@ -268,7 +268,7 @@ export const PURGE_ISOLATE_TTL_MS = 1_000;
 /**
  * Marks older than this are never used: the request waits for a fresh read instead (an idle
  * isolate). This is the propagation bound: a request that arrives this long after a purge's
- * response never gets the purged content (README "Operations").
+ * response never gets the purged content (docs/operations.md).
  */
 export const PURGE_MAX_STALE_MS = 2_000;
 

@@ -17,7 +17,7 @@
  */
 export type BodyFaultKind = "incomplete" | "idle-timeout" | "decode-limit" | "undecodable";
 
-/** Stable log event name per fault (README "Integrity"). */
+/** Stable log event name per fault (docs/caching.md "Integrity"). */
 export const BODY_FAULT_EVENTS: Readonly<Record<BodyFaultKind, string>> = {
   incomplete: "origin-body-incomplete",
   "idle-timeout": "origin-body-idle-timeout",

@@ -90,7 +90,7 @@ export async function fetchForCache(req: CacheRequest, deps: CacheDeps, validato
 }
 
 /**
- * Logs a body fault once, under its stable event name (README "Integrity"). With coalescing on,
+ * Logs a body fault once, under its stable event name (docs/caching.md "Integrity"). With coalescing on,
  * the key's object is also told to forget the response: it may hold bytes that arrived whole
  * but that this side refused (a decode limit), and the next request must fetch again.
  */

@@ -35,7 +35,7 @@ interface Step {
  * One object per tenant (named by tenant id) adding up the batches isolates flush through
  * `waitUntil`. Totals are written to storage with each batch (one small value per tenant), so
  * a restart loses nothing acknowledged. For production volume, Workers Analytics Engine is
- * the better sink (README "Operations"); this keeps `npm start` self-contained.
+ * the better sink (docs/operations.md); this keeps `npm start` self-contained.
  */
 export class StatsLog extends DurableObject<Env> {
   #totals: Record<string, RouteCounters> | null = null;

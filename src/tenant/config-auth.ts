@@ -77,7 +77,7 @@ const headerName = z
   });
 
 const jwkSchema = z
-  .looseObject({ kty: z.string({ error: expected('"RSA", "EC" or "OKP"') }) }, { error: expected("a JWK object") })
+  .looseObject({ kty: z.string({ error: expected('"RSA", "EC" or "OKP"') }).meta({ description: 'Key type: "RSA", "EC" or "OKP" (public keys only; HMAC secrets go in a Worker secret).' }) }, { error: expected("a JWK object") })
   .superRefine((jwk, ctx) => {
     if (jwk.kty === "oct") custom(ctx, 'HMAC keys must not be inline: put the secret in a Worker secret and name it in "secretEnv"', ["kty"]);
     else if (!["RSA", "EC", "OKP"].includes(jwk.kty)) custom(ctx, `expected "RSA", "EC" or "OKP", got ${show(jwk.kty)}`, ["kty"]);
@@ -144,7 +144,7 @@ export const tenantAuthSchema = z
     {
       issuer: z.string({ error: expected("an issuer string") }).min(1, { error: "expected a non-empty issuer" }).meta({ description: 'Required "iss".' }),
       audience: z
-        .union([z.string().min(1), z.array(z.string().min(1)).min(1)], { error: expected("an audience or a non-empty list of audiences") })
+        .union([z.string().min(1).meta({ description: "One accepted audience." }), z.array(z.string().min(1)).min(1).meta({ description: "Accepted audiences; a token must name at least one." })], { error: expected("an audience or a non-empty list of audiences") })
         .meta({ description: 'The token\'s "aud" must contain one of these.' }),
       jwksUrl: urlSchema("JWKS (RFC 7517 §5) of the issuer; cached per isolate and refreshed in the background.").optional(),
       keys: z.array(jwkSchema, { error: expected("a list of JWKs") }).min(1, { error: "expected at least one key" }).optional(),
@@ -165,12 +165,18 @@ export const tenantAuthSchema = z
       maxTokenLifetimeSeconds: intRange(1, MAX_TOKEN_LIFETIME_SECONDS, `an integer from 1 to ${MAX_TOKEN_LIFETIME_SECONDS}`)
         .optional()
         .meta({ description: 'Longest accepted token lifetime (exp - iat); tokens without "iat" are then refused. Default: no limit.' }),
-      maxTokenBytes: intRange(64, 65_536, "an integer from 64 to 65536").default(DEFAULT_MAX_TOKEN_BYTES),
-      jwksMaxAgeSeconds: intRange(1, MAX_REFRESH_SECONDS, `an integer from 1 to ${MAX_REFRESH_SECONDS}`).default(DEFAULT_JWKS_MAX_AGE_SECONDS),
-      jwksCooldownSeconds: intRange(1, MAX_REFRESH_SECONDS, `an integer from 1 to ${MAX_REFRESH_SECONDS}`).default(DEFAULT_JWKS_COOLDOWN_SECONDS),
-      token: tokenSchema.prefault({}),
-      revocation: revocationSchema.optional(),
-      forward: forwardSchema.prefault({}),
+      maxTokenBytes: intRange(64, 65_536, "an integer from 64 to 65536")
+        .default(DEFAULT_MAX_TOKEN_BYTES)
+        .meta({ description: "Longer tokens are refused before any decoding (a cheap guard against oversized input)." }),
+      jwksMaxAgeSeconds: intRange(1, MAX_REFRESH_SECONDS, `an integer from 1 to ${MAX_REFRESH_SECONDS}`)
+        .default(DEFAULT_JWKS_MAX_AGE_SECONDS)
+        .meta({ description: "A JWKS older than this is refetched before use; also caps how long a verified token is remembered, so a removed kid stops admitting tokens within this bound." }),
+      jwksCooldownSeconds: intRange(1, MAX_REFRESH_SECONDS, `an integer from 1 to ${MAX_REFRESH_SECONDS}`)
+        .default(DEFAULT_JWKS_COOLDOWN_SECONDS)
+        .meta({ description: "At most one JWKS refetch for an unknown kid per this many seconds." }),
+      token: tokenSchema.prefault({}).meta({ description: "Where the token is read from: a header (Bearer scheme) and optionally a cookie; one credential per request." }),
+      revocation: revocationSchema.optional().meta({ description: "A revocation list refreshed in the background from the tenant's service; revoked jti / sub are refused." }),
+      forward: forwardSchema.prefault({}).meta({ description: "What the origin receives about the verified token: claims as headers, and whether the token itself is forwarded." }),
     },
     { error: expected("an auth object") },
   )

@@ -8,7 +8,7 @@ import { expected, intRange, reportDuplicates } from "./config-values";
 const CODINGS = ["br", "gzip"] as const;
 const DEFAULT_ENCODINGS: CompressionPolicy["encodings"] = ["br", "gzip"];
 const ZSTD_REFUSED =
-  "zstd output is turned off: workerd's zstd encoder fails once its output passes about 64 KiB (see README, Compression); zstd from origins is still decoded or passed through";
+  "zstd output is turned off: workerd's zstd encoder fails once its output passes about 64 KiB (see docs/compression.md); zstd from origins is still decoded or passed through";
 
 /** `type/subtype`, `type/*` or `type/*+suffix`, lower-case. */
 const TYPE_PATTERN = /^[a-z0-9][a-z0-9!#$&^_.+-]*\/(?:\*(?:\+[a-z0-9!#$&^_.-]+)?|[a-z0-9][a-z0-9!#$&^_.+-]*)$/;

@@ -51,7 +51,7 @@ export const routeSchema = z
         .default("reject")
         .meta({
           description:
-            'Paths origins read differently (%2F, %5C, "\\", dot or empty segments, ";" parameters, %25XX): "reject" answers 400; "forward" sends them to the origin as they are, for origins that need them (the origin must treat them as data; see README "One canonical path").',
+            'Paths origins read differently (%2F, %5C, "\\", dot or empty segments, ";" parameters, %25XX): "reject" answers 400; "forward" sends them to the origin as they are, for origins that need them (the origin must treat them as data; see docs/security.md "One canonical path").',
         }),
     },
     { error: expected("a route object") },

@@ -57,7 +57,7 @@ describe("problems name the field", () => {
     [
       "a header forwarded by default",
       { forwardUnkeyed: { "Accept-Language": "r" } },
-      [`${C}.forwardUnkeyed["Accept-Language"]: header "Accept-Language" is always forwarded (see README "Shared responses"): remove it here`],
+      [`${C}.forwardUnkeyed["Accept-Language"]: header "Accept-Language" is always forwarded (see docs/security.md "Shared responses"): remove it here`],
     ],
     ["a hop-by-hop header", { forwardUnkeyed: { te: "r" } }, [`${C}.forwardUnkeyed.te: header "te" is hop-by-hop (RFC 9110 §7.6.1) and never forwarded`]],
     [

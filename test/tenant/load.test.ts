@@ -293,7 +293,7 @@ const invalid: readonly [string, unknown, readonly string[]][] = [
   [
     "zstd in compression encodings",
     withRoute({ compression: { encodings: ["br", "zstd"] } }),
-    [`${R}.compression.encodings[1]: zstd output is turned off: workerd's zstd encoder fails once its output passes about 64 KiB (see README, Compression); zstd from origins is still decoded or passed through`],
+    [`${R}.compression.encodings[1]: zstd output is turned off: workerd's zstd encoder fails once its output passes about 64 KiB (see docs/compression.md); zstd from origins is still decoded or passed through`],
   ],
   ["coalesce as a string", withCache({ coalesce: "yes" }), [`${C}.coalesce: expected true, false or an object, got "yes"`]],
   ["coalesce waitMs 0", withCache({ coalesce: { waitMs: 0 } }), [`${C}.coalesce.waitMs: expected an integer from 1 to 600000 (milliseconds), got 0`]],
