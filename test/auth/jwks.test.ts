@@ -5,12 +5,13 @@
  * outage. The clock is Brim's injected one; nothing sleeps.
  */
 import { describe, expect, it } from "vitest";
+import { testBrim } from "../support/brim";
 import { count, uniquePath } from "../support/origin";
-import { authBlock, authBrim, goodClaims, jwksServer, sign, signingKey, type SigningKey } from "../support/jwt";
+import { authBlock, goodClaims, jwksServer, sign, signingKey, type SigningKey } from "../support/jwt";
 
 async function setup(keys: SigningKey[], auth: Record<string, unknown> = {}) {
   const jwks = await jwksServer(keys);
-  const brim = authBrim([{ id: "acme", auth: authBlock({ jwksUrl: jwks.url }, auth), routes: [{ path: "/*", auth: "required", cache: false }] }]);
+  const brim = testBrim([{ id: "acme", auth: authBlock({ jwksUrl: jwks.url }, auth), routes: [{ path: "/*", auth: "required", cache: false }] }]);
   return { brim, jwks };
 }
 
