@@ -28,7 +28,8 @@ async function twoTenants(paths: string[], spec: ResponseSpec = FRESH) {
   return { brim, a: `${a}.test`, b: `${b}.test` };
 }
 
-describe("hard purge by selector", () => {
+// Each test fills and reads back a dozen entries across two tenants: an explicit budget for a busy machine.
+describe("hard purge by selector", { timeout: 30_000 }, () => {
   it("urls: the URL is a miss (every query order, both variants), others stay, the other tenant is untouched", async () => {
     const base = uniquePath();
     const [x, y] = [`${base}/x`, `${base}/y`];
