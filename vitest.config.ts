@@ -28,6 +28,8 @@ export default defineConfig({
           include: ["test/**/*.test.ts"],
           exclude: ["test/e2e/**", "test/scripts/**", "test/architecture/**"],
           globalSetup: ["./test/support/global-setup.ts"],
+          // After each test: await the waitUntil work of every request it sent (test/support/brim.ts).
+          setupFiles: ["./test/support/setup.ts"],
         },
       },
       {

@@ -176,7 +176,7 @@ function respond(head: { status: number; statusText: string; headers: Headers },
   const headers = new Headers(head.headers);
   roleHeaders(role, { store }).forEach((value, name) => headers.set(name, value));
   // "manual": the origin's exact (possibly encoded) bytes go to the caller as they are.
-  return new Response(body, { status: head.status, statusText: head.statusText, headers, encodeBody: "manual" });
+  return new Response(body instanceof ReadableStream ? body.pipeThrough(new IdentityTransformStream()) : body, { status: head.status, statusText: head.statusText, headers, encodeBody: "manual" });
 }
 
 /** A reply that carries no origin response, only what the caller should do. */

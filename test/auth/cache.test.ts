@@ -5,8 +5,9 @@
  * per token); anonymous requests and other tenants never see them.
  */
 import { describe, expect, it } from "vitest";
+import { testBrim } from "../support/brim";
 import { count, requests, script, uniquePath } from "../support/origin";
-import { ADMIN_TOKEN, ADMIN_TOKEN_ENV, authBlock, authBrim, goodClaims, revocationServer, sign, signingKey, type SigningKey } from "../support/jwt";
+import { ADMIN_TOKEN, ADMIN_TOKEN_ENV, authBlock, goodClaims, revocationServer, sign, signingKey, type SigningKey } from "../support/jwt";
 
 const PUBLIC = { "cache-control": "public, max-age=60" };
 const PLAIN = { "cache-control": "max-age=60" };
@@ -18,7 +19,7 @@ async function tenantAuth(key: SigningKey, extra: Record<string, unknown> = {}) 
 describe("auth runs before the cache lookup", () => {
   it("cached content on a required route is never served to a request without a valid token", async () => {
     const key = await signingKey("RS256");
-    const brim = authBrim([{ id: "acme", auth: await tenantAuth(key), routes: [{ path: "/*", auth: "required" }] }]);
+    const brim = testBrim([{ id: "acme", auth: await tenantAuth(key), routes: [{ path: "/*", auth: "required" }] }]);
     const path = uniquePath();
     await script(path, [{ headers: PUBLIC, body: "secret #{count}" }]);
     const token = await sign(key, goodClaims(brim.clock.now()));
@@ -34,7 +35,7 @@ describe("auth runs before the cache lookup", () => {
 
   it("on an optional route, anonymous requests have their own entries, never the authenticated ones", async () => {
     const key = await signingKey("RS256");
-    const brim = authBrim([{ id: "acme", auth: await tenantAuth(key), routes: [{ path: "/*", auth: "optional" }] }]);
+    const brim = testBrim([{ id: "acme", auth: await tenantAuth(key), routes: [{ path: "/*", auth: "optional" }] }]);
     const path = uniquePath();
     await script(path, [{ headers: PUBLIC, body: "for {header:x-user-id} #{count}" }]);
     const token = await sign(key, goodClaims(brim.clock.now(), { sub: "alice" }));
@@ -48,7 +49,7 @@ describe("auth runs before the cache lookup", () => {
   it("another tenant never gets a tenant's authenticated entry, even with the same keys and path", async () => {
     const key = await signingKey("RS256");
     const auth = await tenantAuth(key);
-    const brim = authBrim([
+    const brim = testBrim([
       { id: "acme", auth, routes: [{ path: "/*", auth: "required" }] },
       { id: "globex", auth, routes: [{ path: "/*", auth: "required" }] },
     ]);
@@ -63,7 +64,7 @@ describe("auth runs before the cache lookup", () => {
   it("a token revoked after its response was cached no longer gets it", async () => {
     const key = await signingKey("RS256");
     const server = await revocationServer();
-    const brim = authBrim([
+    const brim = testBrim([
       { id: "acme", auth: await tenantAuth(key, { revocation: { url: server.url } }), admin: { tokenEnv: ADMIN_TOKEN_ENV }, routes: [{ path: "/*", auth: "required" }] },
     ]);
     const path = uniquePath();
@@ -80,7 +81,7 @@ describe("auth runs before the cache lookup", () => {
 describe("which authenticated responses are shared", () => {
   it("token forwarded in Authorization: only public / s-maxage responses are stored (RFC 9111 §3.5)", async () => {
     const key = await signingKey("ES256");
-    const brim = authBrim([{ id: "acme", auth: await tenantAuth(key), routes: [{ path: "/*", auth: "required" }] }]);
+    const brim = testBrim([{ id: "acme", auth: await tenantAuth(key), routes: [{ path: "/*", auth: "required" }] }]);
     const alice = await sign(key, goodClaims(brim.clock.now(), { sub: "alice" }));
     const bob = await sign(key, goodClaims(brim.clock.now(), { sub: "bob" }));
     const personal = uniquePath();
@@ -100,7 +101,7 @@ describe("which authenticated responses are shared", () => {
   it("a claims-keyed route stores one entry per claim value, reused for that value only, and never sends the token", async () => {
     const key = await signingKey("RS256");
     // Only the keyed claim is forwarded: a forwarded claim outside the key is refused at load.
-    const brim = authBrim([
+    const brim = testBrim([
       { id: "acme", auth: await tenantAuth(key, { forward: { claims: { org: "x-org-id" } } }), routes: [{ path: "/*", auth: "required", cache: { key: { claims: ["org"] } } }] },
     ]);
     const path = uniquePath();
@@ -118,7 +119,7 @@ describe("which authenticated responses are shared", () => {
 
   it("a claims-keyed route keys on the value, so a missing claim is its own entry", async () => {
     const key = await signingKey("RS256");
-    const brim = authBrim([{ id: "acme", auth: await tenantAuth(key, { forward: { claims: { org: "x-org-id" } } }), routes: [{ path: "/*", auth: "required", cache: { key: { claims: ["org"] } } }] }]);
+    const brim = testBrim([{ id: "acme", auth: await tenantAuth(key, { forward: { claims: { org: "x-org-id" } } }), routes: [{ path: "/*", auth: "required", cache: { key: { claims: ["org"] } } }] }]);
     const path = uniquePath();
     await script(path, [{ headers: PLAIN, body: "#{count}" }]);
     expect(await (await brim.fetch(path, { token: await sign(key, goodClaims(brim.clock.now(), { org: "o1" })) })).text()).toBe("#1");
@@ -128,7 +129,7 @@ describe("which authenticated responses are shared", () => {
 
   it("with stripAuthorization, entries are keyed on the forwarded claims the origin sees", async () => {
     const key = await signingKey("RS256");
-    const brim = authBrim([
+    const brim = testBrim([
       { id: "acme", auth: await tenantAuth(key, { forward: { claims: { sub: "x-user-id" }, stripAuthorization: true } }), routes: [{ path: "/*", auth: "required" }] },
     ]);
     const path = uniquePath();
@@ -142,7 +143,7 @@ describe("which authenticated responses are shared", () => {
 
   it("a token forwarded in a cookie bypasses the cache (it cannot tell the cookie is a credential)", async () => {
     const key = await signingKey("RS256");
-    const brim = authBrim([{ id: "acme", auth: await tenantAuth(key, { token: { cookie: "session" } }), routes: [{ path: "/*", auth: "required" }] }]);
+    const brim = testBrim([{ id: "acme", auth: await tenantAuth(key, { token: { cookie: "session" } }), routes: [{ path: "/*", auth: "required" }] }]);
     const path = uniquePath();
     await script(path, [{ headers: PUBLIC, body: "#{count}" }]);
     const cookie = `session=${await sign(key, goodClaims(brim.clock.now()))}`;

@@ -6,15 +6,16 @@
  * input, and the protected resource is never reachable without a valid token.
  */
 import { describe, expect, it } from "vitest";
+import { testBrim, type TestBrim } from "../support/brim";
 import { count, requests, script, uniquePath } from "../support/origin";
-import { authBlock, authBrim, goodClaims, sign, signingKey, type AuthBrim, type SigningKey } from "../support/jwt";
+import { authBlock, goodClaims, sign, signingKey, type SigningKey } from "../support/jwt";
 
 /** The origin echoes everything an attacker could try to smuggle through. */
 const ECHO = { headers: { "cache-control": "public, max-age=60" }, body: "user={header:x-user-id} q={query} auth={header:authorization} cookie={header:cookie} #{count}" };
 
-async function setup(): Promise<{ brim: AuthBrim; key: SigningKey }> {
+async function setup(): Promise<{ brim: TestBrim; key: SigningKey }> {
   const key = await signingKey("ES256");
-  const brim = authBrim([
+  const brim = testBrim([
     {
       id: "acme",
       auth: authBlock({ keys: [key.jwk!] }, { token: { cookie: "session" }, forward: { claims: { sub: "x-user-id" } } }),
@@ -107,7 +108,7 @@ describe("what is still one credential", () => {
 
   it("access_token on a route without auth is not Brim's concern (passed through)", async () => {
     const key = await signingKey("ES256");
-    const brim = authBrim([{ id: "acme", auth: authBlock({ keys: [key.jwk!] }), routes: [{ path: "/*", cache: false }] }]);
+    const brim = testBrim([{ id: "acme", auth: authBlock({ keys: [key.jwk!] }), routes: [{ path: "/*", cache: false }] }]);
     const path = uniquePath();
     expect((await brim.fetch(`${path}?access_token=x`)).status).toBe(200);
   });

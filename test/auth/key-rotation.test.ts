@@ -3,11 +3,12 @@
  * a real JWKS on 127.0.0.1 and Brim's injected clock: a kid removed from the JWKS stops
  * admitting tokens — cached or not — in every isolate within `jwksMaxAgeSeconds`, and a token
  * with a new kid waits for a JWKS refresh already in flight instead of getting a 401. Two
- * `authBrim`s stand for two isolates. Nothing sleeps: the origin's gates hold the JWKS.
+ * `testBrim`s stand for two isolates. Nothing sleeps: the origin's gates hold the JWKS.
  */
 import { describe, expect, it } from "vitest";
+import { testBrim, type TestBrim } from "../support/brim";
 import { count, release, script, uniqueGate, uniquePath } from "../support/origin";
-import { authBlock, authBrim, goodClaims, jwksServer, sign, signingKey, type SigningKey } from "../support/jwt";
+import { authBlock, goodClaims, jwksServer, sign, signingKey, type SigningKey } from "../support/jwt";
 
 const MAX_AGE = 100;
 const ECHO = { headers: { "cache-control": "public, max-age=600" }, body: "user={header:x-user-id} #{count}" };
@@ -19,7 +20,7 @@ async function setup(keys: SigningKey[], isolates = 1) {
     auth: authBlock({ jwksUrl: jwks.url }, { jwksMaxAgeSeconds: MAX_AGE, jwksCooldownSeconds: 1_000, forward: { claims: { sub: "x-user-id" }, stripAuthorization: true } }),
     routes: [{ path: "/*", auth: "required" }],
   };
-  return { jwks, isolates: Array.from({ length: isolates }, () => authBrim([tenant])) };
+  return { jwks, isolates: Array.from({ length: isolates }, () => testBrim([tenant])) };
 }
 
 describe("a kid removed from the JWKS", () => {
@@ -27,7 +28,7 @@ describe("a kid removed from the JWKS", () => {
     const compromised = await signingKey("ES256");
     const kept = await signingKey("ES256");
     const { jwks, isolates } = await setup([compromised, kept], 2);
-    const [busy, idle] = isolates as [ReturnType<typeof authBrim>, ReturnType<typeof authBrim>];
+    const [busy, idle] = isolates as [TestBrim, TestBrim];
     const path = uniquePath();
     await script(path, [ECHO]);
     const mallory = await sign(compromised, goodClaims(busy.clock.now(), { sub: "mallory", exp: Math.floor(busy.clock.now() / 1000) + 3600 }));

@@ -9,10 +9,11 @@
 import { runInDurableObject } from "cloudflare:test";
 import { env } from "cloudflare:workers";
 import { describe, expect, it } from "vitest";
+import { testBrim, type TestBrim } from "../support/brim";
 import { REVOCATION_ISOLATE_TTL_MS, REVOCATION_MAX_SHRINK_FRACTION } from "../../src/constants";
 import type { RevocationList } from "../../src/auth/revocation/object";
 import { count, script, uniquePath } from "../support/origin";
-import { ADMIN_TOKEN, ADMIN_TOKEN_ENV, authBlock, authBrim, goodClaims, ISSUER, revocationServer, sign, signingKey, type AuthBrim, type RevocationFeed, type RevocationServer, type SigningKey } from "../support/jwt";
+import { ADMIN_TOKEN, ADMIN_TOKEN_ENV, authBlock, goodClaims, ISSUER, revocationServer, sign, signingKey, type RevocationFeed, type RevocationServer, type SigningKey } from "../support/jwt";
 
 const REFRESH = 30;
 const TTL_SECONDS = REVOCATION_ISOLATE_TTL_MS / 1000;
@@ -24,7 +25,7 @@ const GOOD = { jti: ["bad-1", "bad-2", "bad-3", "bad-4"], sub: { mallory: 2_000_
 async function setup() {
   const key = await signingKey("ES256");
   const server = await revocationServer(GOOD);
-  const brim = authBrim([
+  const brim = testBrim([
     {
       id: "acme",
       auth: authBlock({ keys: [key.jwk!] }, { revocation: { url: server.url, refreshSeconds: REFRESH, maxStaleSeconds: 600 }, forward: { claims: { sub: "x-user-id" }, stripAuthorization: true } }),
@@ -40,7 +41,7 @@ async function setup() {
 }
 
 /** Lets the object fetch the feed again and this isolate read the result. */
-async function nextInterval(brim: AuthBrim, key: SigningKey, path: string) {
+async function nextInterval(brim: TestBrim, key: SigningKey, path: string) {
   brim.clock.advance(REFRESH + TTL_SECONDS);
   await brim.fetch(path, { token: await sign(key, goodClaims(brim.clock.now(), { sub: "bob" })) });
 }
@@ -49,12 +50,12 @@ function stubFor(server: RevocationServer): DurableObjectStub<RevocationList> {
   return env.REVOCATIONS.get(env.REVOCATIONS.idFromName(`acme\n${server.url}`));
 }
 
-async function rejections(server: RevocationServer, brim: AuthBrim) {
+async function rejections(server: RevocationServer, brim: TestBrim) {
   const source = { url: server.url, refreshSeconds: REFRESH, issuer: ISSUER, tenantId: "acme" };
   return (await stubFor(server).read({ source, now: brim.clock.now(), have: null })).feedRejections;
 }
 
-async function statusOf(brim: AuthBrim, key: SigningKey, path: string, claims: Record<string, unknown>) {
+async function statusOf(brim: TestBrim, key: SigningKey, path: string, claims: Record<string, unknown>) {
   return (await brim.fetch(path, { token: await sign(key, goodClaims(brim.clock.now(), claims)) })).status;
 }
 
@@ -128,7 +129,7 @@ describe("what a feed may do", () => {
   it("a first feed that is rejected leaves no list: onStale deny fails closed", async () => {
     const key = await signingKey("ES256");
     const server = await revocationServer({ ...GOOD, iss: "https://other-idp.test" });
-    const brim = authBrim([{ id: "acme", auth: authBlock({ keys: [key.jwk!] }, { revocation: { url: server.url } }), routes: [{ path: "/*", auth: "required", cache: false }] }]);
+    const brim = testBrim([{ id: "acme", auth: authBlock({ keys: [key.jwk!] }, { revocation: { url: server.url } }), routes: [{ path: "/*", auth: "required", cache: false }] }]);
     const path = uniquePath();
     expect(await statusOf(brim, key, path, { sub: "bob" })).toBe(503);
     expect(await count(path)).toBe(0);

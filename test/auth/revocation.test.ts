@@ -1,15 +1,16 @@
 /**
  * Revocation against a real list server on 127.0.0.1, through the real per-tenant
- * `RevocationList` Durable Object. Two `authBrim`s stand for two isolates: they share the
+ * `RevocationList` Durable Object. Two `testBrim`s stand for two isolates: they share the
  * object, not their in-memory state. The clock is Brim's injected one (the object follows
  * the caller's clock), so the enforcement bound is tested without sleeping.
  */
 import { runDurableObjectAlarm } from "cloudflare:test";
 import { env } from "cloudflare:workers";
 import { describe, expect, it } from "vitest";
+import { testBrim, type TestBrim } from "../support/brim";
 import { REVOCATION_ISOLATE_TTL_MS } from "../../src/constants";
 import { count, requests, uniquePath } from "../support/origin";
-import { ADMIN_TOKEN, ADMIN_TOKEN_ENV, authBlock, authBrim, goodClaims, revocationServer, sign, signingKey, type AuthBrim, type RevocationServer, type SigningKey } from "../support/jwt";
+import { ADMIN_TOKEN, ADMIN_TOKEN_ENV, authBlock, goodClaims, revocationServer, sign, signingKey, type RevocationServer, type SigningKey } from "../support/jwt";
 
 const REFRESH = 30;
 const MAX_STALE = 300;
@@ -24,15 +25,15 @@ async function setup(options: { onStale?: "deny" | "allow"; list?: { jti?: strin
     admin: { tokenEnv: ADMIN_TOKEN_ENV },
     routes: [{ path: "/*", auth: "required", cache: false }],
   };
-  const isolates = Array.from({ length: options.isolates ?? 1 }, () => authBrim([tenant]));
+  const isolates = Array.from({ length: options.isolates ?? 1 }, () => testBrim([tenant]));
   return { key, server, isolates, brim: isolates[0]! };
 }
 
-async function tokenFor(key: SigningKey, brim: AuthBrim, claims: Record<string, unknown> = {}) {
+async function tokenFor(key: SigningKey, brim: TestBrim, claims: Record<string, unknown> = {}) {
   return sign(key, goodClaims(brim.clock.now(), claims));
 }
 
-function push(brim: AuthBrim, body: unknown, token = ADMIN_TOKEN) {
+function push(brim: TestBrim, body: unknown, token = ADMIN_TOKEN) {
   return brim.fetch("/__brim/revocations", { method: "POST", headers: { authorization: `Bearer ${token}`, "content-type": "application/json" }, body: JSON.stringify(body) });
 }
 
@@ -167,7 +168,7 @@ describe("when the list server is down", () => {
 describe("immediate revocation: POST /__brim/revocations", () => {
   it("takes effect at once in this isolate and within the isolate TTL in the others", async () => {
     const { key, isolates } = await setup({ isolates: 2 });
-    const [a, b] = isolates as [AuthBrim, AuthBrim];
+    const [a, b] = isolates as [TestBrim, TestBrim];
     const path = uniquePath();
     const token = await tokenFor(key, a, { jti: "pushed-1" });
     expect((await a.fetch(path, { token })).status).toBe(200);
@@ -219,7 +220,7 @@ describe("immediate revocation: POST /__brim/revocations", () => {
 
   it("a tenant without an admin block has no admin endpoint", async () => {
     const key = await signingKey("ES256");
-    const brim = authBrim([{ id: "acme", auth: authBlock({ keys: [key.jwk!] }), routes: [{ path: "/*" }] }]);
+    const brim = testBrim([{ id: "acme", auth: authBlock({ keys: [key.jwk!] }), routes: [{ path: "/*" }] }]);
     expect((await push(brim, { jti: ["x"] })).status).toBe(404);
     expect(await count("/__brim/revocations")).toBe(0);
   });

@@ -9,14 +9,15 @@
 import { env } from "cloudflare:workers";
 import type { JWTPayload } from "jose";
 import { describe, expect, it } from "vitest";
+import { testBrim, type TestBrim } from "../support/brim";
 import { count, script, uniquePath } from "../support/origin";
-import { authBlock, authBrim, b64url, goodClaims, sign, signingKey, type AuthBrim } from "../support/jwt";
+import { authBlock, b64url, goodClaims, sign, signingKey } from "../support/jwt";
 
 const ECHO = { headers: { "cache-control": "public, max-age=60" }, body: "user={header:x-user-id} #{count}" };
 const FORWARD = { claims: { sub: "x-user-id" } };
 
 /** After an attack on `path`: nothing reached the origin, a clean client is served its own answer, no token is 401. */
-async function expectUntouched(brim: AuthBrim, path: string, valid: () => Promise<string>) {
+async function expectUntouched(brim: TestBrim, path: string, valid: () => Promise<string>) {
   expect(await count(path)).toBe(0);
   const clean = await brim.fetch(path, { token: await valid() });
   expect(clean.status).toBe(200);
@@ -59,7 +60,7 @@ describe("typ", () => {
 
   it.each(CASES)("typ %s (auth.typ %s): accepted %s", async (typ, pinned, accepted) => {
     const key = await signingKey("ES256");
-    const brim = authBrim([{ id: "acme", auth: authBlock({ keys: [key.jwk!] }, { forward: FORWARD, ...(pinned ? { typ: pinned } : {}) }), routes: [{ path: "/*", auth: "required" }] }]);
+    const brim = testBrim([{ id: "acme", auth: authBlock({ keys: [key.jwk!] }, { forward: FORWARD, ...(pinned ? { typ: pinned } : {}) }), routes: [{ path: "/*", auth: "required" }] }]);
     const path = uniquePath();
     await script(path, [ECHO]);
     const token = await sign(key, goodClaims(brim.clock.now(), { sub: "mallory" }), { typ });
@@ -88,7 +89,7 @@ describe("maxTokenLifetimeSeconds", () => {
 
   it.each(CASES)("%s", async (_name, times, reason) => {
     const key = await signingKey("ES256");
-    const brim = authBrim([{ id: "acme", auth: authBlock({ keys: [key.jwk!] }, { forward: FORWARD, maxTokenLifetimeSeconds: 3600 }), routes: [{ path: "/*", auth: "required" }] }]);
+    const brim = testBrim([{ id: "acme", auth: authBlock({ keys: [key.jwk!] }, { forward: FORWARD, maxTokenLifetimeSeconds: 3600 }), routes: [{ path: "/*", auth: "required" }] }]);
     const path = uniquePath();
     await script(path, [ECHO]);
     const res = await brim.fetch(path, { token: await sign(key, goodClaims(brim.clock.now(), { sub: "mallory", ...times(now(brim.clock.now())) })) });
@@ -103,7 +104,7 @@ describe("maxTokenLifetimeSeconds", () => {
 
   it("without the option, long-lived tokens and tokens without iat pass (the default is no limit)", async () => {
     const key = await signingKey("ES256");
-    const brim = authBrim([{ id: "acme", auth: authBlock({ keys: [key.jwk!] }), routes: [{ path: "/*", auth: "required", cache: false }] }]);
+    const brim = testBrim([{ id: "acme", auth: authBlock({ keys: [key.jwk!] }), routes: [{ path: "/*", auth: "required", cache: false }] }]);
     const n = now(brim.clock.now());
     expect((await brim.fetch(uniquePath(), { token: await sign(key, goodClaims(brim.clock.now(), { iat: undefined, exp: n + 365 * 86_400 })) })).status).toBe(200);
   });
@@ -131,7 +132,7 @@ describe("HMAC secrets shorter than the hash (RFC 7518 §3.2)", () => {
   ];
 
   it.each(CASES)("%s with %s: accepted %s", async (secretEnv, alg, accepted) => {
-    const brim = authBrim([
+    const brim = testBrim([
       { id: "acme", auth: authBlock({ secretEnv }, { algorithms: ["HS256", "HS384", "HS512"], forward: FORWARD }), routes: [{ path: "/*", auth: "required" }] },
     ]);
     const path = uniquePath();

@@ -4,10 +4,10 @@
  * RFC 6750 challenge, `no-store`, and the origin never sees the request.
  */
 import { describe, expect, it } from "vitest";
+import { testBrim } from "../support/brim";
 import { count, requests, uniquePath } from "../support/origin";
 import {
   authBlock,
-  authBrim,
   b64url,
   goodClaims,
   hmacKey,
@@ -24,7 +24,7 @@ const FORWARD = { claims: { sub: "x-user-id", org: "x-org-id" } };
 
 async function jwksTenant(keys: SigningKey[], auth: Record<string, unknown> = {}, routes?: Record<string, unknown>[]) {
   const jwks = await jwksServer(keys);
-  const brim = authBrim([
+  const brim = testBrim([
     {
       id: "acme",
       auth: authBlock({ jwksUrl: jwks.url }, { forward: FORWARD, ...auth }),
@@ -64,7 +64,7 @@ describe("valid tokens pass and the origin sees the forwarded claims", () => {
 
   it("HS256 with the secret from a Worker secret binding", async () => {
     const key = await hmacKey();
-    const brim = authBrim([{ id: "acme", auth: authBlock({ secretEnv: JWT_SECRET_ENV }, { forward: FORWARD }), routes: [{ path: "/*", auth: "required", cache: false }] }]);
+    const brim = testBrim([{ id: "acme", auth: authBlock({ secretEnv: JWT_SECRET_ENV }, { forward: FORWARD }), routes: [{ path: "/*", auth: "required", cache: false }] }]);
     const path = uniquePath();
     const res = await brim.fetch(path, { token: await sign(key, goodClaims(brim.clock.now(), { sub: "bob" })) });
     expect(res.status).toBe(200);
@@ -73,7 +73,7 @@ describe("valid tokens pass and the origin sees the forwarded claims", () => {
 
   it("inline static keys, with a token from a cookie, and stripAuthorization removing it", async () => {
     const key = await signingKey("ES256");
-    const brim = authBrim([
+    const brim = testBrim([
       {
         id: "acme",
         auth: authBlock({ keys: [key.jwk!] }, { token: { cookie: "session" }, forward: { ...FORWARD, stripAuthorization: true } }),
@@ -232,7 +232,7 @@ describe("missing tokens and scopes", () => {
 
   it("HS256 without its secret binding answers 503, not 401 (the token may well be valid)", async () => {
     const key = await hmacKey();
-    const brim = authBrim([{ id: "acme", auth: authBlock({ secretEnv: "NOT_BOUND_SECRET" }), routes: [{ path: "/*", auth: "required" }] }]);
+    const brim = testBrim([{ id: "acme", auth: authBlock({ secretEnv: "NOT_BOUND_SECRET" }), routes: [{ path: "/*", auth: "required" }] }]);
     const path = uniquePath();
     const res = await brim.fetch(path, { token: await sign(key, goodClaims(brim.clock.now())) });
     expect(res.status).toBe(503);

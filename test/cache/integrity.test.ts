@@ -13,6 +13,12 @@ import { testBrim } from "../support/brim";
 
 const HEAD = "HTTP/1.1 200 OK\r\ncontent-type: application/octet-stream\r\ncache-control: max-age=600\r\n";
 const CHUNKED = `${HEAD}transfer-encoding: chunked\r\n\r\n`;
+/**
+ * For a raw response that is complete as framed: the origin closes the connection after it, and
+ * must say so, or workerd may send the next request on the closing connection (a race that
+ * fails that request as "origin unreachable").
+ */
+const CLOSE = "connection: close\r\n";
 const GOOD: ResponseSpec = { headers: { "cache-control": "max-age=600", "content-type": "application/octet-stream" }, body: "complete body {count}" };
 
 /** Every framing fault the origin can commit, and the log event Brim names it with. */
@@ -108,7 +114,7 @@ describe("a body the origin did not finish is never stored (cache routes)", () =
   it("a chunked body that passes maxObjectBytes reaches the client whole but is not stored", async () => {
     const brim = testBrim({ acme: [{ path: "/*", cache: { maxObjectBytes: 10_000 } }] });
     const path = uniquePath();
-    await script(path, [{ raw: { head: `${HEAD}transfer-encoding: chunked\r\nconnection: close\r\n\r\n`, parts: ["4e20\r\n", { bytes: 20_000 }, "\r\n0\r\n\r\n"], end: "fin" } }]);
+    await script(path, [{ raw: { head: `${HEAD}${CLOSE}transfer-encoding: chunked\r\n\r\n`, parts: ["4e20\r\n", { bytes: 20_000 }, "\r\n0\r\n\r\n"], end: "fin" } }]);
     const first = await brim.fetch(path);
     expect(await first.text()).toBe(generatedBody(20_000));
     expect(brim.logs.some((log) => log.event === "cache-write-failed")).toBe(true);
@@ -215,7 +221,7 @@ describe("decoded-size limits for every coding (compression bombs)", () => {
 });
 
 describe("never a coding the client did not accept", () => {
-  const encodedHead = (coding: string) => `HTTP/1.1 200 OK\r\ncontent-type: text/plain\r\ncache-control: max-age=600\r\ncontent-encoding: ${coding}\r\ncontent-length: 6\r\nconnection: close\r\n\r\n`;
+  const encodedHead = (coding: string) => `HTTP/1.1 200 OK\r\ncontent-type: text/plain\r\ncache-control: max-age=600\r\ncontent-encoding: ${coding}\r\ncontent-length: 6\r\n${CLOSE}\r\n`;
 
   it.each([true, false])("an unknown coding: 502 for a client that does not accept it, the bytes as they are for one that does; never stored (cache %s)", async (cached) => {
     // Coalescing off: its object briefly keeps a complete response for late arrivals, which
@@ -263,7 +269,7 @@ describe("an answer that does not fit the request is an origin error", () => {
   it.each([true, false])("a 304 to Brim's unconditional request is 502 and nothing is stored (coalesce %s)", async (coalesce) => {
     const brim = testBrim({ acme: [{ path: "/*", cache: { coalesce } }] });
     const path = uniquePath();
-    await script(path, [{ raw: { head: "HTTP/1.1 304 Not Modified\r\netag: \"x\"\r\ncache-control: max-age=600\r\nconnection: close\r\n\r\n", end: "fin" } }, GOOD]);
+    await script(path, [{ raw: { head: `HTTP/1.1 304 Not Modified\r\netag: "x"\r\ncache-control: max-age=600\r\n${CLOSE}\r\n`, end: "fin" } }, GOOD]);
     const first = await brim.fetch(path);
     expect(first.status).toBe(502);
     expect(await first.text()).toBe("Bad Gateway: the origin sent an invalid response\n");

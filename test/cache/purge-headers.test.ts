@@ -7,7 +7,7 @@ import { hidePurgeTags } from "../../src/pipeline/client-headers";
 import { TAG_HEADERS } from "../../src/purge/rules";
 import { testBrim, type TestBrim } from "../support/brim";
 import { originUrl, script, uniquePath, type ResponseSpec } from "../support/origin";
-import { expectHit, expectPurgedMiss, purge, purgeBrim, uniqueTenant } from "../purge/support";
+import { expectHit, expectPurgedMiss, purge, uniqueTenant } from "../purge/support";
 
 const TAGS = { "cache-tag": "product-1,catalog", "surrogate-key": "product-1 catalog", "x-keep": "kept" };
 const FRESH = { "cache-control": "max-age=60", "content-type": "text/plain" };
@@ -59,7 +59,7 @@ describe("purge by tag still works without the headers on the client's responses
   it("a tagged entry refreshed by a 304 without tags still answers to its tag", async () => {
     const tenant = uniqueTenant("t");
     const host = `${tenant}.test`;
-    const brim = purgeBrim({ [tenant]: [{ path: "/*", cache: {} }] });
+    const brim = testBrim({ [tenant]: [{ path: "/*", cache: {} }] }, { purge: true });
     const path = uniquePath();
     const validated = { "cache-control": "max-age=1", etag: '"a"', date: new Date(brim.clock.now()).toUTCString() };
     await script(path, [

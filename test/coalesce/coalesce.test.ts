@@ -16,7 +16,9 @@ function burst(n: number, send: (i: number) => Promise<Response>): Promise<{ sta
   );
 }
 
-describe("coalescing concurrent misses through the key's Durable Object", () => {
+// Bursts of 10–100 concurrent requests through one Durable Object: an explicit budget for a busy
+// machine (the 12 MiB test below has its own, larger one).
+describe("coalescing concurrent misses through the key's Durable Object", { timeout: 30_000 }, () => {
   it("100 concurrent cold requests make exactly 1 origin request and get 100 identical bodies", async () => {
     const brim = testBrim({ acme: [CACHED] });
     const path = uniquePath();
@@ -186,7 +188,8 @@ describe("late arrivals and other data centers", () => {
   });
 });
 
-describe("stale-while-revalidate across isolates", () => {
+// Concurrent stale requests from two isolates through the Durable Object: an explicit budget for a busy machine.
+describe("stale-while-revalidate across isolates", { timeout: 30_000 }, () => {
   it("concurrent stale requests from two isolates cause one background revalidation", async () => {
     // Two Brim instances stand for two isolates: separate in-memory locks, one cache, one object per key.
     const a = testBrim({ acme: [CACHED] });

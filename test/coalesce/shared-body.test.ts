@@ -62,7 +62,8 @@ describe("SharedBody", () => {
     expect(body.bytes()).toBeNull();
     // The origin was never read more than the lag bound (+ one chunk, + the shared prefix) ahead of the slow reader.
     expect(maxAhead).toBeLessThanOrEqual(50_000 + 100_000 + 2 * 10_000);
-  });
+    // 2 MB through two readers in 10 kB chunks, one of them slow: an explicit budget for a busy machine.
+  }, 30_000);
 
   it("propagates an origin body error to every reader", async () => {
     let n = 0;

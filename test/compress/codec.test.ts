@@ -38,7 +38,8 @@ describe("codec round trips in workerd's node:zlib", () => {
         const out = new Uint8Array(await new Response(chunked(input, 16_384).pipeThrough(compressStream(coding))).arrayBuffer());
         expect(new Uint8Array(decodeSync[coding](out)), coding).toEqual(input);
       }
-    });
+      // Up to 2 MB compressed and decoded in every coding (CPU-bound): an explicit budget for a busy machine.
+    }, 30_000);
   }
 
   for (const coding of PRODUCED_CODINGS) {

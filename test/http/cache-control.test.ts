@@ -183,7 +183,8 @@ const separator = fc.constantFrom(",", ", ", " ,", ",\t", " , , ", ",,");
 /** Strings biased towards the grammar's special characters, to reach deep parser paths. */
 const grammarish = fc.string({ unit: fc.constantFrom(...'aZ09-=",\\ \t;()\u00e9\u0000'.split("")) });
 
-describe("properties", () => {
+// Property runs (hundreds of generated headers each) are CPU-bound: an explicit budget for a busy machine.
+describe("properties", { timeout: 30_000 }, () => {
   it("parseCacheControl never throws and yields lower-case token names", () => {
     fc.assert(
       fc.property(fc.oneof(fc.string({ unit: "binary" }), grammarish), (s) => {

@@ -109,7 +109,8 @@ describe("formatHttpDate", () => {
   });
 });
 
-describe("properties", () => {
+// Property runs (hundreds of generated dates each) are CPU-bound: an explicit budget for a busy machine.
+describe("properties", { timeout: 30_000 }, () => {
   const MIN_MS = -62167219200000; // 0000-01-01T00:00:00Z
   const MAX_MS = 253402300799999; // 9999-12-31T23:59:59.999Z
   const ms = fc.integer({ min: MIN_MS, max: MAX_MS });

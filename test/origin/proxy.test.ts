@@ -299,7 +299,8 @@ describe("origin failures", () => {
   });
 });
 
-describe("bodies stream through intact", () => {
+// 5 MB bodies through Brim, the Cache API and back: an explicit budget for a busy machine.
+describe("bodies stream through intact", { timeout: 30_000 }, () => {
   const FIVE_MB = 5 * 1024 * 1024;
 
   it("a 5 MB response, uncached", async () => {

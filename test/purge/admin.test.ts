@@ -6,8 +6,9 @@
  */
 import { env } from "cloudflare:workers";
 import { describe, expect, it } from "vitest";
+import { testBrim } from "../support/brim";
 import { count, script, uniquePath } from "../support/origin";
-import { ADMIN_TOKEN, cacheStatus, expectHit, purge, purgeBrim, uniqueTenant } from "./support";
+import { ADMIN_TOKEN, cacheStatus, expectHit, purge, uniqueTenant } from "./support";
 
 const ROUTES = [{ path: "/*", cache: {} }];
 const B_TOKEN_ENV = "TEST_JWT_SECRET";
@@ -16,7 +17,7 @@ const B_TOKEN = (env as unknown as Record<string, string>)[B_TOKEN_ENV] ?? "";
 async function setup() {
   const a = uniqueTenant("a");
   const b = uniqueTenant("b");
-  const brim = purgeBrim({ [a]: ROUTES, [b]: ROUTES }, { tokenEnvs: { [b]: B_TOKEN_ENV } });
+  const brim = testBrim({ [a]: ROUTES, [b]: ROUTES }, { purge: true, adminTokenEnvs: { [b]: B_TOKEN_ENV } });
   const path = uniquePath();
   await script(path, [{ headers: { "cache-control": "max-age=600" }, body: "v{count}" }]);
   for (const host of [`${a}.test`, `${b}.test`]) {

@@ -4,10 +4,10 @@
  * bound between isolates with the injected clock.
  */
 import { describe, expect, it } from "vitest";
+import { TestClock, testBrim } from "../support/brim";
 import { PURGE_ISOLATE_TTL_MS, PURGE_MAX_STALE_MS } from "../../src/constants";
-import { TestClock } from "../support/brim";
 import { count, script, uniquePath, type ResponseSpec } from "../support/origin";
-import { cacheStatus, expectHit, expectPurgedMiss, purge, purgeBrim, uniqueTenant } from "./support";
+import { cacheStatus, expectHit, expectPurgedMiss, purge, uniqueTenant } from "./support";
 
 const ROUTES = [{ path: "/*", cache: {} }];
 const FRESH: ResponseSpec = { headers: { "cache-control": "max-age=600", "content-type": "text/plain" }, body: "v{count}" };
@@ -16,7 +16,7 @@ const FRESH: ResponseSpec = { headers: { "cache-control": "max-age=600", "conten
 async function twoTenants(paths: string[], spec: ResponseSpec = FRESH) {
   const a = uniqueTenant("a");
   const b = uniqueTenant("b");
-  const brim = purgeBrim({ [a]: ROUTES, [b]: ROUTES });
+  const brim = testBrim({ [a]: ROUTES, [b]: ROUTES }, { purge: true });
   for (const path of paths) {
     await script(path, [spec]);
     for (const tenant of [a, b]) {
@@ -28,7 +28,8 @@ async function twoTenants(paths: string[], spec: ResponseSpec = FRESH) {
   return { brim, a: `${a}.test`, b: `${b}.test` };
 }
 
-describe("hard purge by selector", () => {
+// Each test fills and reads back a dozen entries across two tenants: an explicit budget for a busy machine.
+describe("hard purge by selector", { timeout: 30_000 }, () => {
   it("urls: the URL is a miss (every query order, both variants), others stay, the other tenant is untouched", async () => {
     const base = uniquePath();
     const [x, y] = [`${base}/x`, `${base}/y`];
@@ -77,7 +78,7 @@ describe("hard purge by selector", () => {
     const tagged = (header: string, value: string): ResponseSpec => ({ ...FRESH, headers: { ...FRESH.headers, [header]: value } });
     const a1 = uniqueTenant("a");
     const b1 = uniqueTenant("b");
-    const brim = purgeBrim({ [a1]: ROUTES, [b1]: ROUTES });
+    const brim = testBrim({ [a1]: ROUTES, [b1]: ROUTES }, { purge: true });
     const specs: [string, ResponseSpec][] = [
       [`${base}/one`, tagged("cache-tag", "product-1,catalog")],
       [`${base}/two`, tagged("surrogate-key", "product-2 catalog")],
@@ -171,8 +172,8 @@ describe(`propagation: every isolate within PURGE_MAX_STALE_MS (${PURGE_MAX_STAL
     const tenant = uniqueTenant();
     const host = `${tenant}.test`;
     const clock = new TestClock();
-    const isolateA = purgeBrim({ [tenant]: ROUTES }, { clock });
-    const isolateB = purgeBrim({ [tenant]: ROUTES }, { clock });
+    const isolateA = testBrim({ [tenant]: ROUTES }, { purge: true, clock });
+    const isolateB = testBrim({ [tenant]: ROUTES }, { purge: true, clock });
     const path = uniquePath();
     await script(path, [FRESH]);
     await isolateB.fetch(path, { host });
@@ -193,8 +194,8 @@ describe(`propagation: every isolate within PURGE_MAX_STALE_MS (${PURGE_MAX_STAL
     const tenant = uniqueTenant();
     const host = `${tenant}.test`;
     const clock = new TestClock();
-    const isolateA = purgeBrim({ [tenant]: ROUTES }, { clock });
-    const isolateB = purgeBrim({ [tenant]: ROUTES }, { clock });
+    const isolateA = testBrim({ [tenant]: ROUTES }, { purge: true, clock });
+    const isolateB = testBrim({ [tenant]: ROUTES }, { purge: true, clock });
     const path = uniquePath();
     await script(path, [FRESH]);
     await isolateB.fetch(path, { host });
@@ -209,7 +210,7 @@ describe(`propagation: every isolate within PURGE_MAX_STALE_MS (${PURGE_MAX_STAL
     const path = uniquePath();
     const { brim, a } = await twoTenants([path]);
     await purge(brim, a, { urls: [path] });
-    const fresh = purgeBrim({ [a.replace(/\.test$/, "")]: ROUTES });
+    const fresh = testBrim({ [a.replace(/\.test$/, "")]: ROUTES }, { purge: true });
     const res = await cacheStatus(fresh, path, a);
     expect(res.status).toMatch(/detail=purged$/);
   });

@@ -3,14 +3,14 @@
  * then `GET /__brim/stats` must report exactly those numbers. Also: counting survives a second
  * isolate (both flush into the tenant's one object), and the endpoint needs the admin token.
  */
-import { env } from "cloudflare:workers";
 import { describe, expect, it } from "vitest";
 import type { RouteReport } from "../../src/stats/counters";
+import { testBrim, type TestBrim } from "../support/brim";
 import { classify } from "../../src/stats/middleware";
 import type { RequestOutcome } from "../../src/env";
 import type { CacheStatus } from "../../src/http/cache-status";
 import { release, script, uniqueGate, uniquePath, untilCount } from "../support/origin";
-import { ADMIN_TOKEN, ADMIN_TOKEN_ENV, authBlock, authBrim, goodClaims, sign, signingKey, type AuthBrim } from "../support/jwt";
+import { ADMIN_TOKEN, ADMIN_TOKEN_ENV, authBlock, goodClaims, sign, signingKey } from "../support/jwt";
 
 interface StatsBody {
   tenant: string;
@@ -35,11 +35,11 @@ async function setup(id = tenantId()) {
       { path: "/pass/*", cache: false },
     ],
   };
-  const isolate = (): AuthBrim => authBrim([tenant], { statsLog: env.STATS_LOG });
+  const isolate = (): TestBrim => testBrim([tenant], { stats: true });
   return { key, isolate, host: `${id}.test` };
 }
 
-async function stats(brim: AuthBrim, token = ADMIN_TOKEN): Promise<Response> {
+async function stats(brim: TestBrim, token = ADMIN_TOKEN): Promise<Response> {
   return brim.fetch("/__brim/stats", { headers: { authorization: `Bearer ${token}` } });
 }
 
@@ -131,7 +131,7 @@ describe("classify (from the typed outcome, never the header)", () => {
 describe("bytes saved by compression", () => {
   it("counts identity − sent bytes on the compressing miss and on each compressed hit", async () => {
     const id = tenantId();
-    const brim = authBrim([{ id, admin: { tokenEnv: ADMIN_TOKEN_ENV }, routes: [{ path: "/*", cache: {} }] }], { statsLog: env.STATS_LOG });
+    const brim = testBrim([{ id, admin: { tokenEnv: ADMIN_TOKEN_ENV }, routes: [{ path: "/*", cache: {} }] }], { stats: true });
     const path = uniquePath();
     const body = JSON.stringify({ items: Array.from({ length: 400 }, (_, i) => ({ id: i, title: `Item ${i}` })) });
     await script(path, [{ headers: { "cache-control": "max-age=600", "content-type": "application/json" }, body }]);

@@ -1,8 +1,18 @@
+/**
+ * The one test harness: Brim around tenants whose origin is the scriptable test origin (hosts
+ * `<id>.test`), with the real Cache API and the real Durable Object namespaces. Options add what
+ * a feature needs (`purge`, `stats`, admin tokens); tenants given as a list may carry `auth`,
+ * `admin` or `observability` blocks. Several `testBrim`s stand for several isolates: they share
+ * the Durable Objects and the Cache API, not their in-memory state.
+ */
 import { createExecutionContext, waitOnExecutionContext } from "cloudflare:test";
 import { env } from "cloudflare:workers";
 import { createBrim, type BrimOptions } from "../../src/app";
 import { loadConfig } from "../../src/tenant/load";
 import { originUrl } from "./origin";
+
+/** The admin token secret vitest.config.ts binds (`TEST_ADMIN_TOKEN`). */
+export const ADMIN_TOKEN_ENV = "TEST_ADMIN_TOKEN";
 
 const NULL_BODY_STATUSES = new Set([101, 204, 205, 304]);
 
@@ -15,57 +25,122 @@ export class TestClock {
   }
 }
 
+/** Route list as in a tenants file; the tenant's origin is the test origin. */
+export type RawRoute = Record<string, unknown>;
+
+/** A tenant as in a tenants file, without `hosts` and `origin` (`<id>.test`, the test origin). */
+export interface TenantSpec {
+  readonly id: string;
+  readonly routes: readonly RawRoute[];
+  readonly auth?: Record<string, unknown>;
+  readonly admin?: Record<string, unknown>;
+  readonly observability?: Record<string, unknown>;
+}
+
+export interface TestBrimOptions extends Partial<BrimOptions> {
+  /** Shared by several brims that stand for isolates of one deployment. Default: a new clock. */
+  readonly clock?: TestClock;
+  /**
+   * The real `PurgeLog` namespace (`POST /__brim/purge`, purge checks on hits), and an `admin`
+   * block on every tenant that has none (token env `TEST_ADMIN_TOKEN`, or `adminTokenEnvs[id]`).
+   */
+  readonly purge?: boolean;
+  readonly adminTokenEnvs?: Readonly<Record<string, string>>;
+  /** The real `StatsLog` namespace (counting, `GET /__brim/stats`). */
+  readonly stats?: boolean;
+}
+
+export interface FetchInit extends RequestInit {
+  /** Default: the first tenant's host. */
+  host?: string;
+  /** Sent as `Authorization: Bearer <token>`. */
+  token?: string;
+  /**
+   * Default true: the body is read and the request's `waitUntil` work (cache writes, background
+   * revalidation, flushes) awaited before the response is returned. With false the response is
+   * returned as Brim gave it, unread; `settled()` (or the end of the test) awaits its work.
+   */
+  background?: boolean;
+}
+
 export interface TestBrim {
   /** The Hono app itself, for requests the `fetch` helper cannot build. */
   readonly app: ReturnType<typeof createBrim>;
   readonly clock: TestClock;
   readonly logs: Record<string, unknown>[];
+  /** Sends a request through Brim (real Cache API, real fetch to the test origin). */
+  fetch(path: string, init?: FetchInit): Promise<Response>;
   /**
-   * Sends a request through Brim (real Cache API, real fetch to the test origin) and waits for
-   * its `waitUntil` work (cache writes, background revalidation) unless `background: false`.
-   */
-  fetch(path: string, init?: RequestInit & { host?: string; background?: boolean }): Promise<Response>;
-  /**
-   * Waits for the `waitUntil` work of every `background: false` request sent so far. Read
-   * their bodies first: a cache write fed by a tee finishes only once the client side is read.
+   * Waits for the `waitUntil` work of every request this brim sent so far (rejecting if any of
+   * it failed). Read `background: false` bodies first: a cache write fed by a tee finishes only
+   * once the client side is read.
    */
   settled(): Promise<void>;
 }
 
-/** Route list as in a tenants file; the tenant's origin is the test origin. */
-export type RawRoute = Record<string, unknown>;
+/** Every brim with `waitUntil` work not yet awaited; `settleAll` drains them after each test. */
+const unsettledBrims = new Set<TestBrim>();
 
-/** Builds Brim around tenants whose origin is the test origin. Hosts: `<id>.test`. */
-export function testBrim(tenants: Record<string, RawRoute[]>, options: Partial<BrimOptions> = {}): TestBrim {
+/** Builds Brim around `tenants` (id → routes, or full tenant specs); hosts `<id>.test`. */
+export function testBrim(tenants: Record<string, RawRoute[]> | readonly TenantSpec[], options: TestBrimOptions = {}): TestBrim {
+  const { clock = new TestClock(), purge = false, adminTokenEnvs = {}, stats = false, ...overrides } = options;
+  const specs: readonly TenantSpec[] = Array.isArray(tenants) ? tenants : Object.entries(tenants).map(([id, routes]) => ({ id, routes }));
   const config = loadConfig({
-    tenants: Object.entries(tenants).map(([id, routes]) => ({ id, hosts: [`${id}.test`], origin: originUrl(), routes })),
+    tenants: specs.map(({ id, ...rest }) => ({
+      id,
+      hosts: [`${id}.test`],
+      origin: originUrl(),
+      ...(purge ? { admin: { tokenEnv: adminTokenEnvs[id] ?? ADMIN_TOKEN_ENV } } : {}),
+      ...rest,
+    })),
   });
-  const clock = new TestClock();
   const logs: Record<string, unknown>[] = [];
-  const app = createBrim({ config, now: clock.now, log: (e) => logs.push(e), coalescer: env.COALESCER, ...options });
-  const defaultHost = `${Object.keys(tenants)[0]}.test`;
+  const app = createBrim({
+    config,
+    now: clock.now,
+    log: (e) => logs.push(e),
+    coalescer: env.COALESCER,
+    revocations: env.REVOCATIONS,
+    ...(purge ? { purgeLog: env.PURGE_LOG } : {}),
+    ...(stats ? { statsLog: env.STATS_LOG } : {}),
+    ...overrides,
+  });
+  const defaultHost = `${specs[0]?.id}.test`;
   const unsettled: ExecutionContext[] = [];
-  return {
+  const brim: TestBrim = {
     app,
     clock,
     logs,
     async fetch(path, init = {}) {
-      const { host = defaultHost, background = true, ...rest } = init;
+      const { host = defaultHost, token, background = true, ...rest } = init;
       const headers = new Headers(rest.headers);
       headers.set("host", host);
+      if (token !== undefined) headers.set("authorization", `Bearer ${token}`);
       const ctx = createExecutionContext();
-      const response = await app.fetch(new Request(`http://${host}${path}`, { ...rest, headers }), env, ctx);
-      if (background) {
-        // Read the body first so tee'd cache writes can finish, then wait for waitUntil work.
-        const body = await response.arrayBuffer();
-        await waitOnExecutionContext(ctx);
-        return new Response(NULL_BODY_STATUSES.has(response.status) || init.method === "HEAD" ? null : body, response);
-      }
       unsettled.push(ctx);
-      return response;
+      unsettledBrims.add(brim);
+      const response = await app.fetch(new Request(`http://${host}${path}`, { ...rest, headers }), env, ctx);
+      if (!background) return response;
+      // Read the body first so tee'd cache writes can finish, then wait for waitUntil work.
+      const body = await response.arrayBuffer();
+      unsettled.splice(unsettled.indexOf(ctx), 1);
+      await waitOnExecutionContext(ctx);
+      return new Response(NULL_BODY_STATUSES.has(response.status) || init.method === "HEAD" ? null : body, response);
     },
     async settled() {
+      unsettledBrims.delete(brim);
       while (unsettled.length > 0) await waitOnExecutionContext(unsettled.shift() as ExecutionContext);
     },
   };
+  return brim;
+}
+
+/**
+ * Awaits the `waitUntil` work of every brim's requests (test/support/setup.ts runs it after each
+ * test), so no cache write, refresh or flush started by one test runs into the next.
+ */
+export async function settleAll(): Promise<void> {
+  const errors: unknown[] = [];
+  for (const brim of [...unsettledBrims]) await brim.settled().catch((error: unknown) => errors.push(error));
+  if (errors.length > 0) throw errors.length === 1 ? errors[0] : new AggregateError(errors, "waitUntil work failed after the test");
 }

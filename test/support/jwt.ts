@@ -1,20 +1,18 @@
 /**
  * Test helpers for auth: signing keys made with jose, tokens (well-formed and deliberately
  * broken), a JWKS and revocation "server" (scripted JSON bodies on the scriptable origin,
- * with ETags so unchanged documents get 304s), and `authBrim`, a Brim whose tenants carry
- * `auth` / `admin` blocks. Runs inside workerd: fetch and WebCrypto only.
+ * with ETags so unchanged documents get 304s). Brim itself is built by `testBrim`
+ * (test/support/brim.ts), with tenants that carry `auth` / `admin` blocks. Runs inside workerd:
+ * fetch and WebCrypto only.
  */
-import { createExecutionContext, waitOnExecutionContext } from "cloudflare:test";
 import { env } from "cloudflare:workers";
 import { exportJWK, exportSPKI, generateKeyPair, SignJWT, type JWTPayload } from "jose";
-import { createBrim, type BrimOptions } from "../../src/app";
-import { loadConfig } from "../../src/tenant/load";
-import { TestClock } from "./brim";
+import { ADMIN_TOKEN_ENV } from "./brim";
 import { originUrl, script, uniquePath } from "./origin";
 
 /** The HMAC secret and admin token vitest.config.ts binds as Worker secrets. */
 export const JWT_SECRET_ENV = "TEST_JWT_SECRET";
-export const ADMIN_TOKEN_ENV = "TEST_ADMIN_TOKEN";
+export { ADMIN_TOKEN_ENV };
 export const ADMIN_TOKEN = (env as unknown as Record<string, string>)[ADMIN_TOKEN_ENV] ?? "";
 export const ISSUER = "https://idp.test";
 export const AUDIENCE = "brim-api";
@@ -148,48 +146,7 @@ export async function revocationServer(list: RevocationFeed = {}): Promise<Revoc
   return server;
 }
 
-export interface AuthTenant {
-  readonly id: string;
-  readonly auth?: Record<string, unknown>;
-  readonly admin?: Record<string, unknown>;
-  readonly routes: Record<string, unknown>[];
-}
-
-export interface AuthBrim {
-  readonly clock: TestClock;
-  readonly logs: Record<string, unknown>[];
-  /** Like `testBrim().fetch`: waits for `waitUntil` work unless `background: false`. */
-  fetch(path: string, init?: RequestInit & { host?: string; token?: string; background?: boolean }): Promise<Response>;
-}
-
 /** Tenant `auth` block for `keys`: a JWKS URL, inline keys, or the HMAC secret. */
 export function authBlock(source: { jwksUrl: string } | { keys: JsonWebKey[] } | { secretEnv: string }, extra: Record<string, unknown> = {}): Record<string, unknown> {
   return { issuer: ISSUER, audience: [AUDIENCE], ...source, ...extra };
-}
-
-/** Brim around tenants with auth; hosts `<id>.test`, origin the scriptable origin. */
-export function authBrim(tenants: readonly AuthTenant[], options: Partial<BrimOptions> = {}): AuthBrim {
-  const config = loadConfig({
-    tenants: tenants.map((t) => ({ id: t.id, hosts: [`${t.id}.test`], origin: originUrl(), routes: t.routes, ...(t.auth ? { auth: t.auth } : {}), ...(t.admin ? { admin: t.admin } : {}) })),
-  });
-  const clock = new TestClock();
-  const logs: Record<string, unknown>[] = [];
-  const app = createBrim({ config, now: clock.now, log: (e) => logs.push(e), coalescer: env.COALESCER, revocations: env.REVOCATIONS, ...options });
-  const defaultHost = `${tenants[0]?.id}.test`;
-  return {
-    clock,
-    logs,
-    async fetch(path, init = {}) {
-      const { host = defaultHost, token, background = true, ...rest } = init;
-      const headers = new Headers(rest.headers);
-      headers.set("host", host);
-      if (token !== undefined) headers.set("authorization", `Bearer ${token}`);
-      const ctx = createExecutionContext();
-      const response = await app.fetch(new Request(`http://${host}${path}`, { ...rest, headers }), env, ctx);
-      if (!background) return response;
-      const body = await response.arrayBuffer();
-      await waitOnExecutionContext(ctx);
-      return new Response(response.status === 304 || init.method === "HEAD" ? null : body, response);
-    },
-  };
 }

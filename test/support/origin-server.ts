@@ -172,6 +172,10 @@ export async function startOriginServer(): Promise<OriginServer> {
     return { count: state?.count ?? 0, requests: state?.requests ?? [] };
   }
 
+  // Never close an idle keep-alive connection from this side: Node's default (5 s) races with
+  // workerd sending its next request on that connection, which then fails as "origin
+  // unreachable" for no reason a test chose. Connections end when workerd drops them or at close().
+  server.keepAliveTimeout = 0;
   await new Promise<void>((resolve, reject) => {
     server.once("error", reject);
     server.listen(0, "127.0.0.1", () => resolve());

@@ -134,7 +134,8 @@ function expectReturnsOrConfigError(run: () => unknown): void {
   }
 }
 
-describe("loadConfig properties", () => {
+// Each property validates hundreds of generated configs (CPU-bound): an explicit budget for a busy machine.
+describe("loadConfig properties", { timeout: 30_000 }, () => {
   it("accepts every valid config and keeps ids, hosts and route order", () => {
     fc.assert(
       fc.property(validConfig, (raw) => {

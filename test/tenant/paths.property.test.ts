@@ -39,7 +39,8 @@ function recordingCache(keys: string[]): Cache {
   } as unknown as Cache;
 }
 
-describe("one canonical path for route, key and origin URL", () => {
+// Hundreds of generated paths, each sent through Brim to the origin: an explicit budget for a busy machine.
+describe("one canonical path for route, key and origin URL", { timeout: 30_000 }, () => {
   it("holds for any path", async () => {
     const fetched: string[] = [];
     const keys: string[] = [];

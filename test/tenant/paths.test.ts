@@ -9,9 +9,9 @@ import { env } from "cloudflare:workers";
 import { describe, expect, it } from "vitest";
 import { createBrim } from "../../src/app";
 import { loadConfig } from "../../src/tenant/load";
-import { purge, purgeBrim, uniqueTenant } from "../purge/support";
+import { purge, uniqueTenant } from "../purge/support";
 import { testBrim } from "../support/brim";
-import { authBlock, authBrim, goodClaims, hmacKey, JWT_SECRET_ENV, sign } from "../support/jwt";
+import { authBlock, goodClaims, hmacKey, JWT_SECRET_ENV, sign } from "../support/jwt";
 import { count, originUrl, requests, script, uniquePath } from "../support/origin";
 
 const AMBIGUOUS = "Bad Request: the path is ambiguous (encoded separators, dot or empty segments, or parameters)\n";
@@ -25,7 +25,7 @@ const CACHED = { "cache-control": "public, max-age=600", "content-type": "text/p
 async function setup(extraRoutes: Record<string, unknown>[] = []) {
   const base = uniquePath();
   const origin = `${originUrl()}/norm`;
-  const brim = authBrim([
+  const brim = testBrim([
     {
       id: "acme",
       auth: authBlock({ secretEnv: JWT_SECRET_ENV }, { algorithms: ["HS256"] }),
@@ -156,7 +156,7 @@ describe('ambiguousPaths: "forward" (per-route opt-out)', () => {
   it("an opted-out catch-all still refuses //private/x and /private;/x when /private/* is a route", async () => {
     const base = uniquePath();
     const origin = `${originUrl()}/norm`;
-    const brim = authBrim([
+    const brim = testBrim([
       {
         id: "acme",
         auth: authBlock({ secretEnv: JWT_SECRET_ENV }, { algorithms: ["HS256"] }),
@@ -204,7 +204,7 @@ describe("the canonical path everywhere else", () => {
 
   it("purge URLs and prefixes are canonicalised like requests; an ambiguous purge URL is refused", async () => {
     const id = uniqueTenant();
-    const brim = purgeBrim({ [id]: [{ path: "/*", cache: { ttl: 600, override: true } }] });
+    const brim = testBrim({ [id]: [{ path: "/*", cache: { ttl: 600, override: true } }] }, { purge: true });
     const host = `${id}.test`;
     const base = uniquePath();
     for (const name of ["a", "b"]) await script(`${base}/${name}`, [{ body: `${name}{count}` }]);
