@@ -78,6 +78,8 @@ export interface Route {
    * answered with 400 (src/tenant/match.ts). Absent for `"reject"` (the default).
    */
   readonly ambiguousPaths?: "forward";
+  /** WebSocket handshakes are proxied to the origin (src/pipeline/websocket.ts); absent when not (the default). */
+  readonly websocket?: true;
 }
 
 export interface RouteAuth {

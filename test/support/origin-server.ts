@@ -15,6 +15,11 @@
  * `origin:<pathname>#<count>` with no cache headers. Every such response carries
  * `x-origin-count: <count>` (1-based, per pathname).
  *
+ * WebSocket: a GET with `Upgrade: websocket` to any path is recorded like any request, then
+ * upgraded (RFC 6455, by the `ws` package) to an echo: each message comes back prefixed
+ * `echo:`, text as text and binary as binary. A path ending in `/refuse` answers the
+ * handshake `403` instead.
+ *
  * Normalising mode: below `/norm/` the origin reads paths the way nginx, Tomcat and Spring do
  * before routing (`normalisingRead`: `%XX` decoded, `%2F` included, `\` as "/", `;params`
  * dropped, `//` merged, dot segments resolved). Scripts, counters and request logs are keyed
@@ -25,6 +30,11 @@ import { createServer, type IncomingMessage, type ServerResponse } from "node:ht
 import type { AddressInfo } from "node:net";
 import { posix } from "node:path";
 import { brotliCompressSync, gzipSync, zstdCompressSync } from "node:zlib";
+import { createRequire } from "node:module";
+import type { WebSocketServer as WebSocketServerType } from "ws";
+
+// Loaded through Node's own resolver: Vite resolves "ws" to its browser stub in global setup.
+const { WebSocketServer } = createRequire(import.meta.url)("ws") as { WebSocketServer: typeof WebSocketServerType };
 
 export interface ResponseSpec {
   /** Default 200. */
@@ -153,6 +163,26 @@ export async function startOriginServer(): Promise<OriginServer> {
     }
   });
 
+  const sockets = new WebSocketServer({ noServer: true });
+  server.on("upgrade", (req, socket, head) => {
+    socket.on("error", () => {});
+    const url = req.url ?? "/";
+    const pathname = pathOf(url);
+    const state = stateOf(stateKey(pathname));
+    state.count++;
+    state.requests.push({ method: req.method ?? "GET", url, headers: flatHeaders(req), bodyLength: 0 });
+    if (pathname.endsWith("/refuse")) {
+      socket.end("HTTP/1.1 403 Forbidden\r\ncontent-type: text/plain\r\ncontent-length: 7\r\nconnection: close\r\n\r\nrefused");
+      return;
+    }
+    sockets.handleUpgrade(req, socket, head, (ws) => {
+      ws.on("message", (data, isBinary) => {
+        const bytes = Buffer.isBuffer(data) ? data : Array.isArray(data) ? Buffer.concat(data) : Buffer.from(data);
+        ws.send(isBinary ? Buffer.concat([Buffer.from("echo:"), bytes]) : `echo:${bytes.toString("utf8")}`, { binary: isBinary });
+      });
+    });
+  });
+
   function registerScript(body: Buffer): unknown {
     const input = JSON.parse(body.toString("utf8")) as { path?: unknown; responses?: unknown };
     if (typeof input.path !== "string" || !input.path.startsWith("/")) throw new Error("path must start with /");
@@ -180,6 +210,7 @@ export async function startOriginServer(): Promise<OriginServer> {
     port: (server.address() as AddressInfo).port,
     close: () =>
       new Promise<void>((resolve) => {
+        for (const client of sockets.clients) client.terminate();
         server.close(() => resolve());
         server.closeAllConnections();
       }),
