@@ -150,7 +150,7 @@ export interface BrimConfig {
 /** Response compression for a route (null on the route when `compression: false`). */
 export interface CompressionPolicy {
   /** Codings Brim may produce, in preference order at equal client quality. */
-  readonly encodings: readonly ("br" | "gzip")[];
+  readonly encodings: readonly ("br" | "gzip" | "zstd")[];
   /** Smaller bodies (by Content-Length) are sent as they are. */
   readonly minBytes: number;
   /** Content-Type patterns: exact, `type/*` or `type/*+suffix`, lower-case. */

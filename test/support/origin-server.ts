@@ -8,6 +8,8 @@
  *   pathname only (a query in `path` is ignored), so `/x?a=1` and `/x?a=2` share one script
  *   and one request counter. Registering again restarts the sequence, not the counter.
  * - `GET /__requests?path=/t/<id>/x` → `{ count, requests: [RecordedRequest, ...] }`.
+ * - `POST /__decode?coding=zstd|br|gzip`: the body decoded by Node's own zlib (native libzstd,
+ *   all frames), an independent check of what Brim encodes.
  * - `POST /__reset`: forgets every script, counter and recorded request. Shared by every test
  *   file, so tests use unique paths instead.
  *
@@ -29,7 +31,7 @@
 import { createServer, type IncomingMessage, type ServerResponse } from "node:http";
 import type { AddressInfo } from "node:net";
 import { posix } from "node:path";
-import { brotliCompressSync, gzipSync, zstdCompressSync } from "node:zlib";
+import { brotliCompressSync, brotliDecompressSync, gunzipSync, gzipSync, zstdCompressSync, zstdDecompressSync } from "node:zlib";
 import { createRequire } from "node:module";
 import type { WebSocketServer as WebSocketServerType } from "ws";
 
@@ -145,6 +147,12 @@ export async function startOriginServer(): Promise<OriginServer> {
         for (const wake of gateWaiters.get(name) ?? []) wake();
         gateWaiters.delete(name);
         return control(res, { ok: true });
+      }
+      if (pathname === "/__decode" && req.method === "POST") {
+        const coding = new URL(url, "http://origin").searchParams.get("coding");
+        const decoded = coding === "zstd" ? zstdDecompressSync(body) : coding === "br" ? brotliDecompressSync(body) : coding === "gzip" ? gunzipSync(body) : null;
+        if (!decoded) return control(res, { error: `unknown coding ${coding}` }, 400);
+        return void res.writeHead(200, { "content-type": "application/octet-stream" }).end(decoded);
       }
       if (pathname === "/__reset" && req.method === "POST") {
         paths = new Map();
