@@ -250,6 +250,13 @@ export const DEFAULT_COMPRESSIBLE_TYPES: readonly string[] = [
 
 /** Bodies smaller than this are not worth compressing (headers and framing dominate). */
 export const DEFAULT_COMPRESSION_MIN_BYTES = 1024;
+/** zstd level for Brim's own output (src/compress/zstd.ts): zstd's default, fast and close to Brotli 4 on text. */
+export const ZSTD_LEVEL = 3;
+/**
+ * Input bytes per zstd frame (src/compress/zstd.ts): the buffer held per compressing response,
+ * and where the encoder's history restarts (larger compresses a little better).
+ */
+export const ZSTD_FRAME_BYTES = 256 * 1024;
 
 /** Retry-After for a 503 when no verification key is available and no better hint exists. */
 export const AUTH_UNAVAILABLE_RETRY_AFTER_SECONDS = 30;

@@ -1,5 +1,6 @@
 import * as zlib from "node:zlib";
 import type { Coding } from "../http/accept-encoding";
+import { zstdCompressStream } from "./zstd";
 
 /**
  * Streaming compression and decompression with workerd's `node:zlib` (flag `nodejs_compat`),
@@ -18,13 +19,12 @@ export function compressionCount(): number {
 }
 
 /**
- * Codings Brim produces. Not zstd: workerd's zstd encoder (streaming and one-shot alike) fails
- * with "Unexpected end of file" once a frame's output passes about 64 KiB, and its decoder
- * stops after the first frame, so splitting into frames is no way round it either. Brim still
- * decodes zstd from origins and passes it through to clients that asked for it.
+ * Codings Brim produces. zstd comes from WebAssembly (src/compress/zstd.ts), not `node:zlib`:
+ * workerd's zstd encoder (streaming and one-shot alike) fails with "Unexpected end of file"
+ * once a frame's output passes about 64 KiB. Decoding zstd from origins still uses `node:zlib`.
  */
-export type ProducedCoding = "br" | "gzip";
-export const PRODUCED_CODINGS: readonly ProducedCoding[] = ["br", "gzip"];
+export type ProducedCoding = "br" | "gzip" | "zstd";
+export const PRODUCED_CODINGS: readonly ProducedCoding[] = ["br", "gzip", "zstd"];
 
 export function compressStream(coding: ProducedCoding): TransformStream<Uint8Array, Uint8Array> {
   compressions += 1;
@@ -33,6 +33,8 @@ export function compressStream(coding: ProducedCoding): TransformStream<Uint8Arr
       return fromNode(() => zlib.createBrotliCompress({ params: { [zlib.constants.BROTLI_PARAM_QUALITY]: BROTLI_QUALITY } }));
     case "gzip":
       return fromNode(() => zlib.createGzip({ level: GZIP_LEVEL }));
+    case "zstd":
+      return zstdCompressStream();
   }
 }
 

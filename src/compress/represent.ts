@@ -67,10 +67,6 @@ export function represent(response: Response, options: RepresentOptions): Repres
   if (options.chosen === "identity" || !body) {
     return { kind: "ok", response: rebuild(response, headers, body), encoded: false, negotiated: true };
   }
-  if (options.chosen === "zstd") {
-    // Not produced (see PRODUCED_CODINGS); config refuses it, so this is only a safety net.
-    return { kind: "ok", response: rebuild(response, headers, body), encoded: false, negotiated: true };
-  }
   headers.set("content-encoding", options.chosen);
   headers.delete("content-length");
   weakenEtag(headers);

@@ -4,7 +4,8 @@
  *  1. tenant, route and the one canonical path — src/tenant/ (400 / 421 / 404)
  *  2. auth — src/auth/ (401 / 403 / 503); sets the claims the key may include
  *  3. outcome and stats — src/stats/ reads what the steps below record (src/env.ts)
- *  4. bypass? — uncached route, unsafe method, Range, credentials, Cookie → proxy to the
+ *  4. bypass? — a WebSocket handshake on a `websocket` route (src/pipeline/websocket.ts);
+ *     uncached route, unsafe method, Range, credentials, Cookie → proxy to the
  *     origin (src/origin/) and invalidate what an unsafe method changed
  *  5. key, directives, purge marks — src/cache/key.ts, src/purge/
  *  6. lookup — src/cache/store.ts (whole entries only), purge verdict, reuse decision
@@ -19,6 +20,7 @@ import { finalizeForClient } from "../cache/serve";
 import type { AppEnv } from "../env";
 import { clientAcceptEncoding, negotiateEncoding } from "../http/accept-encoding";
 import { decideReuse } from "../http/freshness";
+import { isWebSocketUpgrade } from "../http/upgrade";
 import type { TenantResolver } from "../tenant/match";
 import { bypassStatus } from "./bypass";
 import { hidePurgeTags } from "./client-headers";
@@ -26,6 +28,7 @@ import type { CacheDeps, CacheRequest } from "./context";
 import { fetchForCache, originFailure, storeAndRespond } from "./fill";
 import { served } from "./outcome";
 import { proxyToOrigin } from "./proxy";
+import { proxyWebSocket } from "./websocket";
 import { cacheRequestFor } from "./request";
 import { bypassingKeptResponses, countingSaved, forThisClient, onlyIfCachedMiss, softPurged } from "./reuse";
 import { revalidateInBackground, revalidateThenRespond } from "./revalidate";
@@ -46,6 +49,9 @@ export function edgeCache({ deps, resolver }: EdgeCacheOptions): Handler<AppEnv>
     // sees a credential this cache cannot account for.
     const auth = c.var.auth?.cache;
     const identity = auth === "bypass" ? undefined : auth;
+    // A WebSocket handshake on a route that allows them: never cached (elsewhere `Upgrade` is
+    // a hop-by-hop field the origin never sees, RFC 9110 §7.8, and the request is plain HTTP).
+    if (route.websocket && isWebSocketUpgrade(request)) return proxyWebSocket(c, deps);
     // 4. Does the cache handle it?
     const bypass = bypassStatus(request, route.cache, auth);
     if (bypass || !route.cache) return hidePurgeTags(await proxyToOrigin(c, deps, resolver, coding, bypass ?? { fwd: "bypass" }, identity));

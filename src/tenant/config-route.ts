@@ -53,6 +53,13 @@ export const routeSchema = z
           description:
             'Paths origins read differently (%2F, %5C, "\\", dot or empty segments, ";" parameters, %25XX): "reject" answers 400; "forward" sends them to the origin as they are, for origins that need them (the origin must treat them as data; see docs/security.md "One canonical path").',
         }),
+      websocket: z
+        .boolean({ error: expected("true or false") })
+        .default(false)
+        .meta({
+          description:
+            'Proxy WebSocket handshakes (GET with "Upgrade: websocket") to the origin: never cached, auth still applies. When false, Upgrade is dropped as a hop-by-hop field and the request is answered as plain HTTP.',
+        }),
     },
     { error: expected("a route object") },
   )
@@ -80,5 +87,6 @@ export function toRoute(route: RouteConfig, index: number, defaults: RouteDefaul
     // Absent for "none", so configs without auth normalize exactly as before.
     ...(route.auth === "none" ? {} : { auth: { mode: route.auth, scopes: [...(route.scopes ?? [])] } }),
     ...(route.ambiguousPaths === "forward" ? { ambiguousPaths: "forward" as const } : {}),
+    ...(route.websocket ? { websocket: true as const } : {}),
   };
 }

@@ -78,6 +78,8 @@ export interface Route {
    * answered with 400 (src/tenant/match.ts). Absent for `"reject"` (the default).
    */
   readonly ambiguousPaths?: "forward";
+  /** WebSocket handshakes are proxied to the origin (src/pipeline/websocket.ts); absent when not (the default). */
+  readonly websocket?: true;
 }
 
 export interface RouteAuth {
@@ -148,7 +150,7 @@ export interface BrimConfig {
 /** Response compression for a route (null on the route when `compression: false`). */
 export interface CompressionPolicy {
   /** Codings Brim may produce, in preference order at equal client quality. */
-  readonly encodings: readonly ("br" | "gzip")[];
+  readonly encodings: readonly ("br" | "gzip" | "zstd")[];
   /** Smaller bodies (by Content-Length) are sent as they are. */
   readonly minBytes: number;
   /** Content-Type patterns: exact, `type/*` or `type/*+suffix`, lower-case. */

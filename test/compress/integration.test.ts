@@ -160,7 +160,7 @@ describe("negotiated compression, paid once per variant", () => {
 
     const zs = uniquePath();
     await script(zs, [{ headers: { "cache-control": "max-age=60", "content-type": "application/json" }, body: JSON_BODY, zstd: true }]);
-    // Brim does not produce zstd (see codec.ts), so even a zstd-only client gets it decoded:
+    // The default encodings (br, gzip) leave zstd out, so even a zstd-only client gets it decoded:
     // one variant per coding Brim chose, never origin bytes under another coding's key.
     const zstdOnly = await brim.fetch(zs, { headers: { "accept-encoding": "zstd" } });
     expect(zstdOnly.headers.get("content-encoding")).toBeNull();

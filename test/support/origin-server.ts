@@ -8,12 +8,19 @@
  *   pathname only (a query in `path` is ignored), so `/x?a=1` and `/x?a=2` share one script
  *   and one request counter. Registering again restarts the sequence, not the counter.
  * - `GET /__requests?path=/t/<id>/x` → `{ count, requests: [RecordedRequest, ...] }`.
+ * - `POST /__decode?coding=zstd|br|gzip`: the body decoded by Node's own zlib (native libzstd,
+ *   all frames), an independent check of what Brim encodes.
  * - `POST /__reset`: forgets every script, counter and recorded request. Shared by every test
  *   file, so tests use unique paths instead.
  *
  * Every other path is served from its script, or, unscripted, as 200 `text/plain`
  * `origin:<pathname>#<count>` with no cache headers. Every such response carries
  * `x-origin-count: <count>` (1-based, per pathname).
+ *
+ * WebSocket: a GET with `Upgrade: websocket` to any path is recorded like any request, then
+ * upgraded (RFC 6455, by the `ws` package) to an echo: each message comes back prefixed
+ * `echo:`, text as text and binary as binary. A path ending in `/refuse` answers the
+ * handshake `403` instead.
  *
  * Normalising mode: below `/norm/` the origin reads paths the way nginx, Tomcat and Spring do
  * before routing (`normalisingRead`: `%XX` decoded, `%2F` included, `\` as "/", `;params`
@@ -24,7 +31,12 @@
 import { createServer, type IncomingMessage, type ServerResponse } from "node:http";
 import type { AddressInfo } from "node:net";
 import { posix } from "node:path";
-import { brotliCompressSync, gzipSync, zstdCompressSync } from "node:zlib";
+import { brotliCompressSync, brotliDecompressSync, gunzipSync, gzipSync, zstdCompressSync, zstdDecompressSync } from "node:zlib";
+import { createRequire } from "node:module";
+import type { WebSocketServer as WebSocketServerType } from "ws";
+
+// Loaded through Node's own resolver: Vite resolves "ws" to its browser stub in global setup.
+const { WebSocketServer } = createRequire(import.meta.url)("ws") as { WebSocketServer: typeof WebSocketServerType };
 
 export interface ResponseSpec {
   /** Default 200. */
@@ -136,6 +148,12 @@ export async function startOriginServer(): Promise<OriginServer> {
         gateWaiters.delete(name);
         return control(res, { ok: true });
       }
+      if (pathname === "/__decode" && req.method === "POST") {
+        const coding = new URL(url, "http://origin").searchParams.get("coding");
+        const decoded = coding === "zstd" ? zstdDecompressSync(body) : coding === "br" ? brotliDecompressSync(body) : coding === "gzip" ? gunzipSync(body) : null;
+        if (!decoded) return control(res, { error: `unknown coding ${coding}` }, 400);
+        return void res.writeHead(200, { "content-type": "application/octet-stream" }).end(decoded);
+      }
       if (pathname === "/__reset" && req.method === "POST") {
         paths = new Map();
         return control(res, { ok: true });
@@ -151,6 +169,26 @@ export async function startOriginServer(): Promise<OriginServer> {
       if (!res.headersSent) control(res, { error: String(error) }, 400);
       else res.destroy();
     }
+  });
+
+  const sockets = new WebSocketServer({ noServer: true });
+  server.on("upgrade", (req, socket, head) => {
+    socket.on("error", () => {});
+    const url = req.url ?? "/";
+    const pathname = pathOf(url);
+    const state = stateOf(stateKey(pathname));
+    state.count++;
+    state.requests.push({ method: req.method ?? "GET", url, headers: flatHeaders(req), bodyLength: 0 });
+    if (pathname.endsWith("/refuse")) {
+      socket.end("HTTP/1.1 403 Forbidden\r\ncontent-type: text/plain\r\ncontent-length: 7\r\nconnection: close\r\n\r\nrefused");
+      return;
+    }
+    sockets.handleUpgrade(req, socket, head, (ws) => {
+      ws.on("message", (data, isBinary) => {
+        const bytes = Buffer.isBuffer(data) ? data : Array.isArray(data) ? Buffer.concat(data) : Buffer.from(data);
+        ws.send(isBinary ? Buffer.concat([Buffer.from("echo:"), bytes]) : `echo:${bytes.toString("utf8")}`, { binary: isBinary });
+      });
+    });
   });
 
   function registerScript(body: Buffer): unknown {
@@ -184,6 +222,7 @@ export async function startOriginServer(): Promise<OriginServer> {
     port: (server.address() as AddressInfo).port,
     close: () =>
       new Promise<void>((resolve) => {
+        for (const client of sockets.clients) client.terminate();
         server.close(() => resolve());
         server.closeAllConnections();
       }),

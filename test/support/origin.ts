@@ -29,6 +29,15 @@ export async function requests(path: string): Promise<RequestLog> {
   return res.json<RequestLog>();
 }
 
+/**
+ * `bytes` decoded by the origin's Node zlib (native libzstd, every frame): a decoder
+ * independent of Brim's encoders and of workerd's zstd decoder, which stops after one frame.
+ */
+export async function nodeDecode(coding: "zstd" | "br" | "gzip", bytes: Uint8Array): Promise<Uint8Array> {
+  const res = await control(`/__decode?coding=${coding}`, { method: "POST", body: bytes });
+  return new Uint8Array(await res.arrayBuffer());
+}
+
 /** How many requests for `path` reached the origin. */
 export async function count(path: string): Promise<number> {
   return (await requests(path)).count;
