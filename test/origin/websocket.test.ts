@@ -8,7 +8,7 @@ import { env } from "cloudflare:workers";
 import { describe, expect, it } from "vitest";
 import { isWebSocketUpgrade } from "../../src/http/upgrade";
 import { testBrim, type TestBrim } from "../support/brim";
-import { authBlock, authBrim, goodClaims, sign, signingKey } from "../support/jwt";
+import { authBlock, goodClaims, sign, signingKey } from "../support/jwt";
 import { originUrl, requests, uniquePath } from "../support/origin";
 import { loadConfig } from "../../src/tenant/load";
 
@@ -112,7 +112,7 @@ describe("WebSocket upgrades on routes with websocket: true", () => {
 
   it("auth still applies: no token is a 401 and the origin never sees the handshake; a good token upgrades", async () => {
     const key = await signingKey("ES256");
-    const brim = authBrim([{ id: "acme", auth: authBlock({ keys: [key.jwk!] }), routes: [{ path: "/*", auth: "required", websocket: true }] }]);
+    const brim = testBrim([{ id: "acme", auth: authBlock({ keys: [key.jwk!] }), routes: [{ path: "/*", auth: "required", websocket: true }] }]);
     const path = uniquePath();
     const refused = await brim.fetch(path, { headers: { upgrade: "websocket" }, background: false });
     expect(refused.status).toBe(401);
