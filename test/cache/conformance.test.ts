@@ -105,3 +105,15 @@ describe("interim responses (RFC 9110 §15.2)", () => {
     expect(await hit.text()).toBe("final");
   });
 });
+
+describe("an origin status outside 200–599", () => {
+  it("304-etag-update-response-Set-Cookie (setup): status 999 is the origin's error (502), not Brim's 500", async () => {
+    const brim = testBrim({ acme: [CACHED] });
+    const path = uniquePath();
+    await script(path, [{ raw: { head: `HTTP/1.1 999 304 Not Generated\r\ncontent-length: 1\r\n${CONNECTION_CLOSE}\r\n`, parts: ["x"], end: "fin" } }]);
+    const res = await brim.fetch(path);
+    expect(res.status).toBe(502);
+    expect(res.headers.get("cache-status")).toBe("Brim; fwd=uri-miss; detail=origin-invalid-response");
+    expect(brim.logs.some((e) => e.event === "internal-error")).toBe(false);
+  });
+});
