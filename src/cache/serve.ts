@@ -1,4 +1,5 @@
 import { META_HEADER } from "../constants";
+import { sizedBody } from "../http/body";
 import { currentAge } from "../http/entry";
 import { notModified, notModifiedResponse } from "../http/conditional";
 import { appendCacheStatus, type CacheStatus } from "../http/cache-status";
@@ -22,7 +23,7 @@ export function restoreHeaders(entry: StoredEntry): Headers {
 export function responseFromEntry(entry: StoredEntry, status: CacheStatus, nowMs: number, headers = restoreHeaders(entry)): Response {
   headers.set("age", String(currentAge(entry.meta, nowMs)));
   appendCacheStatus(headers, status);
-  return new Response(entry.response.body, {
+  return new Response(sizedBody(entry.response.body, headers, entry.meta.encoded === true), {
     status: entry.response.status,
     statusText: entry.response.statusText,
     headers,

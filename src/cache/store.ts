@@ -66,7 +66,10 @@ export class CacheStore {
     }
     if (segments === 1) return entry;
     const body = concat([entry.response.body, ...rest.map((part) => part!.body)]);
-    return { meta: entry.meta, response: new Response(body, entry.response) };
+    // The head's own Content-Length is its first segment's; the entry is all of them.
+    const headers = new Headers(entry.response.headers);
+    headers.set("content-length", String(bytes));
+    return { meta: entry.meta, response: new Response(body, { status: entry.response.status, statusText: entry.response.statusText, headers }) };
   }
 
   /**

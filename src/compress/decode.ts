@@ -5,7 +5,7 @@
  */
 import { DECODE_MAX_RATIO, DECODE_RATIO_FLOOR_BYTES } from "../constants";
 import { BodyFault } from "../http/body";
-import { parseAcceptEncoding } from "../http/accept-encoding";
+import { canonicalCoding, parseAcceptEncoding } from "../http/accept-encoding";
 import { decompressStream } from "./codec";
 
 /** Codings Brim can decode. `x-gzip` is `gzip` (RFC 9110 §8.4.1.3). */
@@ -56,7 +56,7 @@ export function acceptsAll(acceptEncoding: string | null, codings: readonly stri
   const weights = parseAcceptEncoding(acceptEncoding);
   const star = weights.get("*") ?? 0;
   return codings.every((coding) => {
-    const q = weights.get(coding) ?? (coding === "gzip" ? weights.get("x-gzip") : undefined) ?? star;
+    const q = weights.get(canonicalCoding(coding)) ?? star;
     return q > 0;
   });
 }

@@ -11,8 +11,20 @@ const MAX_HEADER_CHARS = 4096;
 const QVALUE = /^(?:0(?:\.\d{0,3})?|1(?:\.0{0,3})?)$/;
 const TOKEN = /^[!#$%&'*+\-.^_`|~0-9a-z]+$/;
 
+/** RFC 9110 §8.4.1.1, §8.4.1.3: `x-compress` and `x-gzip` are `compress` and `gzip`. */
+const ALIASES: ReadonlyMap<string, string> = new Map([
+  ["x-gzip", "gzip"],
+  ["x-compress", "compress"],
+]);
+
+/** A lower-cased coding name with the RFC 9110 §8.4.1 aliases resolved. */
+export function canonicalCoding(name: string): string {
+  return ALIASES.get(name) ?? name;
+}
+
 /**
- * Parses Accept-Encoding (RFC 9110 §12.5.3) into coding → quality. Names are lower-cased;
+ * Parses Accept-Encoding (RFC 9110 §12.5.3) into coding → quality. Names are lower-cased and
+ * aliases resolved (`x-gzip` counts as `gzip`, RFC 9110 §8.4.1.3);
  * members that do not parse (bad token, bad q) are skipped, so garbage only narrows the
  * choice. For a repeated coding the first member wins. Never throws.
  */
@@ -20,7 +32,7 @@ export function parseAcceptEncoding(header: string): Map<string, number> {
   const weights = new Map<string, number>();
   for (const member of header.slice(0, MAX_HEADER_CHARS).split(",")) {
     const [rawName = "", ...params] = member.split(";");
-    const name = rawName.trim().toLowerCase();
+    const name = canonicalCoding(rawName.trim().toLowerCase());
     if (!TOKEN.test(name) || weights.has(name)) continue;
     let q = 1;
     let valid = true;

@@ -105,3 +105,16 @@ export function declaredLength(headers: Headers): number | null {
   const n = Number(value.trim());
   return Number.isSafeInteger(n) ? n : null;
 }
+
+/**
+ * A client body that keeps the response's own `Content-Length` on the wire (RFC 9111 §3.1: a
+ * cache stores and forwards the header fields it received; RFC 9112 §6.3). The runtime sends a
+ * plain stream chunked and drops the field, so a body of declared length goes through a
+ * `FixedLengthStream`, which also refuses to end short or long. Bodies the runtime encodes on
+ * the way out (`Content-Encoding` with `encodeBody: "automatic"`) have no known length.
+ */
+export function sizedBody(body: ReadableStream<Uint8Array> | null, headers: Headers, sentAsIs: boolean): ReadableStream<Uint8Array> | null {
+  if (body === null || (!sentAsIs && headers.has("content-encoding"))) return body;
+  const length = declaredLength(headers);
+  return length === null ? body : body.pipeThrough(new FixedLengthStream(length));
+}

@@ -40,6 +40,8 @@ const GARBAGE_RE = /(?:[^",]|"(?:[^"\\]|\\[\s\S]?)*"?)*,?/y;
 const QUOTED_PAIR_RE = /\\([\s\S])/g;
 const DIGITS_RE = /^[0-9]+$/;
 const EMPTY: readonly string[] = Object.freeze([]);
+/** Directives whose argument is delta-seconds (RFC 9111 §5.2, RFC 5861): Integers in a targeted field. */
+const DELTA_DIRECTIVES: ReadonlySet<string> = new Set(["max-age", "s-maxage", "stale-while-revalidate", "stale-if-error", "max-stale", "min-fresh"]);
 
 /**
  * Parses a Cache-Control field value (RFC 9111 §5.2: `#cache-directive`, each
@@ -144,7 +146,8 @@ export function fieldNames(d: Directives, name: string): readonly string[] | nul
  *
  * Members map to directives as: Boolean true → `true`; Integer → its decimal string (so
  * {@link deltaSeconds} reads it; a negative one is then invalid there); String or Token → its
- * text. Members of other types (false, Decimal with a fraction, Byte Sequence, Inner List,
+ * text, except for delta-seconds directives (`max-age`, `s-maxage`, …), which take only an
+ * Integer: a member of the wrong type is ignored (RFC 9213 §2.1). Members of other types (false, Decimal with a fraction, Byte Sequence, Inner List,
  * Date, Display String) are not valid directive values and are skipped. Parameters on members
  * are ignored (RFC 9213 §2.1). Duplicate keys: the LAST wins, as RFC 8941 §4.2.2 requires,
  * unlike Cache-Control above.
@@ -168,6 +171,9 @@ export function parseTargetedCacheControl(value: string | null | undefined): Dir
   const out = new Map<string, string | true>();
   for (const [key, member] of dict) {
     const bare = member[0];
+    // RFC 9213 §2.1: a member whose value has the wrong type is ignored; delta-seconds
+    // directives take an Integer, so `max-age="10000"` (a String) does not count.
+    if (DELTA_DIRECTIVES.has(key) && !(typeof bare === "number" && Number.isInteger(bare))) continue;
     if (bare === true) out.set(key, true);
     else if (typeof bare === "number" && Number.isInteger(bare)) out.set(key, String(bare));
     else if (typeof bare === "string") out.set(key, bare);

@@ -25,6 +25,9 @@ export type OriginFetch = { readonly ok: true; readonly response: Response } | {
 /** RFC 9110 §13.1: the request fields that make a request conditional. */
 const CONDITIONALS = ["if-none-match", "if-modified-since", "if-match", "if-unmodified-since", "if-range"];
 
+const MIN_FINAL_STATUS = 200;
+const MAX_STATUS = 599;
+
 /** Statuses that never carry content (RFC 9110 §15.3.5, §15.4.5). */
 const BODYLESS = new Set([204, 304]);
 
@@ -47,6 +50,12 @@ export async function fetchOrigin(fetcher: OriginFetcher, request: Request, opti
     return failed("ORIGIN_UNREACHABLE", `${new URL(request.url).origin}: ${String(error)}`);
   } finally {
     clearTimeout(timer);
+  }
+  // RFC 9110 §15: status codes are 100–599 (1xx never reach here); a Response cannot even carry
+  // another, so answering with one would be Brim's own 500.
+  if (response.status < MIN_FINAL_STATUS || response.status > MAX_STATUS) {
+    await response.body?.cancel();
+    return failed("ORIGIN_INVALID_RESPONSE", `status ${response.status} from ${new URL(request.url).origin}`);
   }
   if (response.status === 304 && !CONDITIONALS.some((name) => request.headers.has(name))) {
     await response.body?.cancel();

@@ -7,6 +7,7 @@ import {
 } from "../constants";
 import { parseHttpDate } from "./http-date";
 import {
+  DELTA_SECONDS_MAX,
   deltaSeconds,
   fieldNames,
   parseCacheControl,
@@ -19,6 +20,7 @@ import type { EntryMeta } from "./entry";
  * Status codes Brim stores. RFC 9110 §15.1 lists the heuristically cacheable ones; 302 and
  * 307 are stored only with explicit freshness. 206 is never stored (Range is passed through).
  */
+const AGE_RE = /^[0-9]+$/;
 const HEURISTIC_STATUSES = new Set([200, 203, 204, 300, 301, 308, 404, 405, 410, 414, 501]);
 const EXPLICIT_ONLY_STATUSES = new Set([302, 307]);
 
@@ -179,11 +181,22 @@ export function explicitLifetime(cc: Directives, expires: string | null, dateMs:
 
 /** corrected_initial_age (RFC 9111 §4.2.3), seconds. */
 export function correctedInitialAge(headers: Headers, dateMs: number, requestTime: number, responseTime: number): number {
-  const ageHeader = Number.parseInt(headers.get("age") ?? "", 10);
-  const ageValue = Number.isFinite(ageHeader) && ageHeader >= 0 ? ageHeader : 0;
+  const ageValue = parseAge(headers.get("age")) ?? 0;
   const apparentAge = Math.max(0, (responseTime - dateMs) / 1000);
   const responseDelay = Math.max(0, (responseTime - requestTime) / 1000);
   return Math.max(apparentAge, ageValue + responseDelay);
+}
+
+/**
+ * The Age field (RFC 9111 §5.1): delta-seconds, saturating at 2^31 (§1.2.2). Of a list-based
+ * value only the first member counts; a value that is not a non-negative integer (`1.5`,
+ * `-1`, `7200.0`, `abc`) is ignored (null), never read as a number it merely starts with.
+ */
+export function parseAge(value: string | null): number | null {
+  if (value === null) return null;
+  const first = value.split(",", 1)[0]!.trim();
+  if (!AGE_RE.test(first)) return null;
+  return Math.min(Number(first), DELTA_SECONDS_MAX);
 }
 
 /** Lower-cased, sorted, de-duplicated field names of a Vary header. */

@@ -13,6 +13,7 @@ export { fetchForCache, type OriginResult } from "./upstream";
 import { faultLogger, logOriginError, type OriginResult } from "./upstream";
 import { clientAcceptEncoding } from "../http/accept-encoding";
 import { acceptsAll } from "../compress/decode";
+import { sizedBody } from "../http/body";
 
 /**
  * Decides whether an origin response may be stored; if so, tees the body so the client
@@ -51,7 +52,7 @@ export function storeAndRespond(req: CacheRequest, deps: CacheDeps, result: Extr
   const meta = shaped.negotiated || shaped.encoded ? { ...analysis.meta, encoded: shaped.encoded, negotiated: shaped.negotiated, ...(identityBytes !== null ? { identityBytes } : {}) } : analysis.meta;
   req.waitUntil(writeEntry(req, deps, copy, meta, analysis.storageSeconds));
   const counted = forClient && identityBytes !== null && deps.onCompressionSaved ? countBytes(forClient, (sent) => deps.onCompressionSaved?.(req.tenant.id, req.route.path, identityBytes - sent)) : forClient;
-  return new Response(counted, { status: response.status, statusText: response.statusText, headers, encodeBody: wire(shaped.encoded) });
+  return new Response(sizedBody(counted, headers, shaped.encoded), { status: response.status, statusText: response.statusText, headers, encodeBody: wire(shaped.encoded) });
 }
 
 /**

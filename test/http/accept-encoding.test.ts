@@ -23,7 +23,11 @@ const TABLE: [header: string | null, expected: Chosen, allowed?: readonly Coding
   ["Br;Q=1", "br"],
   ["  gzip ;  q=0.8 ,  br ; q=0.9  ", "br"],
   ["deflate", "identity"],
-  ["compress, x-gzip", "identity"],
+  // RFC 9110 §8.4.1.3: x-gzip is gzip.
+  ["compress, x-gzip", "gzip"],
+  ["x-gzip", "gzip"],
+  ["X-GZIP;q=0.5, br;q=0.4", "gzip"],
+  ["x-gzip", "identity", ["br"]],
   ["gzip;q=2", "identity"],
   ["gzip;q=-1", "identity"],
   ["gzip;q=0.1234", "identity"],
@@ -55,6 +59,13 @@ describe("parseAcceptEncoding", () => {
       ["gzip", 0.5],
       ["br", 1],
       ["*", 0],
+    ]);
+  });
+
+  it("reads x-gzip and x-compress as gzip and compress (RFC 9110 §8.4.1), first member winning", () => {
+    expect([...parseAcceptEncoding("x-gzip;q=0.3, gzip, x-compress")]).toEqual([
+      ["gzip", 0.3],
+      ["compress", 1],
     ]);
   });
 });

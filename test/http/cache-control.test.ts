@@ -136,7 +136,10 @@ describe("parseTargetedCacheControl (CDN-Cache-Control)", () => {
     ["max-age=60, stale-while-revalidate=30", [["max-age", "60"], ["stale-while-revalidate", "30"]]],
     ["no-store", [["no-store", true]]],
     ["no-store=?1, public=?0", [["no-store", true]]],
-    ['max-age="60"', [["max-age", "60"]]],
+    // RFC 9213 §2.1: a member of the wrong type is ignored (max-age takes an Integer).
+    ['max-age="60"', []],
+    ['max-age="60", no-store', [["no-store", true]]],
+    ["s-maxage=abc, stale-while-revalidate=?1, stale-if-error=30", [["stale-if-error", "30"]]],
     ['private="set-cookie, x-foo"', [["private", "set-cookie, x-foo"]]],
     ["x=tok/en", [["x", "tok/en"]]],
     ["max-age=-1", [["max-age", "-1"]]],

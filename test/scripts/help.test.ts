@@ -19,6 +19,7 @@ const SCRIPTS = [
   ["scripts/gen-schema.ts", "npm run schema"],
   ["scripts/gen-docs.ts", "npm run docs"],
   ["bench/run.ts", "npm run bench"],
+  ["scripts/conformance.ts", "npm run conformance"],
 ] as const;
 
 interface Ran {
