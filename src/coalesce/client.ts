@@ -32,7 +32,12 @@ export interface CoalesceCall {
   readonly now: number;
   /** The client's directives require validation with the origin. */
   readonly mustValidate: boolean;
+  /** The client's own request fields (the ones not forwarded are sent for Vary matching). */
+  readonly clientHeaders: Headers;
 }
+
+/** Never sent to the object for matching: credentials and cookies stay out of its memory. */
+const NOT_MATCHED = new Set(["authorization", "cookie"]);
 
 const CONTROL_NAMES = Object.values(CONTROL);
 
@@ -43,7 +48,11 @@ const CONTROL_NAMES = Object.values(CONTROL);
  */
 export async function throughCoalescer(call: CoalesceCall): Promise<CoalesceOutcome> {
   const headers = new Headers(call.originRequest.headers);
-  writeControl(headers, { mode: call.mode, timeoutMs: call.timeoutMs, bodyIdleTimeoutMs: call.bodyIdleTimeoutMs, policy: call.policy, colo: call.colo, now: call.now, mustValidate: call.mustValidate });
+  const unforwarded: [string, string][] = [];
+  call.clientHeaders.forEach((value, name) => {
+    if (!call.originRequest.headers.has(name) && !NOT_MATCHED.has(name)) unforwarded.push([name, value]);
+  });
+  writeControl(headers, { mode: call.mode, timeoutMs: call.timeoutMs, bodyIdleTimeoutMs: call.bodyIdleTimeoutMs, policy: call.policy, colo: call.colo, now: call.now, mustValidate: call.mustValidate, unforwarded });
   // "manual": a 3xx from the origin is the answer, for the object hop as for the origin hop.
   const request = new Request(call.originRequest.url, { method: "GET", headers, redirect: "manual" });
   let timer: ReturnType<typeof setTimeout> | undefined;

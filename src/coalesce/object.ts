@@ -59,6 +59,10 @@ export class Coalescer extends DurableObject<Env> {
     const headers = new Headers(request.headers);
     const control = takeControl(headers);
     const originRequest = new Request(request.url, { method: "GET", headers, redirect: "manual" });
+    // What selects a response for this caller (RFC 9111 §4.1): the fields the origin saw, plus
+    // the client's fields Brim did not forward (a Vary may name them).
+    const selecting = new Headers(headers);
+    for (const [name, value] of control.unforwarded) if (!selecting.has(name)) selecting.append(name, value);
     const now = control.now;
 
     if (control.mode === "invalidate") {
@@ -70,15 +74,15 @@ export class Coalescer extends DurableObject<Env> {
     }
     if (now < this.#bypassUntil) return signal("direct", { reason: "hit-for-miss" });
     const recent = this.#recent;
-    if (recent && !control.mustValidate && now < recent.until && answersWaiter(recent.head.share, recent.leaderHeaders, headers)) {
+    if (recent && !control.mustValidate && now < recent.until && answersWaiter(recent.head.share, recent.leaderHeaders, selecting)) {
       return respond(recent.head, recent.bytes, "late", claim(recent.writers, control.colo));
     }
     const flight = this.#flight;
     if (flight && now < flight.joinUntil) {
       if (control.mode === "background") return signal("skipped", { reason: "in-flight" });
-      return this.#join(flight, headers, control);
+      return this.#join(flight, selecting, control);
     }
-    return this.#lead(originRequest, control, now);
+    return this.#lead(originRequest, selecting, control, now);
   }
 
   async #join(flight: Flight, waiter: Headers, control: ControlFields): Promise<Response> {
@@ -90,11 +94,11 @@ export class Coalescer extends DurableObject<Env> {
     return respond(head, head.body?.reader() ?? null, "joined", claim(flight.writers, control.colo));
   }
 
-  async #lead(originRequest: Request, control: ControlFields, now: number): Promise<Response> {
+  async #lead(originRequest: Request, selecting: Headers, control: ControlFields, now: number): Promise<Response> {
     let resolveHead!: (head: Head) => void;
     const flight: Flight = {
       joinUntil: now + control.timeoutMs + COALESCE_WAIT_SLACK_MS,
-      leaderHeaders: originRequest.headers,
+      leaderHeaders: selecting,
       head: new Promise<Head>((resolve) => (resolveHead = resolve)),
       writers: new Set([control.colo]),
       epoch: this.#epoch,

@@ -15,6 +15,7 @@ export const CONTROL = {
   colo: "x-brim-co-colo",
   now: "x-brim-co-now",
   mustValidate: "x-brim-co-must-validate",
+  unforwarded: "x-brim-co-unforwarded",
   role: "x-brim-co-role",
   store: "x-brim-co-store",
   error: "x-brim-co-error",
@@ -53,6 +54,13 @@ export interface ControlFields {
    * recent, does not satisfy it; a fetch in flight (started before or during this request) does.
    */
   readonly mustValidate: boolean;
+  /**
+   * The client's request fields that were not forwarded to the origin (src/origin/
+   * forward-headers.ts), as [name, value]. A response's Vary may name them: the object compares
+   * waiters on these values too, as the cache keys variants on them (RFC 9111 §4.1), so a
+   * waiter with another value never gets a response selected for a different one.
+   */
+  readonly unforwarded: readonly (readonly [string, string])[];
 }
 
 export function writeControl(headers: Headers, fields: ControlFields): void {
@@ -63,6 +71,7 @@ export function writeControl(headers: Headers, fields: ControlFields): void {
   headers.set(CONTROL.colo, fields.colo);
   headers.set(CONTROL.now, String(fields.now));
   if (fields.mustValidate) headers.set(CONTROL.mustValidate, "1");
+  if (fields.unforwarded.length > 0) headers.set(CONTROL.unforwarded, encodeURIComponent(JSON.stringify(fields.unforwarded)));
 }
 
 /** Reads and removes the control headers, leaving the request as the origin should see it. */
@@ -75,6 +84,7 @@ export function takeControl(headers: Headers): ControlFields {
     colo: headers.get(CONTROL.colo) ?? "",
     now: Number(headers.get(CONTROL.now)) || Date.now(),
     mustValidate: headers.get(CONTROL.mustValidate) === "1",
+    unforwarded: parseUnforwarded(headers.get(CONTROL.unforwarded)),
   };
   for (const name of Object.values(CONTROL)) headers.delete(name);
   return fields;
@@ -90,4 +100,15 @@ export function roleHeaders(role: CoalesceRole, extra: { store?: boolean; error?
 
 function parseMode(value: string | null): CoalesceMode {
   return value === "background" || value === "invalidate" ? value : "fetch";
+}
+
+function parseUnforwarded(value: string | null): readonly (readonly [string, string])[] {
+  if (value === null) return [];
+  try {
+    const parsed: unknown = JSON.parse(decodeURIComponent(value));
+    if (!Array.isArray(parsed)) return [];
+    return parsed.filter((pair): pair is [string, string] => Array.isArray(pair) && typeof pair[0] === "string" && typeof pair[1] === "string");
+  } catch {
+    return [];
+  }
 }

@@ -60,6 +60,7 @@ export async function fetchForCache(req: CacheRequest, deps: CacheDeps, validato
       colo: `${coloOf(req.request)}/${req.coding ?? ""}`,
       now: requestTime,
       mustValidate: req.directives.noCache || req.directives.maxAge !== null || req.directives.minFresh !== null,
+      clientHeaders: req.varyHeaders,
     });
     switch (outcome.kind) {
       case "response":

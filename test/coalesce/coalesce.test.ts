@@ -207,3 +207,22 @@ describe("stale-while-revalidate across isolates", { timeout: 30_000 }, () => {
     expect(await count(path)).toBe(2);
   });
 });
+
+describe("Vary on a field Brim does not forward (RFC 9111 §4.1)", () => {
+  it("a response kept for late arrivals never answers a request with another value of that field", async () => {
+    const brim = testBrim({ acme: [{ path: "/*", cache: {} }] });
+    const path = uniquePath();
+    // The origin names x-variant in Vary; Brim's shared fetch does not forward it (not keyed,
+    // not in forwardUnkeyed), so only the object's own comparison can tell the requests apart.
+    await script(path, [{ headers: { "cache-control": "max-age=60", vary: "x-variant" }, body: "v{count}" }]);
+    const first = await brim.fetch(path, { headers: { "x-variant": "one" } });
+    expect(await first.text()).toBe("v1");
+    const other = await brim.fetch(path, { headers: { "x-variant": "two" } });
+    expect(other.headers.get("cache-status")).toMatch(/fwd=vary-miss/);
+    expect(await other.text()).toBe("v2");
+    const same = await brim.fetch(path, { headers: { "x-variant": "one" } });
+    expect(same.headers.get("cache-status")).toMatch(/^Brim; hit/);
+    expect(await same.text()).toBe("v1");
+    expect(await count(path)).toBe(2);
+  });
+});
