@@ -26,6 +26,12 @@ export const DECODE_RATIO_FLOOR_BYTES = 1024 * 1024;
  */
 export const CACHE_SEGMENT_BYTES = 4 * 1024 * 1024;
 
+/**
+ * A Range header with more range-specs than this is ignored (the full 200 is sent): RFC 9110
+ * §14.2 lets a server ignore range sets that cost more to evaluate than to answer in full.
+ */
+export const RANGE_MAX_SPECS = 32;
+
 /** Responses whose header section is larger than this are not stored (bytes of names + values). */
 export const MAX_STORED_HEADER_BYTES = 32 * 1024;
 

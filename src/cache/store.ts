@@ -1,4 +1,5 @@
 import { CACHE_SEGMENT_BYTES, META_HEADER } from "../constants";
+import { concat, segmentLengths, segmentsOf, segmentsRange } from "./segments";
 import { headerMaterial, sha256Hex } from "../http/key-material";
 import { parseMeta, serializeMeta, type EntryMeta } from "../http/entry";
 
@@ -12,6 +13,12 @@ const VARY_MARKER_HEADER = "x-brim-vary";
 export interface StoredEntry {
   readonly response: Response;
   readonly meta: EntryMeta;
+  /**
+   * Entries stored in segments: bytes `start`..`end` (inclusive) of the body, reading only the
+   * segments they fall in (the others are cancelled). Used instead of `response.body`, never
+   * with it. Absent for single-segment entries, which are sliced as they stream.
+   */
+  readonly range?: (start: number, end: number) => ReadableStream<Uint8Array>;
 }
 
 export interface Lookup {
@@ -65,11 +72,13 @@ export class CacheStore {
       return null;
     }
     if (segments === 1) return entry;
-    const body = concat([entry.response.body, ...rest.map((part) => part!.body)]);
-    // The head's own Content-Length is its first segment's; the entry is all of them.
+    const bodies = [entry.response.body, ...rest.map((part) => part!.body)];
+    // `concat` takes a part's reader only when it reaches it, so either stream may be used.
+    // The head's Content-Length is its own segment's: the whole body's replaces it.
     const headers = new Headers(entry.response.headers);
     headers.set("content-length", String(bytes));
-    return { meta: entry.meta, response: new Response(body, { status: entry.response.status, statusText: entry.response.statusText, headers }) };
+    const response = new Response(concat(bodies), { status: entry.response.status, statusText: entry.response.statusText, headers });
+    return { meta: entry.meta, response, range: (start, end) => segmentsRange(bodies, lengths, start, end) };
   }
 
   /**
@@ -151,84 +160,10 @@ function segmentKey(entryKey: string, write: string, index: number): string {
   return `${entryKey}/s/${write}/${index}`;
 }
 
-/** Byte length of each segment of a body of `bytes` in `segments` segments. */
-function segmentLengths(bytes: number, segments: number): number[] {
-  return Array.from({ length: segments }, (_, i) => (i < segments - 1 ? CACHE_SEGMENT_BYTES : bytes - CACHE_SEGMENT_BYTES * (segments - 1)));
-}
-
 /** The Cache API reports the stored length of buffered puts; a different length is damage. */
 function hasLength(response: Response, bytes: number): boolean {
   const length = response.headers.get("content-length");
   return length === null || Number(length) === bytes;
-}
-
-/**
- * Reads `body` into buffers of exactly `size` bytes (the last one shorter). Throws if the body
- * errors or passes `maxBytes`: the caller commits nothing.
- */
-async function* segmentsOf(body: ReadableStream<Uint8Array>, size: number, maxBytes: number): AsyncGenerator<Uint8Array> {
-  const reader = body.getReader();
-  let pending: Uint8Array[] = [];
-  let pendingBytes = 0;
-  let total = 0;
-  let yielded = false;
-  try {
-    for (;;) {
-      const { done, value } = await reader.read();
-      if (done) break;
-      total += value.byteLength;
-      if (total > maxBytes) throw new Error(`body exceeds maxObjectBytes (${maxBytes})`);
-      pending.push(value);
-      pendingBytes += value.byteLength;
-      while (pendingBytes >= size) {
-        const joined = join(pending, pendingBytes);
-        yield joined.slice(0, size);
-        yielded = true;
-        pending = pendingBytes > size ? [joined.slice(size)] : [];
-        pendingBytes -= size;
-      }
-    }
-  } catch (error) {
-    await reader.cancel(error).catch(() => {});
-    throw error;
-  }
-  if (pendingBytes > 0 || !yielded) yield join(pending, pendingBytes);
-}
-
-function join(chunks: readonly Uint8Array[], bytes: number): Uint8Array {
-  if (chunks.length === 1) return chunks[0]!;
-  const out = new Uint8Array(bytes);
-  let offset = 0;
-  for (const chunk of chunks) {
-    out.set(chunk, offset);
-    offset += chunk.byteLength;
-  }
-  return out;
-}
-
-/** One stream of several, in order; an error in any part errors the whole. */
-function concat(parts: (ReadableStream<Uint8Array> | null)[]): ReadableStream<Uint8Array> {
-  let index = 0;
-  let reader: ReadableStreamDefaultReader<Uint8Array> | null = null;
-  return new ReadableStream<Uint8Array>({
-    async pull(controller) {
-      for (;;) {
-        if (!reader) {
-          const part = parts[index++];
-          if (part === undefined) return controller.close();
-          if (part === null) continue;
-          reader = part.getReader();
-        }
-        const { done, value } = await reader.read();
-        if (!done) return controller.enqueue(value);
-        reader = null;
-      }
-    },
-    async cancel(reason) {
-      await reader?.cancel(reason);
-      await Promise.all(parts.slice(index).map((part) => part?.cancel(reason)));
-    },
-  });
 }
 
 /** A Vary marker: the fields, and a generation that changes whenever the marker is replaced. */

@@ -18,7 +18,8 @@ import type { EntryMeta } from "./entry";
 
 /**
  * Status codes Brim stores. RFC 9110 §15.1 lists the heuristically cacheable ones; 302 and
- * 307 are stored only with explicit freshness. 206 is never stored (Range is passed through).
+ * 307 are stored only with explicit freshness. 206 is never stored: Brim stores whole responses
+ * and answers Range from them (src/pipeline/range.ts).
  */
 const AGE_RE = /^[0-9]+$/;
 const HEURISTIC_STATUSES = new Set([200, 203, 204, 300, 301, 308, 404, 405, 410, 414, 501]);

@@ -9,7 +9,7 @@ export type ForwardResult =
   | { readonly ok: false; readonly error: BrimError<OriginErrorCode>; readonly response: Response };
 
 /**
- * Proxies a request the cache does not handle (uncached routes, unsafe methods, Range):
+ * Proxies a request the cache does not handle (uncached routes, unsafe methods, credentials, cookies, Range misses too large to store):
  * method, path, query and body as sent, the client's own conditionals included.
  */
 export async function forwardToOrigin(request: Request, route: Route, fetcher: OriginFetcher, onFault?: (fault: BodyFault) => void): Promise<ForwardResult> {

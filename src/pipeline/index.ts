@@ -5,17 +5,19 @@
  *  2. auth — src/auth/ (401 / 403 / 503); sets the claims the key may include
  *  3. outcome and stats — src/stats/ reads what the steps below record (src/env.ts)
  *  4. bypass? — a WebSocket handshake on a `websocket` route (src/pipeline/websocket.ts);
- *     uncached route, unsafe method, Range, credentials, Cookie → proxy to the
- *     origin (src/origin/) and invalidate what an unsafe method changed
+ *     uncached route, unsafe method, credentials, Cookie → proxy to the origin (src/origin/)
+ *     and invalidate what an unsafe method changed (a Range GET is served from the cache)
  *  5. key, directives, purge marks — src/cache/key.ts, src/purge/
  *  6. lookup — src/cache/store.ts (whole entries only), purge verdict, reuse decision
  *     (src/http/freshness.ts): fresh → hit; stale → stale-while-revalidate or validate first
  *  7. miss → one origin fetch per key — src/coalesce/ (the key's Durable Object) → src/origin/
  *  8. represent — src/compress/ (pass through, decode within limits, or compress as negotiated)
  *  9. store and respond — src/cache/store.ts commits the body only once it ended cleanly,
- *     while the client streams; then the client's conditional (304) and HEAD.
+ *     while the client streams; then the client's conditional (304), Range (206 / 416,
+ *     ./range.ts: sliced from the whole response, never fetched in parts) and HEAD.
  */
 import type { Handler } from "hono";
+import type { CacheStatus } from "../http/cache-status";
 import { finalizeForClient } from "../cache/serve";
 import type { AppEnv } from "../env";
 import { clientAcceptEncoding, negotiateEncoding } from "../http/accept-encoding";
@@ -29,6 +31,7 @@ import { fetchForCache, originFailure, storeAndRespond } from "./fill";
 import { served } from "./outcome";
 import { proxyToOrigin } from "./proxy";
 import { proxyWebSocket } from "./websocket";
+import { rangeOfResponse, tooLargeToFill } from "./range";
 import { cacheRequestFor } from "./request";
 import { bypassingKeptResponses, countingSaved, forThisClient, onlyIfCachedMiss, softPurged } from "./reuse";
 import { revalidateInBackground, revalidateThenRespond } from "./revalidate";
@@ -57,13 +60,15 @@ export function edgeCache({ deps, resolver }: EdgeCacheOptions): Handler<AppEnv>
     if (bypass || !route.cache) return hidePurgeTags(await proxyToOrigin(c, deps, resolver, coding, bypass ?? { fwd: "bypass" }, identity));
     // 5.
     const req = await cacheRequestFor(c, deps, route.cache, coding, identity);
+    // A Range miss for an object too large to store: the client's Range goes to the origin.
+    const forwardRange = (status: CacheStatus) => proxyToOrigin(c, deps, resolver, coding, status, identity);
     // 6–9.
-    return hidePurgeTags(finalizeForClient(request, await lookupAndServe(req, deps)));
+    return hidePurgeTags(finalizeForClient(request, await lookupAndServe(req, deps, forwardRange)));
   };
 }
 
 /** Steps 6–9 (RFC 9111 §4, RFC 5861). */
-async function lookupAndServe(req: CacheRequest, deps: CacheDeps): Promise<Response> {
+async function lookupAndServe(req: CacheRequest, deps: CacheDeps, forwardRange: (status: CacheStatus) => Promise<Response>): Promise<Response> {
   // 6. Lookup: only whole entries come back (src/cache/store.ts).
   const store = await deps.store();
   const found = await store.lookup(req.key.url, req.varyHeaders);
@@ -79,12 +84,12 @@ async function lookupAndServe(req: CacheRequest, deps: CacheDeps): Promise<Respo
     if (purged !== "none") req = bypassingKeptResponses(req);
     switch (reuse.kind) {
       case "fresh":
-        return served(req.outcome, countingSaved(req, deps, entry), { hit: true, ttl: reuse.ttl }, now);
+        return served(req, countingSaved(req, deps, entry), { hit: true, ttl: reuse.ttl }, now);
       case "stale-ok":
-        return served(req.outcome, countingSaved(req, deps, entry), { hit: true, ttl: reuse.ttl, detail: "max-stale" }, now);
+        return served(req, countingSaved(req, deps, entry), { hit: true, ttl: reuse.ttl, detail: "max-stale" }, now);
       case "stale-while-revalidate":
         revalidateInBackground(req, deps);
-        return served(req.outcome, countingSaved(req, deps, entry), { hit: true, ttl: reuse.ttl, detail: "stale-while-revalidate" }, now);
+        return served(req, countingSaved(req, deps, entry), { hit: true, ttl: reuse.ttl, detail: "stale-while-revalidate" }, now);
       case "revalidate":
         if (req.directives.onlyIfCached) {
           await entry.response.body?.cancel();
@@ -101,7 +106,12 @@ async function lookupAndServe(req: CacheRequest, deps: CacheDeps): Promise<Respo
   // 7. One origin fetch per key (the key's Coalescer, else a direct fetch).
   const result = await fetchForCache(req, deps);
   if (!result.ok) return originFailure(req.outcome, result.error, result.collapsed ? { fwd, collapsed: true } : { fwd });
-  // 8–9. Represent for this client, store once complete, respond while streaming.
-  return storeAndRespond(req, deps, result, detail ? { fwd, detail } : { fwd });
+  if (tooLargeToFill(req, result.response)) {
+    await result.response.body?.cancel();
+    return forwardRange({ fwd, detail: "not-stored-too-large" });
+  }
+  // 8–9. Represent for this client, store once complete, respond while streaming (a Range
+  // request gets its part of the bytes as they stream).
+  return rangeOfResponse(req.request, storeAndRespond(req, deps, result, detail ? { fwd, detail } : { fwd }));
 }
 

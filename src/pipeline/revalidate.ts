@@ -5,6 +5,7 @@ import { analyzeFor, fetchForCache, originFailure, storeAndRespond, writeEntry, 
 import type { Reuse } from "../http/freshness";
 import { restoreHeaders } from "../cache/serve";
 import { served } from "./outcome";
+import { rangeOfResponse } from "./range";
 import { newOutcome } from "../env";
 import type { ForwardReason } from "../http/cache-status";
 import type { StoredEntry } from "../cache/store";
@@ -26,7 +27,7 @@ export async function revalidateThenRespond(req: CacheRequest, deps: CacheDeps, 
   const fwd = reuse.reason === "request" && reuse.ttl > 0 ? "request" : "stale";
   const result = await fetchForCache(req, deps, validatorsOf(entry));
   if (!result.ok) {
-    if (reuse.staleIfError) return served(req.outcome, entry, { fwd, ttl: reuse.ttl, detail: "stale-if-error" }, deps.now());
+    if (reuse.staleIfError) return served(req, entry, { fwd, ttl: reuse.ttl, detail: "stale-if-error" }, deps.now());
     await entry.response.body?.cancel();
     return originFailure(req.outcome, result.error, result.collapsed ? { fwd, collapsed: true } : { fwd });
   }
@@ -34,10 +35,10 @@ export async function revalidateThenRespond(req: CacheRequest, deps: CacheDeps, 
   if (response.status === 304) return refreshFrom304(req, deps, entry, result, fwd);
   if (ERROR_STATUSES.has(response.status) && reuse.staleIfError) {
     await response.body?.cancel();
-    return served(req.outcome, entry, { fwd, fwdStatus: response.status, ttl: reuse.ttl, detail: "stale-if-error" }, deps.now());
+    return served(req, entry, { fwd, fwdStatus: response.status, ttl: reuse.ttl, detail: "stale-if-error" }, deps.now());
   }
   await entry.response.body?.cancel();
-  return storeAndRespond(req, deps, result, { fwd });
+  return rangeOfResponse(req.request, storeAndRespond(req, deps, result, { fwd }));
 }
 
 /**
@@ -123,7 +124,7 @@ async function refreshFrom304(req: CacheRequest, deps: CacheDeps, entry: StoredE
     ? { response: new Response(forClient, entry.response), meta: keepRepresentation(analysis.meta, entry.meta) }
     : { response: new Response(forClient, entry.response), meta: entry.meta };
   const now = deps.now();
-  return served(req.outcome, refreshed, { fwd: respondAs, fwdStatus: 304, ttl: remainingFreshness(refreshed.meta, now) }, now, new Headers(headers));
+  return served(req, refreshed, { fwd: respondAs, fwdStatus: 304, ttl: remainingFreshness(refreshed.meta, now) }, now, new Headers(headers));
 }
 
 /** A 304 refreshes freshness; what Brim made of the body (coding, original size) stays. */

@@ -131,6 +131,7 @@ describe("a body the origin did not finish is never stored (cache routes)", () =
     expect((await (await brim.fetch(path)).text()) === generatedBody(size)).toBe(true);
     const hit = await brim.fetch(path);
     expect(hit.headers.get("cache-status")).toMatch(/^Brim; hit/);
+    expect(hit.headers.get("content-length")).toBe(String(size));
     expect((await hit.text()) === generatedBody(size)).toBe(true);
     expect(await count(path)).toBe(1);
     // Heavy (9 MiB written and read back): an explicit budget for a busy machine.
