@@ -58,7 +58,9 @@ for (const signal of ["SIGINT", "SIGTERM"] as const) {
 }
 
 try {
-  log(`${settings.mode} mode: ${options.targets.map((t) => t.id).join(", ")} × ${options.scenarios.map((s) => s.id).join(", ")}, ${settings.rounds} round(s)`);
+  log(
+    `${settings.mode} mode: ${options.targets.map((t) => t.id).join(", ")} × ${options.scenarios.map((s) => s.id).join(", ")}, ${settings.rounds} round(s)`,
+  );
   if (options.install) {
     const wanted = [...new Set([...options.targets.flatMap((t) => t.packages), ...(options.load === "autocannon" ? [] : ["wrk"])])];
     const problem = await ensurePackages(wanted, log);
@@ -75,7 +77,14 @@ try {
     try {
       const target = await def.start({ origin, tmp, log, brimRef: options.brimRef });
       targets.push(target);
-      records.push({ id: target.id, label: target.label, reference: target.reference, worker: target.worker, version: target.version, notes: target.notes });
+      records.push({
+        id: target.id,
+        label: target.label,
+        reference: target.reference,
+        worker: target.worker,
+        version: target.version,
+        notes: target.notes,
+      });
     } catch (error) {
       const why = error instanceof Error ? error.message : String(error);
       log(`skipping ${def.label}: ${why}`);
@@ -141,7 +150,9 @@ function toolVersions(load: LoadTool): Record<string, string> {
 }
 
 function standingNotes(load: LoadTool, brimRef: string | null): string[] {
-  const source = brimRef ? `as committed at \`${brimRef}\` (git archive, commit in Targets)` : "as the working tree was when the run started (commit in Targets)";
+  const source = brimRef
+    ? `as committed at \`${brimRef}\` (git archive, commit in Targets)`
+    : "as the working tree was when the run started (commit in Targets)";
   return [
     `Brim is measured ${source}: it is bundled once, so edits during the run cannot reload it.`,
     "wrangler dev is a development server: every request crosses wrangler's own proxy Worker in a second workerd process before reaching the Worker, " +

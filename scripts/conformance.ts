@@ -125,7 +125,9 @@ if (values.markdown) console.log(comparisonTable(brim, others));
 else {
   for (const o of others) {
     const c = o.counts;
-    console.log(`${`${o.name} (${o.type})`.padEnd(22)} required ${c.requiredPass} pass, ${c.requiredFail} fail; optional ${c.optionalPass} pass, ${c.optionalFail} fail`);
+    console.log(
+      `${`${o.name} (${o.type})`.padEnd(22)} required ${c.requiredPass} pass, ${c.requiredFail} fail; optional ${c.optionalPass} pass, ${c.optionalFail} fail`,
+    );
   }
 }
 process.exit(brim.requiredFail === 0 ? 0 : 1);

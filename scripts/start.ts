@@ -52,8 +52,7 @@ const port = portOption("--port", values.port, DEFAULT_PORT);
 const originPort = portOption("--origin-port", values["origin-port"], DEFAULT_DEMO_ORIGIN_PORT);
 
 // The demo file is written for the default ports; point it at the ones chosen.
-const retarget = (text: string) =>
-  text.replace(/:8787\b/g, `:${port}`).replace(/127\.0\.0\.1:9000\b/g, `127.0.0.1:${originPort}`);
+const retarget = (text: string) => text.replace(/:8787\b/g, `:${port}`).replace(/127\.0\.0\.1:9000\b/g, `127.0.0.1:${originPort}`);
 const file = values.config ?? DEMO_TENANTS;
 const { config, json } = loadTenantsFile(file, demo ? retarget : undefined);
 
@@ -70,10 +69,14 @@ const state = mkdtempSync(join(tmpdir(), "brim-dev-"));
 console.log(`brim: starting wrangler dev on http://127.0.0.1:${port} (${describeConfig(config)})`);
 const wrangler = spawnWrangler([
   "dev",
-  "--ip", "127.0.0.1",
-  "--port", String(port),
-  "--var", `BRIM_CONFIG:${json}`,
-  "--persist-to", state,
+  "--ip",
+  "127.0.0.1",
+  "--port",
+  String(port),
+  "--var",
+  `BRIM_CONFIG:${json}`,
+  "--persist-to",
+  state,
   "--show-interactive-dev-session=false",
 ]);
 

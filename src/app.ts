@@ -62,7 +62,9 @@ export function createBrim(options: BrimOptions): Hono<AppEnv> {
     random: options.random ?? Math.random,
     locks: new RevalidationLocks(),
     onFailure: stats ? (tenantId: string, route: string, kind: string) => stats.failed(tenantId, route, kind, now()) : null,
-    onCompressionSaved: stats ? (tenantId: string, route: string, bytes: number) => stats.compressionSaved(tenantId, route, bytes, now()) : null,
+    onCompressionSaved: stats
+      ? (tenantId: string, route: string, bytes: number) => stats.compressionSaved(tenantId, route, bytes, now())
+      : null,
     purges: options.purgeLog ? new PurgeRegistry({ namespace: options.purgeLog }) : null,
     coalescer: options.coalescer ?? null,
     log,
@@ -97,7 +99,13 @@ export function createBrim(options: BrimOptions): Hono<AppEnv> {
   app.onError((error, c) => {
     // A middleware's ready answer (hono/bearer-auth's 401 on /__brim/*), not a failure.
     if (error instanceof HTTPException) return error.getResponse();
-    log({ event: "internal-error", tenant: c.var.tenant?.id, route: c.var.route?.path, detail: String(error), stack: error instanceof Error ? error.stack : undefined });
+    log({
+      event: "internal-error",
+      tenant: c.var.tenant?.id,
+      route: c.var.route?.path,
+      detail: String(error),
+      stack: error instanceof Error ? error.stack : undefined,
+    });
     if (c.var.tenant && c.var.route) stats?.failed(c.var.tenant.id, c.var.route.path, "internal-error", now());
     return errorResponse("INTERNAL");
   });
@@ -106,4 +114,3 @@ export function createBrim(options: BrimOptions): Hono<AppEnv> {
 
 /** Methods Brim never proxies (see `unsupportedMethods`). */
 const UNSUPPORTED_METHODS = new Set(["CONNECT", "TRACE", "TRACK"]);
-

@@ -240,7 +240,6 @@ export const ADMIN_MAX_BODY_BYTES = 1024 * 1024;
 /** Pushed revocations kept by the Durable Object until the published list carries them. */
 export const REVOCATION_MAX_PUSHED_ENTRIES = 100_000;
 
-
 /** Types worth compressing by default: text, JSON, JavaScript, XML and SVG (+json/+xml suffixes too). */
 export const DEFAULT_COMPRESSIBLE_TYPES: readonly string[] = [
   "text/*",

@@ -29,7 +29,12 @@ export type BrimErrorCode =
 
 /** The ways an origin can fail a request (answered 502 / 504). */
 export type OriginErrorCode = "ORIGIN_UNREACHABLE" | "ORIGIN_TIMEOUT" | "ORIGIN_INVALID_RESPONSE" | "ORIGIN_UNSUPPORTED_ENCODING";
-const ORIGIN_ERROR_CODES: ReadonlySet<string> = new Set<OriginErrorCode>(["ORIGIN_UNREACHABLE", "ORIGIN_TIMEOUT", "ORIGIN_INVALID_RESPONSE", "ORIGIN_UNSUPPORTED_ENCODING"]);
+const ORIGIN_ERROR_CODES: ReadonlySet<string> = new Set<OriginErrorCode>([
+  "ORIGIN_UNREACHABLE",
+  "ORIGIN_TIMEOUT",
+  "ORIGIN_INVALID_RESPONSE",
+  "ORIGIN_UNSUPPORTED_ENCODING",
+]);
 
 /** An origin error code from the wire (the Coalescer's answer); anything else is "unreachable". */
 export function originErrorCode(value: string | null): OriginErrorCode {

@@ -16,7 +16,13 @@ function appFor(env: Env): Hono<AppEnv> | null {
   let app: Hono<AppEnv> | null = null;
   if (source.trim()) {
     try {
-      app = createBrim({ config: parseConfigText(source), coalescer: env.COALESCER, revocations: env.REVOCATIONS, purgeLog: env.PURGE_LOG, statsLog: env.STATS_LOG });
+      app = createBrim({
+        config: parseConfigText(source),
+        coalescer: env.COALESCER,
+        revocations: env.REVOCATIONS,
+        purgeLog: env.PURGE_LOG,
+        statsLog: env.STATS_LOG,
+      });
     } catch (error) {
       const problems = error instanceof ConfigError ? error.problems : [String(error)];
       console.error(JSON.stringify({ event: "config-invalid", problems }));

@@ -73,7 +73,13 @@ describe("the Worker entry", () => {
 
   it.each([
     ["not JSON", "{ tenants: ", /^\(root\): invalid JSON/],
-    ["a schema error", JSON.stringify({ tenants: [{ id: "bad", hosts: ["bad.test"], origin: "http://127.0.0.1:1", routes: [{ path: "/*", cache: { ttl: -5 } }] }] }), /^tenants\[0\]\.routes\[0\]\.cache\.ttl: /],
+    [
+      "a schema error",
+      JSON.stringify({
+        tenants: [{ id: "bad", hosts: ["bad.test"], origin: "http://127.0.0.1:1", routes: [{ path: "/*", cache: { ttl: -5 } }] }],
+      }),
+      /^tenants\[0\]\.routes\[0\]\.cache\.ttl: /,
+    ],
   ])("answers 503 NOT_CONFIGURED when BRIM_CONFIG is %s, logging the problems once", async (_, config, problem) => {
     const errors = vi.spyOn(console, "error").mockImplementation(() => {});
     for (let i = 0; i < 2; i++) {

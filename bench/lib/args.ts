@@ -56,7 +56,8 @@ export function parseOptions(argv: readonly string[], allTargets: readonly Targe
   const mode: Mode = values.smoke ? "smoke" : values.quick ? "quick" : "full";
   const rounds = values.rounds === undefined ? SETTINGS[mode].rounds : Number(values.rounds);
   if (!Number.isInteger(rounds) || rounds < 1 || rounds > 20) throw new Error(`--rounds: expected 1–20, got ${values.rounds}`);
-  if (values.load !== undefined && values.load !== "wrk" && values.load !== "autocannon") throw new Error(`--load: wrk or autocannon, got ${values.load}`);
+  if (values.load !== undefined && values.load !== "wrk" && values.load !== "autocannon")
+    throw new Error(`--load: wrk or autocannon, got ${values.load}`);
   return {
     settings: { ...SETTINGS[mode], rounds },
     targets: pick("--targets", values.targets ?? (mode === "smoke" ? SMOKE_TARGETS.join(",") : undefined), allTargets),
@@ -70,7 +71,10 @@ export function parseOptions(argv: readonly string[], allTargets: readonly Targe
 
 function pick<T extends { id: string }>(flag: string, list: string | undefined, all: readonly T[]): readonly T[] {
   if (list === undefined) return all;
-  const ids = list.split(",").map((id) => id.trim()).filter(Boolean);
+  const ids = list
+    .split(",")
+    .map((id) => id.trim())
+    .filter(Boolean);
   const unknown = ids.filter((id) => !all.some((item) => item.id === id));
   if (unknown.length) throw new Error(`${flag}: unknown ${unknown.join(", ")}; known: ${all.map((item) => item.id).join(", ")}`);
   return all.filter((item) => ids.includes(item.id));

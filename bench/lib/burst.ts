@@ -8,11 +8,13 @@ import { percentile } from "./stats";
 const STARTUP_ALLOWANCE_MS = 30_000;
 
 export async function runBurst(plan: BurstPlan): Promise<BurstReport> {
-  const timeoutMs = STARTUP_ALLOWANCE_MS + plan.steps.reduce((sum, step) => {
-    if (step.kind === "sleep") return sum + step.ms;
-    if (step.kind === "burst") return sum + plan.requestTimeoutMs + step.settleMs;
-    return sum + plan.requestTimeoutMs;
-  }, 0);
+  const timeoutMs =
+    STARTUP_ALLOWANCE_MS +
+    plan.steps.reduce((sum, step) => {
+      if (step.kind === "sleep") return sum + step.ms;
+      if (step.kind === "burst") return sum + plan.requestTimeoutMs + step.settleMs;
+      return sum + plan.requestTimeoutMs;
+    }, 0);
   const run = await runChild(TSX, [join(BENCH_DIR, "lib", "burst-client.ts"), JSON.stringify(plan)], timeoutMs);
   const report = lastJsonLine(run.stdout) as BurstReport | null;
   if (!report) {

@@ -15,7 +15,13 @@ export interface Reply {
 }
 
 /** Rejects when the whole response (headers and body) has not arrived within `deadlineMs`. */
-export function getOnce(port: number, host: string, path: string, headers: Record<string, string> = {}, deadlineMs = DEADLINE_MS): Promise<Reply> {
+export function getOnce(
+  port: number,
+  host: string,
+  path: string,
+  headers: Record<string, string> = {},
+  deadlineMs = DEADLINE_MS,
+): Promise<Reply> {
   return new Promise((resolve, reject) => {
     const started = performance.now();
     const req = request({ host: "127.0.0.1", port, path, headers: { ...headers, host }, agent: false }, (res) => {

@@ -55,7 +55,11 @@ export function cpuSnapshot(): CpuSnapshot {
   const fields = (readFileSync("/proc/stat", "utf8").split("\n")[0] ?? "").trim().split(/\s+/).slice(1).map(Number);
   const [user = 0, nice = 0, system = 0, , , irq = 0, softirq = 0, steal = 0] = fields;
   const self = readFileSync("/proc/self/stat", "utf8");
-  const own = self.slice(self.lastIndexOf(")") + 2).split(" ").slice(11, 15).map(Number);
+  const own = self
+    .slice(self.lastIndexOf(")") + 2)
+    .split(" ")
+    .slice(11, 15)
+    .map(Number);
   const benchTicks = own.reduce((sum, ticks) => sum + ticks, 0);
   return { at: Date.now(), machineMs: ((user + nice + system + irq + softirq + steal) * 1000) / hz, benchMs: (benchTicks * 1000) / hz };
 }

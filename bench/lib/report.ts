@@ -82,7 +82,8 @@ function headline(results: BenchResults, scenarios: readonly Scenario[], targets
       });
       return `| ${scenario.title}: ${scenario.headlineLabel ?? spec.label} | ${cells.join(" | ")} |`;
     });
-  const note = floor === null ? [] : ["", `Worker floor: the static Worker served ${format(floor, 0)} req/s in Hot hits under the same wrangler dev.`];
+  const note =
+    floor === null ? [] : ["", `Worker floor: the static Worker served ${format(floor, 0)} req/s in Hot hits under the same wrangler dev.`];
   return [`| | ${peers.map((t) => t.label).join(" | ")} |`, `|---|${peers.map(() => "---").join("|")}|`, ...rows, ...note];
 }
 
@@ -103,11 +104,21 @@ function scenarioSection(results: BenchResults, scenario: Scenario, targets: rea
 }
 
 /** One table of a scenario: a row per target, a column per metric (plus req/s vs the Worker floor). */
-function metricTable(results: BenchResults, scenario: Scenario, rowsFor: readonly TargetRecord[], title: string, metrics: readonly MetricSpec[], floor: number | null): string[] {
+function metricTable(
+  results: BenchResults,
+  scenario: Scenario,
+  rowsFor: readonly TargetRecord[],
+  title: string,
+  metrics: readonly MetricSpec[],
+  floor: number | null,
+): string[] {
   const byTarget = results.summary[scenario.id] ?? {};
   const peers = rowsFor.filter((t) => !t.reference);
   const floorSpecs = floor ? metrics.filter((metric) => metric.vsFloor) : [];
-  const header = [...metrics.map((metric) => metric.label), ...floorSpecs.map((metric) => `${metric.label} vs Worker floor (static, hot hits)`)];
+  const header = [
+    ...metrics.map((metric) => metric.label),
+    ...floorSpecs.map((metric) => `${metric.label} vs Worker floor (static, hot hits)`),
+  ];
   const rows = rowsFor.map((t) => {
     const cells = metrics.map((metric) => cell(byTarget, t.id, metric, peers, t.reference));
     const vsFloor = floorSpecs.map((metric) => floorCell(byTarget, t, floor, metric));
@@ -117,7 +128,9 @@ function metricTable(results: BenchResults, scenario: Scenario, rowsFor: readonl
   });
   const bases = [...new Set(metrics.flatMap((metric) => (metric.relativeTo ? [metric.relativeTo] : [])))];
   const baseLabels = bases.map((key) => scenario.metrics.find((metric) => metric.key === key)?.label ?? key);
-  const relative = baseLabels.length ? [`(×r) in this table is the ratio to ${baseLabels.map((label) => `"${label}"`).join(" / ")} of the same target in the same run.`, ""] : [];
+  const relative = baseLabels.length
+    ? [`(×r) in this table is the ratio to ${baseLabels.map((label) => `"${label}"`).join(" / ")} of the same target in the same run.`, ""]
+    : [];
   return [
     ...(title ? [`**${title}**`, ""] : []),
     ...relative,
@@ -128,14 +141,22 @@ function metricTable(results: BenchResults, scenario: Scenario, rowsFor: readonl
   ];
 }
 
-function cell(byTarget: Record<string, Metrics>, target: string, spec: MetricSpec, peers: readonly TargetRecord[], reference = false): string {
+function cell(
+  byTarget: Record<string, Metrics>,
+  target: string,
+  spec: MetricSpec,
+  peers: readonly TargetRecord[],
+  reference = false,
+): string {
   const value = byTarget[target]?.[spec.key];
   if (value === undefined || !Number.isFinite(value)) return "—";
   const text = format(value, spec.digits);
   if (reference) return `${text} (reference)`;
   if (spec.relativeTo) {
     const base = byTarget[target]?.[spec.relativeTo];
-    return spec.relativeTo === spec.key || base === undefined || !Number.isFinite(base) || base === 0 ? text : `${text} (×${ratio(value / base)})`;
+    return spec.relativeTo === spec.key || base === undefined || !Number.isFinite(base) || base === 0
+      ? text
+      : `${text} (×${ratio(value / base)})`;
   }
   if (spec.better === "none") return text;
   const peerValues = peers.map((t) => byTarget[t.id]?.[spec.key]).filter((v): v is number => v !== undefined && Number.isFinite(v));

@@ -10,7 +10,8 @@ import { FingerprintSet } from "../../src/auth/revocation/set";
 const entries = Number(process.argv[2]);
 const lookups = Number(process.argv[3]);
 const gc = (globalThis as { gc?: () => void }).gc;
-if (!gc || !(entries > 0) || !(lookups > 0)) throw new Error("usage: node --expose-gc --import tsx revocation-child.ts <entries> <lookups>");
+if (!gc || !(entries > 0) || !(lookups > 0))
+  throw new Error("usage: node --expose-gc --import tsx revocation-child.ts <entries> <lookups>");
 
 const ids = uuids(entries);
 const others = uuids(Math.min(lookups, entries));

@@ -21,7 +21,13 @@ export interface Settings {
    * Each of the three runs lasts `durationMs` in all, split into `slices` interleaved in rotating order (drift hits
    * all three alike); `tokens` pre-signed tokens for the fresh-token run, a disjoint share per slice.
    */
-  readonly auth: { readonly connections: number; readonly durationMs: number; readonly slices: number; readonly warmupMs: number; readonly tokens: number };
+  readonly auth: {
+    readonly connections: number;
+    readonly durationMs: number;
+    readonly slices: number;
+    readonly warmupMs: number;
+    readonly tokens: number;
+  };
   /** Revoked ids in the set, and lookups of each kind (hits, misses). */
   readonly revocation: { readonly entries: number; readonly lookups: number };
 }

@@ -24,7 +24,14 @@ const RUNS = { a: "(a) no auth", b: "(b) same token", c: "(c) fresh token" } as 
 type Run = keyof typeof RUNS;
 
 const table = (title: string, suffix: string, better: MetricSpec["better"], digits: number): MetricSpec[] =>
-  (Object.keys(RUNS) as Run[]).map((run) => ({ key: `${run}${suffix}`, label: RUNS[run], better, digits, table: title, relativeTo: `a${suffix}` }));
+  (Object.keys(RUNS) as Run[]).map((run) => ({
+    key: `${run}${suffix}`,
+    label: RUNS[run],
+    better,
+    digits,
+    table: title,
+    relativeTo: `a${suffix}`,
+  }));
 
 export const auth: Scenario = {
   id: "auth",
@@ -61,7 +68,8 @@ export const auth: Scenario = {
     const fresh = await signMany(count, (i) => keys.sign(`user-${i}`));
     // The route really is guarded, and both URLs are cached before anything is measured.
     const refused = await getOnce(context.target.port, host, guarded);
-    if (refused.status !== 401) throw new Error(`auth route without a token answered ${refused.status}, expected 401 (audience ${BENCH_AUDIENCE})`);
+    if (refused.status !== 401)
+      throw new Error(`auth route without a token answered ${refused.status}, expected 401 (audience ${BENCH_AUDIENCE})`);
     await prime(context, open, {}, host);
     await prime(context, guarded, { authorization: repeated }, host);
 
@@ -72,7 +80,11 @@ export const auth: Scenario = {
     const specs: Record<Run, (slice: number) => LoadSpec> = {
       a: () => ({ ...spec, paths: [open] }),
       b: () => ({ ...spec, paths: [guarded], headers: { Authorization: repeated } }),
-      c: (slice) => ({ ...spec, paths: [guarded], rotateHeader: { name: "Authorization", values: fresh.slice(slice * share, (slice + 1) * share) } }),
+      c: (slice) => ({
+        ...spec,
+        paths: [guarded],
+        rotateHeader: { name: "Authorization", values: fresh.slice(slice * share, (slice + 1) * share) },
+      }),
     };
     const totals = { a: emptyTotal(), b: emptyTotal(), c: emptyTotal() };
     let reused = 0;
@@ -85,9 +97,15 @@ export const auth: Scenario = {
     }
     const [a, b, c] = [summary(totals.a), summary(totals.b), summary(totals.c)];
     return {
-      aRps: a.rps, bRps: b.rps, cRps: c.rps,
-      aP50: a.p50, bP50: b.p50, cP50: c.p50,
-      aCpu: a.cpuPer1k, bCpu: b.cpuPer1k, cCpu: c.cpuPer1k,
+      aRps: a.rps,
+      bRps: b.rps,
+      cRps: c.rps,
+      aP50: a.p50,
+      bP50: b.p50,
+      cP50: c.p50,
+      aCpu: a.cpuPer1k,
+      bCpu: b.cpuPer1k,
+      cCpu: c.cpuPer1k,
       // ms per 1,000 requests is µs per request.
       bExtraUs: b.cpuPer1k - a.cpuPer1k,
       cExtraUs: c.cpuPer1k - a.cpuPer1k,
@@ -144,5 +162,11 @@ async function measure(context: ScenarioContext, spec: LoadSpec) {
   const before = cpuMs(pids);
   const result = await context.load.run(spec);
   const cpu = cpuMs(pids) - before;
-  return { requests: result.requests, durationMs: result.durationMs, cpuMs: cpu, p50: result.p50Ms, errors: result.errors + result.badStatus };
+  return {
+    requests: result.requests,
+    durationMs: result.durationMs,
+    cpuMs: cpu,
+    p50: result.p50Ms,
+    errors: result.errors + result.badStatus,
+  };
 }

@@ -27,7 +27,12 @@ export function burstPlan(context: ScenarioContext, connections: number, latency
 }
 
 /** Fetches `path` once so it is cached, and waits for the store to land. */
-export async function prime(context: ScenarioContext, path: string, headers: Record<string, string> = {}, host = context.target.host): Promise<void> {
+export async function prime(
+  context: ScenarioContext,
+  path: string,
+  headers: Record<string, string> = {},
+  host = context.target.host,
+): Promise<void> {
   const reply = await getOnce(context.target.port, host, path, headers);
   if (reply.status !== 200) throw new Error(`priming ${path}: status ${reply.status}`);
   await sleep(STORE_SETTLE_MS);
@@ -35,5 +40,9 @@ export async function prime(context: ScenarioContext, path: string, headers: Rec
 
 /** Warm the cache for `path` then open sockets on it: the steps every burst plan starts with. */
 export function openOn(path: string): BurstStep[] {
-  return [{ kind: "get", path }, { kind: "sleep", ms: STORE_SETTLE_MS }, { kind: "open", path }];
+  return [
+    { kind: "get", path },
+    { kind: "sleep", ms: STORE_SETTLE_MS },
+    { kind: "open", path },
+  ];
 }

@@ -27,10 +27,26 @@ const CPU = `Cache hits on one JSON URL: identity vs ${HIT_CODING}`;
 const cap = (coding: Coding) => coding[0]?.toUpperCase() + coding.slice(1);
 const metrics: MetricSpec[] = [
   ...Object.entries(KINDS).flatMap(([kind, label]) =>
-    CODINGS.map((coding) => ({ key: `${kind}${cap(coding)}`, label: `${label} ${coding}`, better: "lower" as const, digits: 0, table: BYTES, relativeTo: `${kind}Identity`, optional: coding === "zstd" })),
+    CODINGS.map((coding) => ({
+      key: `${kind}${cap(coding)}`,
+      label: `${label} ${coding}`,
+      better: "lower" as const,
+      digits: 0,
+      table: BYTES,
+      relativeTo: `${kind}Identity`,
+      optional: coding === "zstd",
+    })),
   ),
   { key: "failed", label: "responses empty, stalled (> 3 s) or not 200", better: "lower", digits: 0, table: BYTES },
-  ...CODINGS.map((coding) => ({ key: `miss${cap(coding)}`, label: coding, better: "lower" as const, digits: 1, table: MISS, relativeTo: "missIdentity", optional: coding === "zstd" })),
+  ...CODINGS.map((coding) => ({
+    key: `miss${cap(coding)}`,
+    label: coding,
+    better: "lower" as const,
+    digits: 1,
+    table: MISS,
+    relativeTo: "missIdentity",
+    optional: coding === "zstd",
+  })),
   { key: "cpuIdentity", label: "CPU ms / 1k identity hits", better: "lower", table: CPU, relativeTo: "cpuIdentity" },
   { key: `cpu${cap(HIT_CODING)}`, label: `CPU ms / 1k ${HIT_CODING} hits`, better: "lower", table: CPU, relativeTo: "cpuIdentity" },
   { key: "rpsIdentity", label: "identity req/s", better: "higher", digits: 0, table: CPU, relativeTo: "rpsIdentity" },
@@ -59,7 +75,9 @@ export const compression: Scenario = {
     let failed = 0;
     /** A complete, non-empty 200 in `coding`; null when it was not that coding (nginx has no zstd); a failure counted otherwise. */
     const get = async (p: string, coding: Coding): Promise<Reply | null> => {
-      const reply = await getOnce(context.target.port, context.target.host, p, { "accept-encoding": coding }, RESPONSE_DEADLINE_MS).catch(() => null);
+      const reply = await getOnce(context.target.port, context.target.host, p, { "accept-encoding": coding }, RESPONSE_DEADLINE_MS).catch(
+        () => null,
+      );
       if (!reply || reply.status !== 200 || reply.bytes === 0) failed++;
       else if (reply.encoding === coding) return reply;
       return null;
@@ -101,7 +119,14 @@ export const compression: Scenario = {
 async function hitRun(context: ScenarioContext, path: string, headers: Record<string, string>, connections: number, durationMs: number) {
   const pids = context.target.cpuPids();
   const before = cpuMs(pids);
-  const result = await context.load.run({ port: context.target.port, host: context.target.host, connections, durationMs, paths: [path], headers });
+  const result = await context.load.run({
+    port: context.target.port,
+    host: context.target.host,
+    connections,
+    durationMs,
+    paths: [path],
+    headers,
+  });
   const cpu = cpuMs(pids) - before;
   return {
     rps: result.rps,

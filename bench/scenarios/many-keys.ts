@@ -29,7 +29,9 @@ export const manyKeys: Scenario = {
       originPath({ profile: "fresh", latencyMs, bytes: context.settings.bodyBytes, key: `${prefix}/${i}` }),
     );
     const result = await context.load.run({ port: context.target.port, host: context.target.host, connections, durationMs, paths });
-    const origin = await context.origin.countPrefix(originPath({ profile: "fresh", latencyMs, bytes: context.settings.bodyBytes, key: `${prefix}/` }));
+    const origin = await context.origin.countPrefix(
+      originPath({ profile: "fresh", latencyMs, bytes: context.settings.bodyBytes, key: `${prefix}/` }),
+    );
     return {
       rps: result.rps,
       p50: result.p50Ms,

@@ -38,7 +38,8 @@ export const revocation: Scenario = {
     const args = ["--expose-gc", "--import", "tsx", join(BENCH_DIR, "lib", "revocation-child.ts"), String(entries), String(lookups)];
     const run = await runChild(process.execPath, args, CHILD_TIMEOUT_MS, { cwd: ROOT });
     const result = lastJsonLine(run.stdout) as Metrics | null;
-    if (!result) throw new Error(`revocation child failed (exit ${run.code}${run.timedOut ? ", timed out" : ""}): ${run.stderr.slice(-500)}`);
+    if (!result)
+      throw new Error(`revocation child failed (exit ${run.code}${run.timedOut ? ", timed out" : ""}): ${run.stderr.slice(-500)}`);
     if (result.hitsFound !== lookups) throw new Error(`only ${result.hitsFound} of ${lookups} revoked ids were found`);
     return { ...result, retainedMB: (result.heapMB ?? 0) + (result.arrayBuffersMB ?? 0) };
   },

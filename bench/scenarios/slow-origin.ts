@@ -27,7 +27,10 @@ export const slowOrigin: Scenario = {
     const { connections, latencyMs } = context.settings.slowOrigin;
     const cold = originPath({ profile: "fresh", latencyMs, bytes: context.settings.bodyBytes, key: `${context.keyPrefix}/slow` });
     const report = await runBurst(
-      burstPlan(context, connections, latencyMs, [...openOn(warmPath(context)), { kind: "burst", label: "slow", path: cold, settleMs: SETTLE_MS }]),
+      burstPlan(context, connections, latencyMs, [
+        ...openOn(warmPath(context)),
+        { kind: "burst", label: "slow", path: cold, settleMs: SETTLE_MS },
+      ]),
     );
     const burst = report.bursts[0];
     if (!burst) throw new Error("slow-origin: burst client reported no burst");

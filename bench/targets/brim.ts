@@ -28,7 +28,10 @@ export const brim: TargetDef = {
     if (build.code !== 0) throw new Error(`brim: wrangler deploy --dry-run failed:\n${(build.stdout + build.stderr).slice(-2_000)}`);
     // That tree's wrangler.toml (bindings, compatibility), pointed at the snapshot.
     const config = join(context.tmp, "brim-wrangler.toml");
-    const toml = readFileSync(join(source, "wrangler.toml"), "utf8").replace(/^main\s*=.*$/m, `main = ${JSON.stringify(join(out, "index.js"))}`);
+    const toml = readFileSync(join(source, "wrangler.toml"), "utf8").replace(
+      /^main\s*=.*$/m,
+      `main = ${JSON.stringify(join(out, "index.js"))}`,
+    );
     writeFileSync(config, toml);
     // The tenants file names the host, port included, so choose the port before wrangler starts.
     const port = await freePort();

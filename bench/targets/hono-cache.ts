@@ -16,7 +16,7 @@ export const honoCache: TargetDef = {
       config: join(BENCH_DIR, "workers", "hono-cache", "wrangler.toml"),
       vars: { ORIGIN: context.origin.url },
       notes: [
-        "`cache({ cacheName, cacheControl: \"public, max-age=60\" })` + `fetch` to the origin; Cache API, no coalescing",
+        '`cache({ cacheName, cacheControl: "public, max-age=60" })` + `fetch` to the origin; Cache API, no coalescing',
         "the local Cache API keeps an entry for max-age + stale-while-revalidate and returns it as a fresh HIT without revalidating, so its SWR row shows no origin fetch and no wait while serving a stale copy",
       ],
       readyPath: "/",

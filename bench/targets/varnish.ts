@@ -28,7 +28,21 @@ export const varnish: TargetDef = {
     const vcl = join(dir, "bench.vcl");
     writeFileSync(vcl, config(context.origin.port));
     // `-j none`: no privilege separation, so the work directory under our 0700 temp dir is usable as root.
-    const args = ["-F", "-j", "none", "-n", join(dir, "work"), "-a", `127.0.0.1:${port}`, "-T", `127.0.0.1:${admin}`, "-f", vcl, "-s", STORAGE];
+    const args = [
+      "-F",
+      "-j",
+      "none",
+      "-n",
+      join(dir, "work"),
+      "-a",
+      `127.0.0.1:${port}`,
+      "-T",
+      `127.0.0.1:${admin}`,
+      "-f",
+      vcl,
+      "-s",
+      STORAGE,
+    ];
     const service = startService("varnish", VARNISHD, args, join(dir, "varnishd.log"));
     const host = `127.0.0.1:${port}`;
     if (!(await waitForHttp(port, "/", host, READY_TIMEOUT_MS, service))) {

@@ -60,8 +60,15 @@ export async function loadSuite(dir: string): Promise<Suite> {
 export function count(suite: Suite, results: RawResults): Counts {
   const t = suite.resultTypes;
   const counts: Counts = {
-    requiredPass: 0, requiredFail: 0, optionalPass: 0, optionalFail: 0,
-    checkYes: 0, checkNo: 0, other: 0, requiredFailures: [], optionalFailures: [],
+    requiredPass: 0,
+    requiredFail: 0,
+    optionalPass: 0,
+    optionalFail: 0,
+    checkYes: 0,
+    checkNo: 0,
+    other: 0,
+    requiredFailures: [],
+    optionalFailures: [],
   };
   for (const id of Object.keys(results).sort()) {
     const kind = suite.determineTestResult(suite.tests, id, results);

@@ -57,7 +57,11 @@ export function adminApp({ resolver, runtime, now, log, purges = null, coalescer
   const refused = (c: Context<AdminEnv>) => {
     const { adminTenant: tenant } = c.var;
     const secret = secretOf(c, tenant);
-    log({ event: "admin-unauthorized", tenant: tenant.id, detail: typeof secret === "string" && secret ? "token mismatch" : `Worker secret ${tenant.admin!.tokenEnv} is not set` });
+    log({
+      event: "admin-unauthorized",
+      tenant: tenant.id,
+      detail: typeof secret === "string" && secret ? "token mismatch" : `Worker secret ${tenant.admin!.tokenEnv} is not set`,
+    });
     return errorResponse("ADMIN_UNAUTHORIZED", { "www-authenticate": challenge(c) });
   };
   admin.use(

@@ -35,8 +35,26 @@ export async function handlePurge(request: Request, ctx: PurgeEndpointContext): 
   // A Coalescer keeps the last response for a moment (COALESCE_RECENT_MS); forget it for the
   // URLs named. (Misses after any purge also skip kept responses: see src/cache/handler.ts.)
   if (ctx.coalescer) await Promise.all(parsed.urls.map((url) => forgetKept(ctx, url)));
-  ctx.log({ event: "purged", tenant: ctx.tenant.id, seq, soft: parsed.soft, all: parsed.all, urls: parsed.urls.length, prefixes: parsed.prefixes.length, tags: parsed.tags.length });
-  const result = { ok: true, seq, soft: parsed.soft, all: parsed.all, urls: parsed.urls, prefixes: parsed.prefixes, tags: parsed.tags, propagationMs: PURGE_MAX_STALE_MS };
+  ctx.log({
+    event: "purged",
+    tenant: ctx.tenant.id,
+    seq,
+    soft: parsed.soft,
+    all: parsed.all,
+    urls: parsed.urls.length,
+    prefixes: parsed.prefixes.length,
+    tags: parsed.tags.length,
+  });
+  const result = {
+    ok: true,
+    seq,
+    soft: parsed.soft,
+    all: parsed.all,
+    urls: parsed.urls,
+    prefixes: parsed.prefixes,
+    tags: parsed.tags,
+    propagationMs: PURGE_MAX_STALE_MS,
+  };
   return new Response(`${JSON.stringify(result)}\n`, { headers: { "content-type": "application/json", "cache-control": "no-store" } });
 }
 

@@ -19,5 +19,8 @@ export function bodyTooLarge(maxBytes: number): (c: Context) => Response {
 
 function jsonError(code: "ADMIN_BAD_REQUEST" | "ADMIN_BODY_TOO_LARGE", problem: string): Response {
   const { status } = errorResponse(code);
-  return new Response(`${JSON.stringify({ ok: false, error: code, problem })}\n`, { status, headers: { "content-type": "application/json", "cache-control": "no-store" } });
+  return new Response(`${JSON.stringify({ ok: false, error: code, problem })}\n`, {
+    status,
+    headers: { "content-type": "application/json", "cache-control": "no-store" },
+  });
 }

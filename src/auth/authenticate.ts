@@ -15,10 +15,21 @@ import type { FoundToken } from "./token";
 
 export type AuthOutcome =
   | { readonly kind: "anonymous" }
-  | { readonly kind: "verified"; readonly claims: Claims; readonly source: FoundToken["source"]; readonly cached: boolean; readonly staleList: boolean }
+  | {
+      readonly kind: "verified";
+      readonly claims: Claims;
+      readonly source: FoundToken["source"];
+      readonly cached: boolean;
+      readonly staleList: boolean;
+    }
   | { readonly kind: "failed"; readonly reason: AuthFailure; readonly detail?: string };
 
-export async function authenticateRequest(request: Request, route: RouteAuth, rt: TenantAuthRuntime, ctx: KeyContext): Promise<AuthOutcome> {
+export async function authenticateRequest(
+  request: Request,
+  route: RouteAuth,
+  rt: TenantAuthRuntime,
+  ctx: KeyContext,
+): Promise<AuthOutcome> {
   const { auth } = rt;
   const credential = findCredential(request.url, request.headers, auth.token);
   if (credential.kind === "invalid-request") return { kind: "failed", reason: "invalid-request", detail: credential.detail };
@@ -49,7 +60,12 @@ export async function authenticateRequest(request: Request, route: RouteAuth, rt
     } else {
       const check = await rt.revocations.check(claims, ctx);
       if (check.kind === "revoked") return { kind: "failed", reason: check.reason };
-      if (check.kind === "stale") return { kind: "failed", reason: "revocation-stale", detail: check.ageSeconds === null ? "no list yet" : `list is ${Math.round(check.ageSeconds)} s old` };
+      if (check.kind === "stale")
+        return {
+          kind: "failed",
+          reason: "revocation-stale",
+          detail: check.ageSeconds === null ? "no list yet" : `list is ${Math.round(check.ageSeconds)} s old`,
+        };
       staleList = check.stale;
     }
   }

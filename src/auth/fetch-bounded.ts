@@ -11,9 +11,7 @@ export interface BoundedFetchOptions {
   readonly etag?: string | null;
 }
 
-export type BoundedFetchResult =
-  | { readonly status: 200; readonly text: string; readonly etag: string | null }
-  | { readonly status: 304 };
+export type BoundedFetchResult = { readonly status: 200; readonly text: string; readonly etag: string | null } | { readonly status: 304 };
 
 export type Fetcher = (request: Request) => Promise<Response>;
 
@@ -21,7 +19,11 @@ export type Fetcher = (request: Request) => Promise<Response>;
  * Fetches `url`. Throws an `Error` whose message says what went wrong (timeout, status,
  * too large); never includes response bodies.
  */
-export async function fetchBounded(url: string, options: BoundedFetchOptions, fetcher: Fetcher = (r) => fetch(r)): Promise<BoundedFetchResult> {
+export async function fetchBounded(
+  url: string,
+  options: BoundedFetchOptions,
+  fetcher: Fetcher = (r) => fetch(r),
+): Promise<BoundedFetchResult> {
   const controller = new AbortController();
   const timer = setTimeout(() => controller.abort(), options.timeoutMs);
   try {

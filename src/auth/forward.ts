@@ -25,7 +25,12 @@ export interface RequestAuth {
 const PLAIN_VALUE = /^[\x20-\x7e]*$/;
 
 /** Builds the request handed on to the cache and origin. Returns `request` itself when unchanged. */
-export function upstreamRequest(request: Request, auth: TenantAuth, route: Route, outcome: Exclude<AuthOutcome, { kind: "failed" }> | null): Request {
+export function upstreamRequest(
+  request: Request,
+  auth: TenantAuth,
+  route: Route,
+  outcome: Exclude<AuthOutcome, { kind: "failed" }> | null,
+): Request {
   const forwarded = auth.forward.claims;
   const verified = outcome?.kind === "verified" ? outcome : null;
   const strip = verified !== null && tokenStripped(auth, route);
@@ -75,7 +80,8 @@ export function cacheIdentity(auth: TenantAuth, route: Route, outcome: Exclude<A
   if (outcome.kind === "anonymous") return { verified: false, claims: [] };
   const keyed = route.cache?.key.claims ?? [];
   if (keyed.length > 0) return { verified: true, claims: keyed.map((name) => [name, outcome.claims[name]] as const) };
-  if (auth.forward.stripAuthorization) return { verified: true, claims: auth.forward.claims.map(({ claim }) => [claim, outcome.claims[claim]] as const) };
+  if (auth.forward.stripAuthorization)
+    return { verified: true, claims: auth.forward.claims.map(({ claim }) => [claim, outcome.claims[claim]] as const) };
   if (outcome.source === "header" && auth.token.header === "authorization") return { verified: true, claims: [] };
   return "bypass";
 }

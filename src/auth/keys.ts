@@ -104,7 +104,14 @@ class SecretKey implements KeyStore {
       const minimum = HMAC_MIN_SECRET_BYTES[alg];
       if (bytes.byteLength < minimum) {
         key = { refused: `Worker secret ${this.#env} is ${bytes.byteLength} bytes; ${alg} needs at least ${minimum} (RFC 7518 §3.2)` };
-        ctx.log({ event: "hmac-secret-too-short", tenant: this.#tenantId, secret: this.#env, alg, bytes: bytes.byteLength, minimumBytes: minimum });
+        ctx.log({
+          event: "hmac-secret-too-short",
+          tenant: this.#tenantId,
+          secret: this.#env,
+          alg,
+          bytes: bytes.byteLength,
+          minimumBytes: minimum,
+        });
       } else {
         key = await crypto.subtle.importKey("raw", bytes, { name: "HMAC", hash: HASH_OF[alg] }, false, ["verify"]);
       }

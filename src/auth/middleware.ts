@@ -41,12 +41,20 @@ export function authenticate({ runtime, now, log }: AuthenticateOptions): Middle
     const outcome = await authenticateRequest(c.req.raw, route.auth, rt, ctx);
     if (outcome.kind === "failed") {
       // The precise reason is logged; the client gets a generic answer. Never the token.
-      log({ event: "auth-failed", tenant: tenant.id, route: route.path, reason: outcome.reason, ...(outcome.detail ? { detail: outcome.detail } : {}) });
+      log({
+        event: "auth-failed",
+        tenant: tenant.id,
+        route: route.path,
+        reason: outcome.reason,
+        ...(outcome.detail ? { detail: outcome.detail } : {}),
+      });
       c.var.outcome.authFailure = outcome.reason;
       const retryAfterSeconds =
-        outcome.reason === "revocation-stale" && rt.auth.revocation ? rt.auth.revocation.refreshSeconds
-        : rt.auth.keys.kind === "jwks" ? rt.auth.keys.cooldownSeconds
-        : AUTH_UNAVAILABLE_RETRY_AFTER_SECONDS;
+        outcome.reason === "revocation-stale" && rt.auth.revocation
+          ? rt.auth.revocation.refreshSeconds
+          : rt.auth.keys.kind === "jwks"
+            ? rt.auth.keys.cooldownSeconds
+            : AUTH_UNAVAILABLE_RETRY_AFTER_SECONDS;
       return failureResponse(outcome.reason, { tenantId: tenant.id, scopes: route.auth.scopes, retryAfterSeconds });
     }
     c.req.raw = upstreamRequest(c.req.raw, rt.auth, route, outcome);

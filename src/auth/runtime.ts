@@ -49,7 +49,10 @@ export function createAuthRuntime(config: BrimConfig, options: AuthRuntimeOption
       keys,
       verify: createVerifier(auth, keys),
       tokens: new TokenCache(options.tokenCacheEntries ?? TOKEN_CACHE_MAX_ENTRIES),
-      revocations: policy && options.revocations ? new RevocationClient({ tenantId: tenant.id, issuer: auth.issuer, policy, namespace: options.revocations }) : null,
+      revocations:
+        policy && options.revocations
+          ? new RevocationClient({ tenantId: tenant.id, issuer: auth.issuer, policy, namespace: options.revocations })
+          : null,
     });
   }
   return { forTenant: (tenant) => byTenant.get(tenant) ?? null };

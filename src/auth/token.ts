@@ -33,7 +33,13 @@ export function cookieValue(header: string | null, name: string): string | null 
   if (!header) return null;
   for (const part of header.split(";")) {
     const eq = part.indexOf("=");
-    if (eq !== -1 && part.slice(0, eq).trim() === name) return part.slice(eq + 1).trim().replace(/^"(.*)"$/, "$1") || null;
+    if (eq !== -1 && part.slice(0, eq).trim() === name)
+      return (
+        part
+          .slice(eq + 1)
+          .trim()
+          .replace(/^"(.*)"$/, "$1") || null
+      );
   }
   return null;
 }
@@ -44,6 +50,9 @@ export function withoutCookie(header: string, name: string): string | null {
     const eq = part.indexOf("=");
     return (eq === -1 ? part : part.slice(0, eq)).trim() !== name;
   });
-  const joined = kept.map((p) => p.trim()).filter(Boolean).join("; ");
+  const joined = kept
+    .map((p) => p.trim())
+    .filter(Boolean)
+    .join("; ");
   return joined === "" ? null : joined;
 }

@@ -11,8 +11,7 @@ import type { AuthFailure } from "./failure";
 import type { KeyContext, KeyStore } from "./keys";
 
 export type VerifyResult =
-  | { readonly ok: true; readonly claims: Claims }
-  | { readonly ok: false; readonly reason: AuthFailure; readonly detail?: string };
+  { readonly ok: true; readonly claims: Claims } | { readonly ok: false; readonly reason: AuthFailure; readonly detail?: string };
 
 /** Three base64url segments (RFC 7515 §2: no padding); the signature must not be empty. */
 const COMPACT_JWS = /^[A-Za-z0-9_-]+\.[A-Za-z0-9_-]+\.[A-Za-z0-9_-]+$/;
@@ -51,7 +50,12 @@ export type Verifier = (token: string, ctx: KeyContext) => Promise<VerifyResult>
 export function createVerifier(auth: TenantAuth, keys: KeyStore): Verifier {
   const options = { algorithms: [...auth.algorithms], crit: {} };
   const typ = auth.typ === null ? null : normalizeTyp(auth.typ);
-  const policy = { issuer: auth.issuer, audience: auth.audience, clockSkewSeconds: auth.clockSkewSeconds, maxLifetimeSeconds: auth.maxTokenLifetimeSeconds };
+  const policy = {
+    issuer: auth.issuer,
+    audience: auth.audience,
+    clockSkewSeconds: auth.clockSkewSeconds,
+    maxLifetimeSeconds: auth.maxTokenLifetimeSeconds,
+  };
 
   return async function verify(token, ctx) {
     if (token.length > auth.maxTokenBytes) return { ok: false, reason: "oversize", detail: `${token.length} bytes` };
@@ -59,13 +63,17 @@ export function createVerifier(auth: TenantAuth, keys: KeyStore): Verifier {
     let payload: Uint8Array;
     let header: { typ?: unknown; b64?: unknown };
     try {
-      const result = await compactVerify(token, async (protectedHeader) => {
-        const kid = typeof protectedHeader.kid === "string" ? protectedHeader.kid : undefined;
-        const found = await keys.resolve({ alg: protectedHeader.alg ?? "", kid }, ctx);
-        if (found.kind === "key") return found.key;
-        if (found.kind === "unavailable") throw new KeyFailure("keys-unavailable", found.detail);
-        throw new KeyFailure(found.kind, kid === undefined ? "no kid" : "kid not in key set");
-      }, options);
+      const result = await compactVerify(
+        token,
+        async (protectedHeader) => {
+          const kid = typeof protectedHeader.kid === "string" ? protectedHeader.kid : undefined;
+          const found = await keys.resolve({ alg: protectedHeader.alg ?? "", kid }, ctx);
+          if (found.kind === "key") return found.key;
+          if (found.kind === "unavailable") throw new KeyFailure("keys-unavailable", found.detail);
+          throw new KeyFailure(found.kind, kid === undefined ? "no kid" : "kid not in key set");
+        },
+        options,
+      );
       payload = result.payload;
       header = result.protectedHeader;
     } catch (error) {
@@ -93,7 +101,8 @@ function classify(error: unknown): { reason: AuthFailure; detail: string } {
   if (error instanceof errors.JWSSignatureVerificationFailed) return { reason: "bad-signature", detail };
   // An unrecognised crit extension (RFC 7515 §4.1.11) is the one "not supported" case left
   // once the algorithm passed the allow-list.
-  if (error instanceof errors.JOSENotSupported) return { reason: detail.includes("Extension") ? "unsupported-crit" : "alg-not-allowed", detail };
+  if (error instanceof errors.JOSENotSupported)
+    return { reason: detail.includes("Extension") ? "unsupported-crit" : "alg-not-allowed", detail };
   // A key of the wrong type for the algorithm (jose checks CryptoKey against alg).
   if (error instanceof TypeError && !(error instanceof errors.JOSEError)) return { reason: "key-mismatch", detail };
   return { reason: "malformed", detail };

@@ -8,7 +8,9 @@ import { sliceBody } from "../http/range";
 
 /** Byte length of each segment of a body of `bytes` in `segments` segments. */
 export function segmentLengths(bytes: number, segments: number): number[] {
-  return Array.from({ length: segments }, (_, i) => (i < segments - 1 ? CACHE_SEGMENT_BYTES : bytes - CACHE_SEGMENT_BYTES * (segments - 1)));
+  return Array.from({ length: segments }, (_, i) =>
+    i < segments - 1 ? CACHE_SEGMENT_BYTES : bytes - CACHE_SEGMENT_BYTES * (segments - 1),
+  );
 }
 
 /**
@@ -56,7 +58,12 @@ function join(chunks: readonly Uint8Array[], bytes: number): Uint8Array {
 }
 
 /** Bytes `start`..`end` of a segmented body: only the segments holding them are read. */
-export function segmentsRange(parts: (ReadableStream<Uint8Array> | null)[], lengths: readonly number[], start: number, end: number): ReadableStream<Uint8Array> {
+export function segmentsRange(
+  parts: (ReadableStream<Uint8Array> | null)[],
+  lengths: readonly number[],
+  start: number,
+  end: number,
+): ReadableStream<Uint8Array> {
   const needed: (ReadableStream<Uint8Array> | null)[] = [];
   let skip = 0;
   let offset = 0;
@@ -76,23 +83,26 @@ export function concat(parts: (ReadableStream<Uint8Array> | null)[]): ReadableSt
   let reader: ReadableStreamDefaultReader<Uint8Array> | null = null;
   // highWaterMark 0: pulled only when read, so no part is touched before a reader asks (a
   // segmented entry's `range` may read the parts instead).
-  return new ReadableStream<Uint8Array>({
-    async pull(controller) {
-      for (;;) {
-        if (!reader) {
-          const part = parts[index++];
-          if (part === undefined) return controller.close();
-          if (part === null) continue;
-          reader = part.getReader();
+  return new ReadableStream<Uint8Array>(
+    {
+      async pull(controller) {
+        for (;;) {
+          if (!reader) {
+            const part = parts[index++];
+            if (part === undefined) return controller.close();
+            if (part === null) continue;
+            reader = part.getReader();
+          }
+          const { done, value } = await reader.read();
+          if (!done) return controller.enqueue(value);
+          reader = null;
         }
-        const { done, value } = await reader.read();
-        if (!done) return controller.enqueue(value);
-        reader = null;
-      }
+      },
+      async cancel(reason) {
+        await reader?.cancel(reason);
+        await Promise.all(parts.slice(index).map((part) => part?.cancel(reason)));
+      },
     },
-    async cancel(reason) {
-      await reader?.cancel(reason);
-      await Promise.all(parts.slice(index).map((part) => part?.cancel(reason)));
-    },
-  }, { highWaterMark: 0 });
+    { highWaterMark: 0 },
+  );
 }

@@ -93,9 +93,17 @@ export class CacheStore {
    * reachable (segments already written are deleted, and unreachable anyway).
    * Resolves when committed; rejects (having committed nothing) otherwise.
    */
-  async put(primaryKey: string, requestHeaders: Headers, response: Response, meta: EntryMeta, storageSeconds: number, maxBytes: number): Promise<void> {
+  async put(
+    primaryKey: string,
+    requestHeaders: Headers,
+    response: Response,
+    meta: EntryMeta,
+    storageSeconds: number,
+    maxBytes: number,
+  ): Promise<void> {
     const headers = new Headers(response.headers);
-    for (const name of ["cache-control", "expires", "vary", "age", "set-cookie", "cdn-cache-control", "content-length"]) headers.delete(name);
+    for (const name of ["cache-control", "expires", "vary", "age", "set-cookie", "cdn-cache-control", "content-length"])
+      headers.delete(name);
     headers.set("cache-control", `public, max-age=${Math.ceil(storageSeconds)}`);
     // The Cache API acts on Content-Encoding (workerd's decodes br on match, not gzip), so the
     // stored copy carries it under another name and the body is kept byte for byte; lookups
@@ -130,7 +138,10 @@ export class CacheStore {
     }
     const committed: EntryMeta = { ...meta, body: { bytes: total, segments: segments.length + 1, write } };
     headers.set(META_HEADER, serializeMeta(committed));
-    await this.#cache.put(entryKey, new Response(first ?? new Uint8Array(0), { status: response.status, statusText: response.statusText, headers, encodeBody: "manual" }));
+    await this.#cache.put(
+      entryKey,
+      new Response(first ?? new Uint8Array(0), { status: response.status, statusText: response.statusText, headers, encodeBody: "manual" }),
+    );
     if (marker) await this.#cache.put(primaryKey, marker.record);
   }
 

@@ -52,7 +52,16 @@ export async function throughCoalescer(call: CoalesceCall): Promise<CoalesceOutc
   call.clientHeaders.forEach((value, name) => {
     if (!call.originRequest.headers.has(name) && !NOT_MATCHED.has(name)) unforwarded.push([name, value]);
   });
-  writeControl(headers, { mode: call.mode, timeoutMs: call.timeoutMs, bodyIdleTimeoutMs: call.bodyIdleTimeoutMs, policy: call.policy, colo: call.colo, now: call.now, mustValidate: call.mustValidate, unforwarded });
+  writeControl(headers, {
+    mode: call.mode,
+    timeoutMs: call.timeoutMs,
+    bodyIdleTimeoutMs: call.bodyIdleTimeoutMs,
+    policy: call.policy,
+    colo: call.colo,
+    now: call.now,
+    mustValidate: call.mustValidate,
+    unforwarded,
+  });
   // "manual": a 3xx from the origin is the answer, for the object hop as for the origin hop.
   const request = new Request(call.originRequest.url, { method: "GET", headers, redirect: "manual" });
   let timer: ReturnType<typeof setTimeout> | undefined;
@@ -84,7 +93,12 @@ function interpret(answer: Response): CoalesceOutcome {
   const store = answer.headers.get(CONTROL.store) === "1";
   const headers = new Headers(answer.headers);
   for (const name of CONTROL_NAMES) headers.delete(name);
-  return { kind: "response", response: new Response(answer.body, { status: answer.status, statusText: answer.statusText, headers, encodeBody: "manual" }), collapsed, store };
+  return {
+    kind: "response",
+    response: new Response(answer.body, { status: answer.status, statusText: answer.statusText, headers, encodeBody: "manual" }),
+    collapsed,
+    store,
+  };
 }
 
 /** Tells the key's object to forget any response it keeps (best effort, never throws). */

@@ -20,7 +20,14 @@ type Shared = Extract<Shareability, { shareable: true }>;
 
 /** What a flight's waiters learn once the origin's response headers are in. */
 type Head =
-  | { readonly kind: "shared"; readonly status: number; readonly statusText: string; readonly headers: Headers; readonly share: Shared; readonly body: SharedBody | null }
+  | {
+      readonly kind: "shared";
+      readonly status: number;
+      readonly statusText: string;
+      readonly headers: Headers;
+      readonly share: Shared;
+      readonly body: SharedBody | null;
+    }
   | { readonly kind: "private" }
   | { readonly kind: "failed"; readonly code: BrimErrorCode };
 
@@ -131,19 +138,38 @@ export class Coalescer extends DurableObject<Env> {
       this.#bypassUntil = responseTime + COALESCE_HIT_FOR_MISS_MS;
       resolveHead({ kind: "private" });
       end();
-      return respond({ status: response.status, statusText: response.statusText, headers: response.headers }, response.body, "leader", true);
+      return respond(
+        { status: response.status, statusText: response.statusText, headers: response.headers },
+        response.body,
+        "leader",
+        true,
+      );
     }
     const body = response.body
       ? new SharedBody(response.body, { sharedMaxBytes: COALESCE_SHARED_BODY_MAX_BYTES, maxLagBytes: COALESCE_MAX_READER_LAG_BYTES })
       : null;
-    const head: Extract<Head, { kind: "shared" }> = { kind: "shared", status: response.status, statusText: response.statusText, headers: response.headers, share, body };
+    const head: Extract<Head, { kind: "shared" }> = {
+      kind: "shared",
+      status: response.status,
+      statusText: response.statusText,
+      headers: response.headers,
+      share,
+      body,
+    };
     resolveHead(head);
     this.ctx.waitUntil(this.#settle(flight, head, control, requestTime, responseTime, clock).finally(end));
     return respond(head, body?.reader() ?? null, "leader", true);
   }
 
   /** When the body is complete: keep a small, fresh response briefly for late arrivals. */
-  async #settle(flight: Flight, head: Extract<Head, { kind: "shared" }>, control: ControlFields, requestTime: number, responseTime: number, clock: () => number): Promise<void> {
+  async #settle(
+    flight: Flight,
+    head: Extract<Head, { kind: "shared" }>,
+    control: ControlFields,
+    requestTime: number,
+    responseTime: number,
+    clock: () => number,
+  ): Promise<void> {
     await head.body?.settled;
     if (flight.epoch !== this.#epoch) return;
     const bytes = head.body ? head.body.bytes() : new Uint8Array(0);
@@ -165,7 +191,13 @@ export class Coalescer extends DurableObject<Env> {
     const now = clock();
     const freshMs = remainingFreshness(analysis.meta, now) * 1000;
     if (freshMs <= 0) return;
-    this.#recent = { until: now + Math.min(COALESCE_RECENT_MS, freshMs), head, leaderHeaders: flight.leaderHeaders, bytes, writers: new Set(flight.writers) };
+    this.#recent = {
+      until: now + Math.min(COALESCE_RECENT_MS, freshMs),
+      head,
+      leaderHeaders: flight.leaderHeaders,
+      bytes,
+      writers: new Set(flight.writers),
+    };
   }
 }
 
@@ -176,11 +208,21 @@ function claim(writers: Set<string>, colo: string): boolean {
   return true;
 }
 
-function respond(head: { status: number; statusText: string; headers: Headers }, body: BodyInit | null, role: CoalesceRole, store: boolean): Response {
+function respond(
+  head: { status: number; statusText: string; headers: Headers },
+  body: BodyInit | null,
+  role: CoalesceRole,
+  store: boolean,
+): Response {
   const headers = new Headers(head.headers);
   roleHeaders(role, { store }).forEach((value, name) => headers.set(name, value));
   // "manual": the origin's exact (possibly encoded) bytes go to the caller as they are.
-  return new Response(body instanceof ReadableStream ? body.pipeThrough(new IdentityTransformStream()) : body, { status: head.status, statusText: head.statusText, headers, encodeBody: "manual" });
+  return new Response(body instanceof ReadableStream ? body.pipeThrough(new IdentityTransformStream()) : body, {
+    status: head.status,
+    statusText: head.statusText,
+    headers,
+    encodeBody: "manual",
+  });
 }
 
 /** A reply that carries no origin response, only what the caller should do. */

@@ -107,7 +107,9 @@ function parseUnforwarded(value: string | null): readonly (readonly [string, str
   try {
     const parsed: unknown = JSON.parse(decodeURIComponent(value));
     if (!Array.isArray(parsed)) return [];
-    return parsed.filter((pair): pair is [string, string] => Array.isArray(pair) && typeof pair[0] === "string" && typeof pair[1] === "string");
+    return parsed.filter(
+      (pair): pair is [string, string] => Array.isArray(pair) && typeof pair[0] === "string" && typeof pair[1] === "string",
+    );
   } catch {
     return [];
   }

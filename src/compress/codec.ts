@@ -43,7 +43,10 @@ export function compressStream(coding: ProducedCoding): TransformStream<Uint8Arr
  * so far and returns an error to stop at once (a decompression bomb must not exhaust the
  * isolate: the check runs inside zlib's output callback, before anything is queued).
  */
-export function decompressStream(coding: Coding | "deflate", limit: (producedBytes: number) => Error | null): TransformStream<Uint8Array, Uint8Array> {
+export function decompressStream(
+  coding: Coding | "deflate",
+  limit: (producedBytes: number) => Error | null,
+): TransformStream<Uint8Array, Uint8Array> {
   return fromNode(() => {
     switch (coding) {
       case "deflate":
@@ -61,7 +64,10 @@ export function decompressStream(coding: Coding | "deflate", limit: (producedByt
 type NodeTransform = ReturnType<typeof zlib.createGzip>;
 
 /** Adapts a Node zlib transform to a Web TransformStream, preserving backpressure per chunk. */
-function fromNode(make: () => NodeTransform, limit: (producedBytes: number) => Error | null = () => null): TransformStream<Uint8Array, Uint8Array> {
+function fromNode(
+  make: () => NodeTransform,
+  limit: (producedBytes: number) => Error | null = () => null,
+): TransformStream<Uint8Array, Uint8Array> {
   let stream: NodeTransform;
   let produced = 0;
   let failure: Error | null = null;

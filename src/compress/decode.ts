@@ -73,7 +73,11 @@ export interface DecodeLimits {
  * past DECODE_MAX_RATIO × the encoded bytes once DECODE_RATIO_FLOOR_BYTES came out, the stream
  * errors with a `decode-limit` BodyFault; invalid data errors with `undecodable`.
  */
-export function decodeBody(body: ReadableStream<Uint8Array>, codings: readonly DecodableCoding[], limits: DecodeLimits): ReadableStream<Uint8Array> {
+export function decodeBody(
+  body: ReadableStream<Uint8Array>,
+  codings: readonly DecodableCoding[],
+  limits: DecodeLimits,
+): ReadableStream<Uint8Array> {
   let encodedBytes = 0;
   let reported = false;
   const report = (fault: BodyFault): BodyFault => {

@@ -3,7 +3,6 @@ import type { CompressionPolicy } from "../tenant/types";
 
 export { DEFAULT_COMPRESSIBLE_TYPES } from "../constants";
 
-
 /** Statuses whose responses have no body to compress, or describe a part (RFC 9110 §15.3.7). */
 const NO_COMPRESS_STATUSES = new Set([204, 206, 304]);
 

@@ -70,7 +70,12 @@ export function represent(response: Response, options: RepresentOptions): Repres
   headers.set("content-encoding", options.chosen);
   headers.delete("content-length");
   weakenEtag(headers);
-  return { kind: "ok", response: rebuild(response, headers, body.pipeThrough(compressStream(options.chosen))), encoded: true, negotiated: true };
+  return {
+    kind: "ok",
+    response: rebuild(response, headers, body.pipeThrough(compressStream(options.chosen))),
+    encoded: true,
+    negotiated: true,
+  };
 }
 
 /** Codings the runtime can produce on the way out (`encodeBody: "automatic"`). */
@@ -111,9 +116,20 @@ export function forClient(response: Response, acceptEncoding: string | null, lim
     case "identity":
       return { kind: "ok", response, encoded: false, negotiated: false };
     case "unknown":
-      return acceptsAll(acceptEncoding, origin.codings) ? { kind: "ok", response, encoded: true, negotiated: false } : { kind: "opaque", codings: origin.codings };
+      return acceptsAll(acceptEncoding, origin.codings)
+        ? { kind: "ok", response, encoded: true, negotiated: false }
+        : { kind: "opaque", codings: origin.codings };
     case "known": {
-      if (acceptsAll(acceptEncoding, response.headers.get("content-encoding")!.split(",").map((c) => c.trim().toLowerCase()).filter((c) => c && c !== "identity"))) {
+      if (
+        acceptsAll(
+          acceptEncoding,
+          response.headers
+            .get("content-encoding")!
+            .split(",")
+            .map((c) => c.trim().toLowerCase())
+            .filter((c) => c && c !== "identity"),
+        )
+      ) {
         return { kind: "ok", response, encoded: true, negotiated: false };
       }
       const headers = new Headers(response.headers);

@@ -52,7 +52,7 @@ export function zstdCompressStream(): TransformStream<Uint8Array, Uint8Array> {
   return new TransformStream<Uint8Array, Uint8Array>({
     start: () => loaded(),
     transform(chunk, controller) {
-      for (let offset = 0; offset < chunk.byteLength; ) {
+      for (let offset = 0; offset < chunk.byteLength;) {
         const take = Math.min(ZSTD_FRAME_BYTES - filled, chunk.byteLength - offset);
         pending.set(chunk.subarray(offset, offset + take), filled);
         filled += take;

@@ -68,7 +68,8 @@ export function guardBody(source: ReadableStream<Uint8Array>, options: GuardOpti
         const idle = new Promise<"idle">((resolve) => (timer = setTimeout(() => resolve("idle"), options.idleTimeoutMs)));
         try {
           const next = await Promise.race([reader.read(), idle]);
-          if (next === "idle") return fail(controller, new BodyFault("idle-timeout", `no body bytes for ${options.idleTimeoutMs} ms after ${received} bytes`));
+          if (next === "idle")
+            return fail(controller, new BodyFault("idle-timeout", `no body bytes for ${options.idleTimeoutMs} ms after ${received} bytes`));
           if (next.done) {
             if (options.expectedBytes !== null && received !== options.expectedBytes) {
               return fail(controller, new BodyFault("incomplete", `ended after ${received} of ${options.expectedBytes} bytes`));

@@ -26,10 +26,7 @@ export const DELTA_SECONDS_MAX = 2 ** 31;
 const TOKEN = "[!#$%&'*+\\-.^_`|~0-9A-Za-z]+";
 const QDTEXT = "[\\t \\x21\\x23-\\x5B\\x5D-\\x7E\\x80-\\uFFFF]";
 const QUOTED_PAIR = "\\\\[\\t \\x21-\\x7E\\x80-\\uFFFF]";
-const MEMBER_RE = new RegExp(
-  `(${TOKEN})(?:[ \\t]*=[ \\t]*(?:(${TOKEN})|"((?:${QDTEXT}|${QUOTED_PAIR})*)"))?[ \\t]*(,|$)`,
-  "y",
-);
+const MEMBER_RE = new RegExp(`(${TOKEN})(?:[ \\t]*=[ \\t]*(?:(${TOKEN})|"((?:${QDTEXT}|${QUOTED_PAIR})*)"))?[ \\t]*(,|$)`, "y");
 // RFC 9110 §5.6.1: recipients accept empty list elements (`a,,b`) and OWS around commas.
 const SEPARATORS_RE = /[ \t,]*/y;
 // Skips one unparsable member up to and including the next comma that is not inside a quoted
@@ -41,7 +38,14 @@ const QUOTED_PAIR_RE = /\\([\s\S])/g;
 const DIGITS_RE = /^[0-9]+$/;
 const EMPTY: readonly string[] = Object.freeze([]);
 /** Directives whose argument is delta-seconds (RFC 9111 §5.2, RFC 5861): Integers in a targeted field. */
-const DELTA_DIRECTIVES: ReadonlySet<string> = new Set(["max-age", "s-maxage", "stale-while-revalidate", "stale-if-error", "max-stale", "min-fresh"]);
+const DELTA_DIRECTIVES: ReadonlySet<string> = new Set([
+  "max-age",
+  "s-maxage",
+  "stale-while-revalidate",
+  "stale-if-error",
+  "max-stale",
+  "min-fresh",
+]);
 
 /**
  * Parses a Cache-Control field value (RFC 9111 §5.2: `#cache-directive`, each

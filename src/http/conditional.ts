@@ -25,7 +25,17 @@ function opaque(tag: string): string {
 }
 
 /** Headers a 304 carries (RFC 9110 §15.4.5) plus the ones Brim adds. */
-const NOT_MODIFIED_HEADERS = ["cache-control", "content-location", "date", "etag", "expires", "vary", "last-modified", "age", "cache-status"];
+const NOT_MODIFIED_HEADERS = [
+  "cache-control",
+  "content-location",
+  "date",
+  "etag",
+  "expires",
+  "vary",
+  "last-modified",
+  "age",
+  "cache-status",
+];
 
 export function notModifiedResponse(from: Response): Response {
   const headers = new Headers();

@@ -20,7 +20,8 @@ export interface FetchOriginOptions {
 }
 
 /** What an origin fetch gives: the response (body guarded), or why there is none. Never thrown. */
-export type OriginFetch = { readonly ok: true; readonly response: Response } | { readonly ok: false; readonly error: BrimError<OriginErrorCode> };
+export type OriginFetch =
+  { readonly ok: true; readonly response: Response } | { readonly ok: false; readonly error: BrimError<OriginErrorCode> };
 
 /** RFC 9110 §13.1: the request fields that make a request conditional. */
 const CONDITIONALS = ["if-none-match", "if-modified-since", "if-match", "if-unmodified-since", "if-range"];
@@ -46,7 +47,8 @@ export async function fetchOrigin(fetcher: OriginFetcher, request: Request, opti
   try {
     response = await fetcher(request, { signal: controller.signal, encodeResponseBody: "manual" });
   } catch (error) {
-    if (controller.signal.aborted) return failed("ORIGIN_TIMEOUT", `no response headers within ${options.timeoutMs} ms from ${new URL(request.url).origin}`);
+    if (controller.signal.aborted)
+      return failed("ORIGIN_TIMEOUT", `no response headers within ${options.timeoutMs} ms from ${new URL(request.url).origin}`);
     return failed("ORIGIN_UNREACHABLE", `${new URL(request.url).origin}: ${String(error)}`);
   } finally {
     clearTimeout(timer);
@@ -66,9 +68,16 @@ export async function fetchOrigin(fetcher: OriginFetcher, request: Request, opti
   const framed = request.method !== "HEAD" && !BODYLESS.has(response.status) && !response.headers.has("transfer-encoding");
   const headers = stripHopByHop(new Headers(response.headers));
   const body = response.body
-    ? guardBody(response.body, { expectedBytes: framed ? declaredLength(headers) : null, idleTimeoutMs: options.bodyIdleTimeoutMs, ...(options.onFault ? { onFault: options.onFault } : {}) })
+    ? guardBody(response.body, {
+        expectedBytes: framed ? declaredLength(headers) : null,
+        idleTimeoutMs: options.bodyIdleTimeoutMs,
+        ...(options.onFault ? { onFault: options.onFault } : {}),
+      })
     : null;
-  return { ok: true, response: new Response(body, { status: response.status, statusText: response.statusText, headers, encodeBody: "manual" }) };
+  return {
+    ok: true,
+    response: new Response(body, { status: response.status, statusText: response.statusText, headers, encodeBody: "manual" }),
+  };
 }
 
 function failed(code: "ORIGIN_TIMEOUT" | "ORIGIN_UNREACHABLE" | "ORIGIN_INVALID_RESPONSE", detail: string): OriginFetch {

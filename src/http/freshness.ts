@@ -48,7 +48,13 @@ export type Reuse =
   | { readonly kind: "fresh"; readonly ttl: number; readonly age: number }
   | { readonly kind: "stale-while-revalidate"; readonly ttl: number; readonly age: number }
   | { readonly kind: "stale-ok"; readonly ttl: number; readonly age: number }
-  | { readonly kind: "revalidate"; readonly ttl: number; readonly age: number; readonly staleIfError: boolean; readonly reason: "stale" | "no-cache" | "request" };
+  | {
+      readonly kind: "revalidate";
+      readonly ttl: number;
+      readonly age: number;
+      readonly staleIfError: boolean;
+      readonly reason: "stale" | "no-cache" | "request";
+    };
 
 /** Pure: decides reuse from the entry's metadata, the request directives and `nowMs`. */
 export function decideReuse(meta: EntryMeta, request: RequestDirectives, nowMs: number): Reuse {

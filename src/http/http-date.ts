@@ -3,12 +3,8 @@
  */
 
 const DAYS = ["Sun", "Mon", "Tue", "Wed", "Thu", "Fri", "Sat"] as const;
-const MONTHS = [
-  "Jan", "Feb", "Mar", "Apr", "May", "Jun", "Jul", "Aug", "Sep", "Oct", "Nov", "Dec",
-] as const;
-const MONTH_INDEX: ReadonlyMap<string, number> = new Map(
-  MONTHS.map((m, i) => [m.toLowerCase(), i]),
-);
+const MONTHS = ["Jan", "Feb", "Mar", "Apr", "May", "Jun", "Jul", "Aug", "Sep", "Oct", "Nov", "Dec"] as const;
+const MONTH_INDEX: ReadonlyMap<string, number> = new Map(MONTHS.map((m, i) => [m.toLowerCase(), i]));
 
 const DAY = "(?:Mon|Tue|Wed|Thu|Fri|Sat|Sun)";
 const DAY_LONG = "(?:Monday|Tuesday|Wednesday|Thursday|Friday|Saturday|Sunday)";
@@ -46,10 +42,7 @@ const MAX_YEAR = 9999;
  *   with the same last two digits. Defaults to `Date.now()`.
  * @returns epoch milliseconds, or null when the value is not a valid HTTP-date.
  */
-export function parseHttpDate(
-  value: string | null | undefined,
-  nowMs: number = Date.now(),
-): number | null {
+export function parseHttpDate(value: string | null | undefined, nowMs: number = Date.now()): number | null {
   if (value == null) return null;
   const s = value.trim();
   let m = IMF_FIXDATE_RE.exec(s);

@@ -6,9 +6,7 @@ import { normalizeEscapes } from "./path";
 
 /** Which query parameters count (a route's `key.query`, structurally). */
 export type QueryPolicy =
-  | { readonly mode: "all" }
-  | { readonly mode: "none" }
-  | { readonly mode: "allow"; readonly names: readonly string[] };
+  { readonly mode: "all" } | { readonly mode: "none" } | { readonly mode: "allow"; readonly names: readonly string[] };
 
 const PERCENT_HEX = /%[0-9a-f]{2}/g;
 const PLUS = /\+/g;
@@ -26,8 +24,7 @@ export function normalizeQuery(search: string, policy: QueryPolicy): string {
     .filter((pair) => pair.length > 0)
     .map((pair) => pair.replace(PERCENT_HEX, (m) => m.toUpperCase()))
     .map((pair) => ({ pair, name: pairName(pair) }));
-  const kept =
-    policy.mode === "allow" ? pairs.filter((p) => policy.names.includes(p.name)) : pairs;
+  const kept = policy.mode === "allow" ? pairs.filter((p) => policy.names.includes(p.name)) : pairs;
   kept.sort((a, b) => (a.name < b.name ? -1 : a.name > b.name ? 1 : 0));
   return kept.length === 0 ? "" : `?${kept.map((p) => p.pair).join("&")}`;
 }
@@ -57,7 +54,10 @@ export function normalizePath(pathname: string): string {
  */
 export function normalizeHeaderValue(value: string | null): string | null {
   if (value === null) return null;
-  return value.trim().replace(/\s*,\s*/g, ",").replace(/\s+/g, " ");
+  return value
+    .trim()
+    .replace(/\s*,\s*/g, ",")
+    .replace(/\s+/g, " ");
 }
 
 /**

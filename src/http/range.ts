@@ -131,7 +131,10 @@ function resolve(spec: RangeSpec, length: number): ByteRange | null {
  * strong validator, which for a cache means its stored Date is at least one second later
  * (§8.8.2.2). Anything else, including an unparseable value, does not match.
  */
-export function ifRangeHolds(value: string, response: { readonly etag: string | null; readonly lastModified: string | null; readonly date: string | null }): boolean {
+export function ifRangeHolds(
+  value: string,
+  response: { readonly etag: string | null; readonly lastModified: string | null; readonly date: string | null },
+): boolean {
   const tag = value.trim();
   if (tag.startsWith('"') || tag.startsWith("W/")) {
     const etag = response.etag?.trim();

@@ -126,9 +126,7 @@ export function analyzeResponse(input: StorabilityInput): Storability {
     noCache = noCacheFields?.length === 0;
   }
   const hasValidator = headers.has("etag") || headers.has("last-modified");
-  const statusOk =
-    HEURISTIC_STATUSES.has(input.status) ||
-    (EXPLICIT_ONLY_STATUSES.has(input.status) && (explicit || policy.override));
+  const statusOk = HEURISTIC_STATUSES.has(input.status) || (EXPLICIT_ONLY_STATUSES.has(input.status) && (explicit || policy.override));
   if (!statusOk) return no("status");
   // No default TTL: without freshness a response is kept only to be revalidated cheaply.
   if (lifetime <= 0 && !hasValidator && swr === 0 && sie === 0) return no("no-freshness");

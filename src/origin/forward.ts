@@ -12,8 +12,17 @@ export type ForwardResult =
  * Proxies a request the cache does not handle (uncached routes, unsafe methods, credentials, cookies, Range misses too large to store):
  * method, path, query and body as sent, the client's own conditionals included.
  */
-export async function forwardToOrigin(request: Request, route: Route, fetcher: OriginFetcher, onFault?: (fault: BodyFault) => void): Promise<ForwardResult> {
+export async function forwardToOrigin(
+  request: Request,
+  route: Route,
+  fetcher: OriginFetcher,
+  onFault?: (fault: BodyFault) => void,
+): Promise<ForwardResult> {
   const originRequest = buildOriginRequest(request, route, { search: new URL(request.url).search, forCache: false });
-  const fetched = await fetchOrigin(fetcher, originRequest, { timeoutMs: route.timeoutMs, bodyIdleTimeoutMs: route.bodyIdleTimeoutMs, ...(onFault ? { onFault } : {}) });
+  const fetched = await fetchOrigin(fetcher, originRequest, {
+    timeoutMs: route.timeoutMs,
+    bodyIdleTimeoutMs: route.bodyIdleTimeoutMs,
+    ...(onFault ? { onFault } : {}),
+  });
   return fetched.ok ? fetched : { ok: false, error: fetched.error, response: errorResponse(fetched.error.code) };
 }

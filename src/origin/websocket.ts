@@ -27,7 +27,8 @@ export async function openOriginWebSocket(request: Request, route: Route, fetche
     return { ok: true, response: await fetcher(originRequest, { signal: controller.signal }) };
   } catch (error) {
     const origin = new URL(originRequest.url).origin;
-    if (controller.signal.aborted) return { ok: false, error: new BrimError("ORIGIN_TIMEOUT", `no WebSocket handshake within ${route.timeoutMs} ms from ${origin}`) };
+    if (controller.signal.aborted)
+      return { ok: false, error: new BrimError("ORIGIN_TIMEOUT", `no WebSocket handshake within ${route.timeoutMs} ms from ${origin}`) };
     return { ok: false, error: new BrimError("ORIGIN_UNREACHABLE", `${origin}: ${String(error)}`) };
   } finally {
     clearTimeout(timer);

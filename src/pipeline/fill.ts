@@ -20,13 +20,22 @@ import { sizedBody } from "../http/body";
  * streams while the copy is written in the background. Returns the client's response with
  * Cache-Status set.
  */
-export function storeAndRespond(req: CacheRequest, deps: CacheDeps, result: Extract<OriginResult, { ok: true }>, status: CacheStatus): Response {
+export function storeAndRespond(
+  req: CacheRequest,
+  deps: CacheDeps,
+  result: Extract<OriginResult, { ok: true }>,
+  status: CacheStatus,
+): Response {
   const limits = { maxBytes: req.policy.maxObjectBytes, onFault: faultLogger(req, deps) };
-  const shaped = req.coding === null || req.route.compression === null
-    ? decodedForStore(result.response, limits)
-    : represent(result.response, { chosen: req.coding, policy: req.route.compression, limits });
+  const shaped =
+    req.coding === null || req.route.compression === null
+      ? decodedForStore(result.response, limits)
+      : represent(result.response, { chosen: req.coding, policy: req.route.compression, limits });
   const base: CacheStatus = { ...status, fwdStatus: result.response.status, ...(result.collapsed ? { collapsed: true } : {}) };
-  if (shaped.kind === "opaque") return answerOpaque(req.outcome, req.request, result.response, shaped.codings, { ...base, detail: "not-stored-encoding" }, (error) => logOriginError(req, deps, error));
+  if (shaped.kind === "opaque")
+    return answerOpaque(req.outcome, req.request, result.response, shaped.codings, { ...base, detail: "not-stored-encoding" }, (error) =>
+      logOriginError(req, deps, error),
+    );
   const { response } = shaped;
   const analysis = analyzeFor(req, deps, response.status, response.headers, result);
   const headers = acceptableHeaders(new Headers(response.headers), shaped.encoded, clientAcceptEncoding(req.request));
@@ -35,7 +44,12 @@ export function storeAndRespond(req: CacheRequest, deps: CacheDeps, result: Extr
     // Not storable, or stored by the request whose fetch this one joined.
     const why = analysis.storable ? detail : (detail ?? `not-stored-${analysis.reason}`);
     tag(req.outcome, headers, why ? { ...base, detail: why } : base);
-    return new Response(response.body, { status: response.status, statusText: response.statusText, headers, encodeBody: wire(shaped.encoded) });
+    return new Response(response.body, {
+      status: response.status,
+      statusText: response.statusText,
+      headers,
+      encodeBody: wire(shaped.encoded),
+    });
   }
   tag(req.outcome, headers, { ...base, stored: true, ...(detail ? { detail } : {}) });
   // The cache branch is read into memory and committed only if the body ends cleanly
@@ -49,24 +63,45 @@ export function storeAndRespond(req: CacheRequest, deps: CacheDeps, result: Extr
     headers: cacheHeaders,
   });
   const identityBytes = shaped.encoded ? identityLength(result.response) : null;
-  const meta = shaped.negotiated || shaped.encoded ? { ...analysis.meta, encoded: shaped.encoded, negotiated: shaped.negotiated, ...(identityBytes !== null ? { identityBytes } : {}) } : analysis.meta;
+  const meta =
+    shaped.negotiated || shaped.encoded
+      ? { ...analysis.meta, encoded: shaped.encoded, negotiated: shaped.negotiated, ...(identityBytes !== null ? { identityBytes } : {}) }
+      : analysis.meta;
   req.waitUntil(writeEntry(req, deps, copy, meta, analysis.storageSeconds));
-  const counted = forClient && identityBytes !== null && deps.onCompressionSaved ? countBytes(forClient, (sent) => deps.onCompressionSaved?.(req.tenant.id, req.route.path, identityBytes - sent)) : forClient;
-  return new Response(sizedBody(counted, headers, shaped.encoded), { status: response.status, statusText: response.statusText, headers, encodeBody: wire(shaped.encoded) });
+  const counted =
+    forClient && identityBytes !== null && deps.onCompressionSaved
+      ? countBytes(forClient, (sent) => deps.onCompressionSaved?.(req.tenant.id, req.route.path, identityBytes - sent))
+      : forClient;
+  return new Response(sizedBody(counted, headers, shaped.encoded), {
+    status: response.status,
+    statusText: response.statusText,
+    headers,
+    encodeBody: wire(shaped.encoded),
+  });
 }
 
 /**
  * An origin coding Brim cannot decode: never stored; the bytes go as they are to a client that
  * accepts every listed coding, and any other client gets `502` (RFC 9110 §12.5.3).
  */
-export function answerOpaque(outcome: RequestOutcome, request: Request, response: Response, codings: readonly string[], status: CacheStatus, logError: (error: BrimError<OriginErrorCode>) => void): Response {
+export function answerOpaque(
+  outcome: RequestOutcome,
+  request: Request,
+  response: Response,
+  codings: readonly string[],
+  status: CacheStatus,
+  logError: (error: BrimError<OriginErrorCode>) => void,
+): Response {
   if (acceptsAll(clientAcceptEncoding(request), codings)) {
     const headers = new Headers(response.headers);
     tag(outcome, headers, status);
     return new Response(response.body, { status: response.status, statusText: response.statusText, headers, encodeBody: "manual" });
   }
   void response.body?.cancel();
-  const error = new BrimError("ORIGIN_UNSUPPORTED_ENCODING", `Content-Encoding ${codings.join(", ")} is neither accepted by the client nor decodable`);
+  const error = new BrimError(
+    "ORIGIN_UNSUPPORTED_ENCODING",
+    `Content-Encoding ${codings.join(", ")} is neither accepted by the client nor decodable`,
+  );
   logError(error);
   return originFailure(outcome, error, status);
 }
@@ -104,7 +139,13 @@ export function wire(encoded: boolean | undefined): "manual" | "automatic" {
 }
 
 /** Writes an entry; a failed or oversized write is logged and leaves no entry behind. */
-export async function writeEntry(req: CacheRequest, deps: CacheDeps, response: Response, meta: EntryMeta, storageSeconds: number): Promise<void> {
+export async function writeEntry(
+  req: CacheRequest,
+  deps: CacheDeps,
+  response: Response,
+  meta: EntryMeta,
+  storageSeconds: number,
+): Promise<void> {
   try {
     const store = await deps.store();
     await store.put(req.key.url, req.varyHeaders, response, stamped(req, response, meta), storageSeconds, req.policy.maxObjectBytes);
@@ -124,7 +165,13 @@ function stamped(req: CacheRequest, response: Response, meta: EntryMeta): EntryM
 }
 
 /** Storability (RFC 9111 §3) of a response fetched for `req`, timed by `times`. */
-export function analyzeFor(req: CacheRequest, deps: CacheDeps, status: number, headers: Headers, times: { requestTime: number; responseTime: number }): Storability {
+export function analyzeFor(
+  req: CacheRequest,
+  deps: CacheDeps,
+  status: number,
+  headers: Headers,
+  times: { requestTime: number; responseTime: number },
+): Storability {
   return analyzeResponse({
     method: "GET",
     status,

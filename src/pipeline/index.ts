@@ -68,7 +68,11 @@ export function edgeCache({ deps, resolver }: EdgeCacheOptions): Handler<AppEnv>
 }
 
 /** Steps 6–9 (RFC 9111 §4, RFC 5861). */
-async function lookupAndServe(req: CacheRequest, deps: CacheDeps, forwardRange: (status: CacheStatus) => Promise<Response>): Promise<Response> {
+async function lookupAndServe(
+  req: CacheRequest,
+  deps: CacheDeps,
+  forwardRange: (status: CacheStatus) => Promise<Response>,
+): Promise<Response> {
   // 6. Lookup: only whole entries come back (src/cache/store.ts).
   const store = await deps.store();
   const found = await store.lookup(req.key.url, req.varyHeaders);
@@ -114,4 +118,3 @@ async function lookupAndServe(req: CacheRequest, deps: CacheDeps, forwardRange: 
   // request gets its part of the bytes as they stream).
   return rangeOfResponse(req.request, storeAndRespond(req, deps, result, detail ? { fwd, detail } : { fwd }));
 }
-

@@ -15,7 +15,13 @@ export function tag(outcome: RequestOutcome, headers: Headers, status: CacheStat
  * `responseFromEntry` (src/cache/serve.ts), recording the Cache-Status it sends; a Range
  * request gets its part of it (src/pipeline/range.ts).
  */
-export function served(req: Pick<CacheRequest, "outcome" | "request">, entry: StoredEntry, status: CacheStatus, nowMs: number, headers?: Headers): Response {
+export function served(
+  req: Pick<CacheRequest, "outcome" | "request">,
+  entry: StoredEntry,
+  status: CacheStatus,
+  nowMs: number,
+  headers?: Headers,
+): Response {
   req.outcome.cache = status;
   const response = headers ? responseFromEntry(entry, status, nowMs, headers) : responseFromEntry(entry, status, nowMs);
   return rangeOfEntry(req.request, response, entry);

@@ -26,7 +26,14 @@ const SAFE_METHODS = new Set(["GET", "HEAD", "OPTIONS", "TRACE"]);
  * §4.4), on any route, before the answer goes out: a POST to an uncached `/api/items` may name
  * a cached item in Location, and the client's next request (often a 303's GET) must see it.
  */
-export async function proxyToOrigin(c: Context<AppEnv>, deps: CacheDeps, resolver: TenantResolver, coding: Chosen | null, status: CacheStatus, identity: KeyIdentity | undefined): Promise<Response> {
+export async function proxyToOrigin(
+  c: Context<AppEnv>,
+  deps: CacheDeps,
+  resolver: TenantResolver,
+  coding: Chosen | null,
+  status: CacheStatus,
+  identity: KeyIdentity | undefined,
+): Promise<Response> {
   const { tenant, route, outcome } = c.var;
   const request = c.req.raw;
   const logFailure = (event: Record<string, unknown>) => {
@@ -35,10 +42,19 @@ export async function proxyToOrigin(c: Context<AppEnv>, deps: CacheDeps, resolve
     deps.onFailure?.(tenant.id, route.path, kind);
   };
   const started = Date.now();
-  const result = await forwardToOrigin(request, route, deps.fetcher, (fault) => logFailure({ event: BODY_FAULT_EVENTS[fault.kind], detail: fault.message }));
+  const result = await forwardToOrigin(request, route, deps.fetcher, (fault) =>
+    logFailure({ event: BODY_FAULT_EVENTS[fault.kind], detail: fault.message }),
+  );
   outcome.originMs = Date.now() - started;
   if (result.ok && !SAFE_METHODS.has(request.method)) {
-    await invalidate(deps, resolver, tenant, invalidationTargets(request.url, result.response.status, result.response.headers), request.headers, identity);
+    await invalidate(
+      deps,
+      resolver,
+      tenant,
+      invalidationTargets(request.url, result.response.status, result.response.headers),
+      request.headers,
+      identity,
+    );
   }
   return proxied(outcome, request, route, coding, result, status, logFailure);
 }
@@ -48,7 +64,14 @@ export async function proxyToOrigin(c: Context<AppEnv>, deps: CacheDeps, resolve
  * uses, and tells the key's Coalescer to forget what it keeps. Never throws. Note: `Cache.delete`
  * reaches one data center; deployment-wide purge is the purge issue's work.
  */
-async function invalidate(deps: CacheDeps, resolver: TenantResolver, tenant: Tenant, targets: readonly URL[], headers: Headers, identity?: KeyIdentity): Promise<void> {
+async function invalidate(
+  deps: CacheDeps,
+  resolver: TenantResolver,
+  tenant: Tenant,
+  targets: readonly URL[],
+  headers: Headers,
+  identity?: KeyIdentity,
+): Promise<void> {
   const cached = targets.flatMap((target) => {
     // Keyed as a request for the target would be: its canonical path, its route's policy.
     const resolved = resolver.resolvePath(tenant, rawPathOf(target.href));
@@ -77,19 +100,36 @@ async function invalidate(deps: CacheDeps, resolver: TenantResolver, tenant: Ten
  * client accepts their coding, decoded (within the route's limits) when it does not, and
  * compressed as negotiated on compressing routes.
  */
-function proxied(outcome: RequestOutcome, request: Request, route: Route, coding: Chosen | null, result: ForwardResult, status: CacheStatus, logFailure: (event: Record<string, unknown>) => void): Response {
+function proxied(
+  outcome: RequestOutcome,
+  request: Request,
+  route: Route,
+  coding: Chosen | null,
+  result: ForwardResult,
+  status: CacheStatus,
+  logFailure: (event: Record<string, unknown>) => void,
+): Response {
   const logError = (error: BrimError<OriginErrorCode>) => logFailure({ event: "origin-error", code: error.code, detail: error.detail });
   if (!result.ok) {
     logError(result.error);
     tag(outcome, result.response.headers, { ...status, detail: failureDetail(result.error.code) });
     return result.response;
   }
-  const limits = { maxBytes: route.cache?.maxObjectBytes ?? DEFAULT_MAX_OBJECT_BYTES, onFault: (fault: BodyFault) => logFailure({ event: BODY_FAULT_EVENTS[fault.kind], detail: fault.message }) };
-  const out = route.compression && coding !== null
-    ? represent(result.response, { chosen: coding, policy: route.compression, limits })
-    : forClient(result.response, clientAcceptEncoding(request), limits);
+  const limits = {
+    maxBytes: route.cache?.maxObjectBytes ?? DEFAULT_MAX_OBJECT_BYTES,
+    onFault: (fault: BodyFault) => logFailure({ event: BODY_FAULT_EVENTS[fault.kind], detail: fault.message }),
+  };
+  const out =
+    route.compression && coding !== null
+      ? represent(result.response, { chosen: coding, policy: route.compression, limits })
+      : forClient(result.response, clientAcceptEncoding(request), limits);
   if (out.kind === "opaque") return answerOpaque(outcome, request, result.response, out.codings, status, logError);
-  const response = new Response(out.response.body, { status: out.response.status, statusText: out.response.statusText, headers: out.response.headers, encodeBody: wire(out.encoded) });
+  const response = new Response(out.response.body, {
+    status: out.response.status,
+    statusText: out.response.statusText,
+    headers: out.response.headers,
+    encodeBody: wire(out.encoded),
+  });
   tag(outcome, response.headers, status);
   return response;
 }

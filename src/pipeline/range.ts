@@ -45,9 +45,15 @@ export function tooLargeToFill(req: CacheRequest, response: Response): boolean {
   return length !== null && length > req.policy.maxObjectBytes;
 }
 
-function ranged(request: Request, response: Response, length: number | null, segments: ((start: number, end: number) => ReadableStream<Uint8Array>) | null): Response {
+function ranged(
+  request: Request,
+  response: Response,
+  length: number | null,
+  segments: ((start: number, end: number) => ReadableStream<Uint8Array>) | null,
+): Response {
   const range = request.headers.get("range");
-  if (range === null || length === null || response.headers.has("content-encoding") || notModified(request.headers, response.headers)) return response;
+  if (range === null || length === null || response.headers.has("content-encoding") || notModified(request.headers, response.headers))
+    return response;
   const answer = evaluateRange({
     method: request.method,
     status: response.status,
@@ -69,7 +75,12 @@ function ranged(request: Request, response: Response, length: number | null, seg
 }
 
 /** RFC 9110 §15.3.7: one part, with its Content-Range and length. */
-function partial(response: Response, range: ByteRange, length: number, segments: ((start: number, end: number) => ReadableStream<Uint8Array>) | null): Response {
+function partial(
+  response: Response,
+  range: ByteRange,
+  length: number,
+  segments: ((start: number, end: number) => ReadableStream<Uint8Array>) | null,
+): Response {
   const headers = new Headers(response.headers);
   headers.set("content-range", contentRange(range, length));
   headers.set("content-length", String(range.end - range.start + 1));

@@ -13,7 +13,13 @@ import type { CacheDeps, CacheRequest } from "./context";
  * headers as Vary sees them (Accept-Encoding replaced by the negotiated coding, so there is one
  * entry per coding), and the tenant's purge marks (usually without I/O; src/purge/client.ts).
  */
-export async function cacheRequestFor(c: Context<AppEnv>, deps: CacheDeps, policy: CachePolicy, coding: Chosen | null, identity: KeyIdentity | undefined): Promise<CacheRequest> {
+export async function cacheRequestFor(
+  c: Context<AppEnv>,
+  deps: CacheDeps,
+  policy: CachePolicy,
+  coding: Chosen | null,
+  identity: KeyIdentity | undefined,
+): Promise<CacheRequest> {
   const { tenant, route, outcome } = c.var;
   const request = c.req.raw;
   const url = new URL(request.url);

@@ -34,7 +34,10 @@ export function forThisClient(entry: StoredEntry, request: Request): StoredEntry
   if (entry.meta.encoded || !entry.response.headers.has("content-encoding")) return entry;
   const headers = acceptableHeaders(new Headers(entry.response.headers), false, clientAcceptEncoding(request));
   if (headers.has("content-encoding")) return entry;
-  return { meta: entry.meta, response: new Response(entry.response.body, { status: entry.response.status, statusText: entry.response.statusText, headers }) };
+  return {
+    meta: entry.meta,
+    response: new Response(entry.response.body, { status: entry.response.status, statusText: entry.response.statusText, headers }),
+  };
 }
 
 /**

@@ -21,7 +21,12 @@ const NEGOTIATED_NOT_UPDATED = [...NOT_UPDATED, "etag", "vary"];
  * Validates a stale (or no-cache) entry with the origin before answering (RFC 9111 §4.3).
  * A 304 refreshes the stored entry; a failure serves the entry if stale-if-error allows it.
  */
-export async function revalidateThenRespond(req: CacheRequest, deps: CacheDeps, entry: StoredEntry, reuse: Extract<Reuse, { kind: "revalidate" }>): Promise<Response> {
+export async function revalidateThenRespond(
+  req: CacheRequest,
+  deps: CacheDeps,
+  entry: StoredEntry,
+  reuse: Extract<Reuse, { kind: "revalidate" }>,
+): Promise<Response> {
   // RFC 9211 §2.2: `request` when the entry was fresh but the request's directives did not
   // allow its use; `stale` otherwise (stale, or a no-cache response, which is never fresh).
   const fwd = reuse.reason === "request" && reuse.ttl > 0 ? "request" : "stale";
@@ -93,9 +98,27 @@ export function revalidateInBackground(client: CacheRequest, deps: CacheDeps): v
  * `respondAs` (the Cache-Status forward reason), the updated entry is also returned to the
  * client; with null (a background refresh) the write is awaited instead.
  */
-async function refreshFrom304(req: CacheRequest, deps: CacheDeps, entry: StoredEntry, result: Extract<OriginResult, { ok: true }>, respondAs: ForwardReason): Promise<Response>;
-async function refreshFrom304(req: CacheRequest, deps: CacheDeps, entry: StoredEntry, result: Extract<OriginResult, { ok: true }>, respondAs: null): Promise<void>;
-async function refreshFrom304(req: CacheRequest, deps: CacheDeps, entry: StoredEntry, result: Extract<OriginResult, { ok: true }>, respondAs: ForwardReason | null): Promise<Response | void> {
+async function refreshFrom304(
+  req: CacheRequest,
+  deps: CacheDeps,
+  entry: StoredEntry,
+  result: Extract<OriginResult, { ok: true }>,
+  respondAs: ForwardReason,
+): Promise<Response>;
+async function refreshFrom304(
+  req: CacheRequest,
+  deps: CacheDeps,
+  entry: StoredEntry,
+  result: Extract<OriginResult, { ok: true }>,
+  respondAs: null,
+): Promise<void>;
+async function refreshFrom304(
+  req: CacheRequest,
+  deps: CacheDeps,
+  entry: StoredEntry,
+  result: Extract<OriginResult, { ok: true }>,
+  respondAs: ForwardReason | null,
+): Promise<Response | void> {
   const headers = restoreHeaders(entry);
   // A variant Brim made keeps its own representation fields: the origin's 304 describes the
   // identity representation (its strong ETag, its Vary without Accept-Encoding).
@@ -124,7 +147,13 @@ async function refreshFrom304(req: CacheRequest, deps: CacheDeps, entry: StoredE
     ? { response: new Response(forClient, entry.response), meta: keepRepresentation(analysis.meta, entry.meta) }
     : { response: new Response(forClient, entry.response), meta: entry.meta };
   const now = deps.now();
-  return served(req, refreshed, { fwd: respondAs, fwdStatus: 304, ttl: remainingFreshness(refreshed.meta, now) }, now, new Headers(headers));
+  return served(
+    req,
+    refreshed,
+    { fwd: respondAs, fwdStatus: 304, ttl: remainingFreshness(refreshed.meta, now) },
+    now,
+    new Headers(headers),
+  );
 }
 
 /** A 304 refreshes freshness; what Brim made of the body (coding, original size) stays. */

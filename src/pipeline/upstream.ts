@@ -28,8 +28,18 @@ export type OriginResult =
  * key is already running or just finished.
  */
 export function fetchForCache(req: CacheRequest, deps: CacheDeps, validators?: OriginRequestOptions["validators"]): Promise<OriginResult>;
-export function fetchForCache(req: CacheRequest, deps: CacheDeps, validators: OriginRequestOptions["validators"] | undefined, mode: CoalesceMode): Promise<OriginResult | null>;
-export async function fetchForCache(req: CacheRequest, deps: CacheDeps, validators?: OriginRequestOptions["validators"], mode: CoalesceMode = "fetch"): Promise<OriginResult | null> {
+export function fetchForCache(
+  req: CacheRequest,
+  deps: CacheDeps,
+  validators: OriginRequestOptions["validators"] | undefined,
+  mode: CoalesceMode,
+): Promise<OriginResult | null>;
+export async function fetchForCache(
+  req: CacheRequest,
+  deps: CacheDeps,
+  validators?: OriginRequestOptions["validators"],
+  mode: CoalesceMode = "fetch",
+): Promise<OriginResult | null> {
   const originRequest = buildOriginRequest(req.request, req.route, {
     search: req.key.search,
     forCache: true,
@@ -67,27 +77,52 @@ export async function fetchForCache(req: CacheRequest, deps: CacheDeps, validato
         if (!outcome.collapsed) req.outcome.originMs = Date.now() - started;
         // The object guarded the origin's body; this side guards the hop from the object (a
         // body cut between the two must not end cleanly here either).
-        return { ok: true, response: guarded(outcome.response, req, deps), requestTime, responseTime: deps.now(), collapsed: outcome.collapsed, store: outcome.store };
+        return {
+          ok: true,
+          response: guarded(outcome.response, req, deps),
+          requestTime,
+          responseTime: deps.now(),
+          collapsed: outcome.collapsed,
+          store: outcome.store,
+        };
       case "failed":
         logOriginError(req, deps, outcome.error);
         return { ok: false, error: outcome.error, collapsed: outcome.collapsed, store: false };
       case "skipped":
         return null;
       case "fallback":
-        deps.log({ event: "coalesce-fallback", tenant: req.tenant.id, route: req.route.path, reason: outcome.reason, detail: outcome.detail });
+        deps.log({
+          event: "coalesce-fallback",
+          tenant: req.tenant.id,
+          route: req.route.path,
+          reason: outcome.reason,
+          detail: outcome.detail,
+        });
         detail = "coalesce-fallback";
         break;
       case "direct":
         break;
     }
   }
-  const fetched = await fetchOrigin(deps.fetcher, originRequest, { timeoutMs: req.route.timeoutMs, bodyIdleTimeoutMs: req.route.bodyIdleTimeoutMs, onFault: faultLogger(req, deps) });
+  const fetched = await fetchOrigin(deps.fetcher, originRequest, {
+    timeoutMs: req.route.timeoutMs,
+    bodyIdleTimeoutMs: req.route.bodyIdleTimeoutMs,
+    onFault: faultLogger(req, deps),
+  });
   req.outcome.originMs = Date.now() - started;
   if (!fetched.ok) {
     logOriginError(req, deps, fetched.error);
     return { ok: false, error: fetched.error, collapsed: false, store: false, ...(detail ? { detail } : {}) };
   }
-  return { ok: true, response: fetched.response, requestTime, responseTime: deps.now(), collapsed: false, store: true, ...(detail ? { detail } : {}) };
+  return {
+    ok: true,
+    response: fetched.response,
+    requestTime,
+    responseTime: deps.now(),
+    collapsed: false,
+    store: true,
+    ...(detail ? { detail } : {}),
+  };
 }
 
 /**
@@ -105,7 +140,11 @@ export function faultLogger(req: CacheRequest, deps: CacheDeps): (fault: BodyFau
 
 function guarded(response: Response, req: CacheRequest, deps: CacheDeps): Response {
   if (!response.body) return response;
-  const body = guardBody(response.body, { expectedBytes: declaredLength(response.headers), idleTimeoutMs: req.route.bodyIdleTimeoutMs, onFault: faultLogger(req, deps) });
+  const body = guardBody(response.body, {
+    expectedBytes: declaredLength(response.headers),
+    idleTimeoutMs: req.route.bodyIdleTimeoutMs,
+    onFault: faultLogger(req, deps),
+  });
   return new Response(body, { status: response.status, statusText: response.statusText, headers: response.headers, encodeBody: "manual" });
 }
 

@@ -76,7 +76,9 @@ export class PurgeRegistry {
     marks.readingUntil = Date.now() + PURGE_READ_TIMEOUT_MS;
     let timer: ReturnType<typeof setTimeout> | undefined;
     try {
-      const deadline = new Promise<never>((_, reject) => (timer = setTimeout(() => reject(new Error(`no answer within ${PURGE_READ_TIMEOUT_MS} ms`)), PURGE_READ_TIMEOUT_MS)));
+      const deadline = new Promise<never>(
+        (_, reject) => (timer = setTimeout(() => reject(new Error(`no answer within ${PURGE_READ_TIMEOUT_MS} ms`)), PURGE_READ_TIMEOUT_MS)),
+      );
       const delta = await Promise.race([this.#stub(tenantId).read(marks.snapshot.seq), deadline]);
       marks.snapshot.apply(delta.seq, delta.all, delta.marks);
       marks.readAt = Math.max(marks.readAt, startedAt);

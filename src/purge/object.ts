@@ -34,7 +34,9 @@ export class PurgeLog extends DurableObject<Env> {
     ctx.blockConcurrencyWhile(async () => {
       const sql = ctx.storage.sql;
       sql.exec(SCHEMA);
-      for (const row of sql.exec<{ kind: string; name: string; hard: number; soft: number; at: number }>("SELECT kind, name, hard, soft, at FROM marks")) {
+      for (const row of sql.exec<{ kind: string; name: string; hard: number; soft: number; at: number }>(
+        "SELECT kind, name, hard, soft, at FROM marks",
+      )) {
         const mark = { hard: row.hard, soft: row.soft, at: row.at };
         if (row.kind === SEQ_ROW) this.#seq = row.hard;
         else if (row.kind === ALL_ROW) this.#all = mark;
@@ -48,7 +50,14 @@ export class PurgeLog extends DurableObject<Env> {
     const seq = ++this.#seq;
     const sql = this.ctx.storage.sql;
     const put = (kind: string, name: string, mark: Mark): void => {
-      sql.exec("INSERT OR REPLACE INTO marks (kind, name, hard, soft, at) VALUES (?, ?, ?, ?, ?)", kind, name, mark.hard, mark.soft, mark.at);
+      sql.exec(
+        "INSERT OR REPLACE INTO marks (kind, name, hard, soft, at) VALUES (?, ?, ?, ?, ?)",
+        kind,
+        name,
+        mark.hard,
+        mark.soft,
+        mark.at,
+      );
     };
     this.ctx.storage.transactionSync(() => {
       put(SEQ_ROW, "", { hard: seq, soft: 0, at: now });
@@ -56,7 +65,11 @@ export class PurgeLog extends DurableObject<Env> {
         this.#all = marked(this.#all, seq, request.soft, now);
         put(ALL_ROW, "", this.#all);
       }
-      const selectors: [MarkKind, readonly string[]][] = [["url", request.urls], ["prefix", request.prefixes], ["tag", request.tags]];
+      const selectors: [MarkKind, readonly string[]][] = [
+        ["url", request.urls],
+        ["prefix", request.prefixes],
+        ["tag", request.tags],
+      ];
       for (const [kind, names] of selectors) {
         for (const name of names) {
           const id = markId(kind, name);
@@ -86,7 +99,9 @@ export class PurgeLog extends DurableObject<Env> {
   #fold(now: number, put: (kind: string, name: string, mark: Mark) => void): void {
     const excess = this.#marks.size - PURGE_MAX_MARKS;
     if (excess <= 0) return;
-    const oldest = [...this.#marks.entries()].sort(([, a], [, b]) => Math.max(a.mark.hard, a.mark.soft) - Math.max(b.mark.hard, b.mark.soft)).slice(0, excess);
+    const oldest = [...this.#marks.entries()]
+      .sort(([, a], [, b]) => Math.max(a.mark.hard, a.mark.soft) - Math.max(b.mark.hard, b.mark.soft))
+      .slice(0, excess);
     let { hard, soft } = this.#all;
     for (const [id, record] of oldest) {
       hard = Math.max(hard, record.mark.hard);

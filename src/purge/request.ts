@@ -33,7 +33,8 @@ export function parsePurgeRequest(body: unknown, tenant: Tenant, resolver: Tenan
   for (const name of ["urls", "prefixes", "tags"] as const) {
     const value = record[name];
     if (value === undefined) continue;
-    if (!Array.isArray(value) || value.some((item) => typeof item !== "string" || item.length === 0)) return `${name}: expected a list of non-empty strings`;
+    if (!Array.isArray(value) || value.some((item) => typeof item !== "string" || item.length === 0))
+      return `${name}: expected a list of non-empty strings`;
     lists[name] = value as string[];
     total += value.length;
   }
@@ -52,7 +53,8 @@ export function parsePurgeRequest(body: unknown, tenant: Tenant, resolver: Tenan
     prefixes.push(normalizePath(raw));
   }
   for (const [index, tag] of lists.tags.entries()) {
-    if (!TAG.test(tag) || tag.length > PURGE_MAX_TAG_BYTES) return `tags[${index}]: expected a tag without spaces or commas, at most ${PURGE_MAX_TAG_BYTES} characters`;
+    if (!TAG.test(tag) || tag.length > PURGE_MAX_TAG_BYTES)
+      return `tags[${index}]: expected a tag without spaces or commas, at most ${PURGE_MAX_TAG_BYTES} characters`;
   }
   return { all: record.all === true, soft: record.soft === true, urls, prefixes, tags: lists.tags };
 }
@@ -72,7 +74,8 @@ function purgeUrl(raw: string, tenant: Tenant, resolver: TenantResolver): string
   }
   // The path as a request for it is keyed: canonical, or refused as a request would be.
   const resolved = resolver.resolvePath(tenant, rawPathOf(url.href));
-  if (!resolved.ok && resolved.reason !== "no-route") return { problem: `ambiguous path (${resolved.reason}); requests for it are refused, so nothing is stored under it` };
+  if (!resolved.ok && resolved.reason !== "no-route")
+    return { problem: `ambiguous path (${resolved.reason}); requests for it are refused, so nothing is stored under it` };
   const path = resolved.ok ? resolved.path : normalizePath(url.pathname);
   const policy = resolved.ok ? resolved.route.cache : null;
   return `${path}${normalizeQuery(url.search, policy ? policy.key.query : { mode: "all" })}`;

@@ -41,7 +41,17 @@ export interface RequestSample {
 }
 
 export function emptyCounters(): RouteCounters {
-  return { requests: 0, hits: 0, staleServed: 0, collapsed: 0, originFetches: 0, originLatency: new Array<number>(LATENCY_BUCKETS_MS.length + 1).fill(0), authRejections: {}, compressionBytesSaved: 0, errors: {} };
+  return {
+    requests: 0,
+    hits: 0,
+    staleServed: 0,
+    collapsed: 0,
+    originFetches: 0,
+    originLatency: new Array<number>(LATENCY_BUCKETS_MS.length + 1).fill(0),
+    authRejections: {},
+    compressionBytesSaved: 0,
+    errors: {},
+  };
 }
 
 export function addSample(into: RouteCounters, sample: RequestSample): void {
@@ -95,7 +105,12 @@ export interface RouteReport {
   readonly staleServed: number;
   readonly collapsed: number;
   readonly originFetches: number;
-  readonly originLatencyMs: { readonly p50: number | string | null; readonly p99: number | string | null; readonly buckets: readonly number[]; readonly counts: readonly number[] };
+  readonly originLatencyMs: {
+    readonly p50: number | string | null;
+    readonly p99: number | string | null;
+    readonly buckets: readonly number[];
+    readonly counts: readonly number[];
+  };
   readonly authRejections: Readonly<Record<string, number>>;
   readonly compressionBytesSaved: number;
   readonly errors: Readonly<Record<string, number>>;
@@ -112,7 +127,12 @@ export function report(counters: RouteCounters): RouteReport {
     collapsed: counters.collapsed,
     originFetches: counters.originFetches,
     // Bucket upper bounds; "> 60000" would be Infinity, which JSON cannot carry.
-    originLatencyMs: { p50: p50 === Number.POSITIVE_INFINITY ? "> 60000" : p50, p99: p99 === Number.POSITIVE_INFINITY ? "> 60000" : p99, buckets: LATENCY_BUCKETS_MS, counts: counters.originLatency },
+    originLatencyMs: {
+      p50: p50 === Number.POSITIVE_INFINITY ? "> 60000" : p50,
+      p99: p99 === Number.POSITIVE_INFINITY ? "> 60000" : p99,
+      buckets: LATENCY_BUCKETS_MS,
+      counts: counters.originLatency,
+    },
     authRejections: counters.authRejections,
     compressionBytesSaved: counters.compressionBytesSaved ?? 0,
     errors: counters.errors ?? {},

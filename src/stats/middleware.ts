@@ -44,7 +44,16 @@ export function observeRequests({ recorder, now, log }: ObserveRequestsOptions):
     }
     if (observe.requestLog) {
       const cacheStatus = outcome.cache ? formatCacheStatus(outcome.cache) : null;
-      log({ event: "request", tenant: tenant.id, route: route.path, method: c.req.method, status: c.res.status, cacheStatus, originMs: sample.originMs, ms: elapsedMs });
+      log({
+        event: "request",
+        tenant: tenant.id,
+        route: route.path,
+        method: c.req.method,
+        status: c.res.status,
+        cacheStatus,
+        originMs: sample.originMs,
+        ms: elapsedMs,
+      });
     }
   };
 }

@@ -21,16 +21,28 @@ export function renderStatsPage(tenantId: string, report: StatsReport, atIso: st
   const ratio = series.map((p) => (p.requests === 0 ? null : p.hits / p.requests));
   const charts = [
     chart("hit-ratio", "Hit ratio", [{ label: "hits / requests", color: "#2a7", values: ratio }], series, 1),
-    chart("offload", "Origin offload", [
-      { label: "requests", color: "#36c", values: series.map((p) => p.requests) },
-      { label: "origin fetches", color: "#c63", values: series.map((p) => p.originFetches) },
-    ], series),
-    chart("latency", "Origin latency (ms, bucket bounds)", [
-      { label: "p50", color: "#36c", values: series.map((p) => p.p50) },
-      { label: "p99", color: "#c33", values: series.map((p) => p.p99) },
-    ], series),
+    chart(
+      "offload",
+      "Origin offload",
+      [
+        { label: "requests", color: "#36c", values: series.map((p) => p.requests) },
+        { label: "origin fetches", color: "#c63", values: series.map((p) => p.originFetches) },
+      ],
+      series,
+    ),
+    chart(
+      "latency",
+      "Origin latency (ms, bucket bounds)",
+      [
+        { label: "p50", color: "#36c", values: series.map((p) => p.p50) },
+        { label: "p99", color: "#c33", values: series.map((p) => p.p99) },
+      ],
+      series,
+    ),
   ];
-  const rows = Object.entries(report.routes).map(([route, r]) => row(route, r)).join("");
+  const rows = Object.entries(report.routes)
+    .map(([route, r]) => row(route, r))
+    .join("");
   return `<!doctype html>
 <html lang="en"><head><meta charset="utf-8"><meta http-equiv="refresh" content="${refreshSeconds}">
 <title>Brim · ${escape(tenantId)}</title>
@@ -47,8 +59,20 @@ ${charts.join("\n")}
 }
 
 function row(route: string, r: RouteReport): string {
-  const auth = Object.entries(r.authRejections).map(([reason, n]) => `${escape(reason)}: ${n}`).join(", ");
-  const cells = [r.requests, pct(r.hitRatio), r.staleServed, r.collapsed, r.originFetches, r.originLatencyMs.p50 ?? "–", r.originLatencyMs.p99 ?? "–", auth || "–", r.compressionBytesSaved];
+  const auth = Object.entries(r.authRejections)
+    .map(([reason, n]) => `${escape(reason)}: ${n}`)
+    .join(", ");
+  const cells = [
+    r.requests,
+    pct(r.hitRatio),
+    r.staleServed,
+    r.collapsed,
+    r.originFetches,
+    r.originLatencyMs.p50 ?? "–",
+    r.originLatencyMs.p99 ?? "–",
+    auth || "–",
+    r.compressionBytesSaved,
+  ];
   return `<tr><td>${escape(route)}</td>${cells.map((c) => `<td>${escape(String(c))}</td>`).join("")}</tr>`;
 }
 

@@ -45,7 +45,8 @@ export class StatsRecorder {
     const pending = this.#for(tenantId, now);
     addSample((pending.batch[route] ??= emptyCounters()), sample);
     pending.requests += 1;
-    if (pending.requests >= STATS_FLUSH_MAX_REQUESTS || now - pending.flushedAt >= STATS_FLUSH_INTERVAL_MS) waitUntil(this.flush(tenantId, now));
+    if (pending.requests >= STATS_FLUSH_MAX_REQUESTS || now - pending.flushedAt >= STATS_FLUSH_INTERVAL_MS)
+      waitUntil(this.flush(tenantId, now));
   }
 
   /** An auth failure (from the `auth-failed` log event); counted with the next flush. */

@@ -20,12 +20,14 @@ function custom(ctx: z.RefinementCtx, message: string, path: PropertyKey[] = [])
 export function checkRouteAuth(tenant: unknown, ctx: z.RefinementCtx): void {
   if (!isRecord(tenant) || !Array.isArray(tenant.routes)) return;
   const hasAuth = isRecord(tenant.auth);
-  const forward = isRecord(tenant.auth) && isRecord(tenant.auth.forward) && isRecord(tenant.auth.forward.claims) ? tenant.auth.forward.claims : {};
+  const forward =
+    isRecord(tenant.auth) && isRecord(tenant.auth.forward) && isRecord(tenant.auth.forward.claims) ? tenant.auth.forward.claims : {};
   tenant.routes.forEach((route: unknown, r: number) => {
     if (!isRecord(route)) return;
     const mode = route.auth ?? "none";
     const at = (...rest: PropertyKey[]) => ["routes", r, ...rest];
-    if (mode !== "none" && !hasAuth && typeof mode === "string") custom(ctx, `auth ${show(mode)} needs the tenant's "auth" block`, at("auth"));
+    if (mode !== "none" && !hasAuth && typeof mode === "string")
+      custom(ctx, `auth ${show(mode)} needs the tenant's "auth" block`, at("auth"));
     if (route.scopes !== undefined && mode !== "required") custom(ctx, 'scopes need "auth": "required"', at("scopes"));
     const cache = route.cache;
     const claims = isRecord(cache) && isRecord(cache.key) ? cache.key.claims : undefined;
@@ -36,7 +38,11 @@ export function checkRouteAuth(tenant: unknown, ctx: z.RefinementCtx): void {
       const unkeyed = Object.keys(forward).filter((claim) => !claims.includes(claim));
       if (unkeyed.length > 0) {
         const list = unkeyed.map((claim) => `${show(claim)} (as ${show(forward[claim])})`).join(", ");
-        custom(ctx, `every claim forwarded to the origin must be in the cache key, or one user's response is served to another: ${list} ${unkeyed.length === 1 ? "is forwarded but not keyed; add it" : "are forwarded but not keyed; add them"} to "claims" or stop forwarding ${unkeyed.length === 1 ? "it" : "them"}`, at("cache", "key", "claims"));
+        custom(
+          ctx,
+          `every claim forwarded to the origin must be in the cache key, or one user's response is served to another: ${list} ${unkeyed.length === 1 ? "is forwarded but not keyed; add it" : "are forwarded but not keyed; add them"} to "claims" or stop forwarding ${unkeyed.length === 1 ? "it" : "them"}`,
+          at("cache", "key", "claims"),
+        );
       }
     }
   });

@@ -19,7 +19,19 @@ import type { KeySource, TenantAuth } from "./types";
 import { expected, flag, intRange, isRecord, show } from "./config-values";
 
 /** JWS algorithms Brim verifies (RFC 7518 §3.1, RFC 8037 §3.1). "none" is never one of them. */
-export const ASYMMETRIC_ALGORITHMS = ["RS256", "RS384", "RS512", "PS256", "PS384", "PS512", "ES256", "ES384", "ES512", "EdDSA", "Ed25519"] as const;
+export const ASYMMETRIC_ALGORITHMS = [
+  "RS256",
+  "RS384",
+  "RS512",
+  "PS256",
+  "PS384",
+  "PS512",
+  "ES256",
+  "ES384",
+  "ES512",
+  "EdDSA",
+  "Ed25519",
+] as const;
 export const HMAC_ALGORITHMS = ["HS256", "HS384", "HS512"] as const;
 const KNOWN_ALGORITHMS = new Set<string>([...ASYMMETRIC_ALGORITHMS, ...HMAC_ALGORITHMS]);
 const HMAC = new Set<string>(HMAC_ALGORITHMS);
@@ -35,7 +47,8 @@ const SCOPE_TOKEN = /^[\x21\x23-\x5b\x5d-\x7e]+$/;
 /** RFC 6265 §4.1.1 cookie-name (a token). */
 const COOKIE_NAME = TOKEN;
 /** Headers a forwarded claim must not overwrite: credentials, routing and hop-by-hop fields. */
-const RESERVED_HEADERS = /^(?:authorization|proxy-authorization|cookie|host|connection|content-length|transfer-encoding|te|upgrade|forwarded|x-forwarded-.*)$/i;
+const RESERVED_HEADERS =
+  /^(?:authorization|proxy-authorization|cookie|host|connection|content-length|transfer-encoding|te|upgrade|forwarded|x-forwarded-.*)$/i;
 /** JWK members that only private or symmetric keys have (RFC 7518 §6.2.2, §6.3.2, §6.4.1). */
 const PRIVATE_JWK_MEMBERS = ["d", "p", "q", "dp", "dq", "qi", "oth", "k"];
 const HTTP_URL = /^https?:\/\//i;
@@ -77,12 +90,21 @@ const headerName = z
   });
 
 const jwkSchema = z
-  .looseObject({ kty: z.string({ error: expected('"RSA", "EC" or "OKP"') }).meta({ description: 'Key type: "RSA", "EC" or "OKP" (public keys only; HMAC secrets go in a Worker secret).' }) }, { error: expected("a JWK object") })
+  .looseObject(
+    {
+      kty: z
+        .string({ error: expected('"RSA", "EC" or "OKP"') })
+        .meta({ description: 'Key type: "RSA", "EC" or "OKP" (public keys only; HMAC secrets go in a Worker secret).' }),
+    },
+    { error: expected("a JWK object") },
+  )
   .superRefine((jwk, ctx) => {
-    if (jwk.kty === "oct") custom(ctx, 'HMAC keys must not be inline: put the secret in a Worker secret and name it in "secretEnv"', ["kty"]);
+    if (jwk.kty === "oct")
+      custom(ctx, 'HMAC keys must not be inline: put the secret in a Worker secret and name it in "secretEnv"', ["kty"]);
     else if (!["RSA", "EC", "OKP"].includes(jwk.kty)) custom(ctx, `expected "RSA", "EC" or "OKP", got ${show(jwk.kty)}`, ["kty"]);
     for (const member of PRIVATE_JWK_MEMBERS) {
-      if (member in jwk && jwk.kty !== "oct") custom(ctx, `a private key member must never be in config; give the public key only`, [member]);
+      if (member in jwk && jwk.kty !== "oct")
+        custom(ctx, `a private key member must never be in config; give the public key only`, [member]);
     }
   })
   .meta({ description: "A public JWK (RFC 7517); HMAC and private keys are refused." });
@@ -106,21 +128,22 @@ const revocationSchema = z
   )
   .superRefine((value, ctx) => {
     if (value.maxStaleSeconds < value.refreshSeconds) {
-      custom(ctx, `maxStaleSeconds (${value.maxStaleSeconds}) must be at least refreshSeconds (${value.refreshSeconds})`, ["maxStaleSeconds"]);
+      custom(ctx, `maxStaleSeconds (${value.maxStaleSeconds}) must be at least refreshSeconds (${value.refreshSeconds})`, [
+        "maxStaleSeconds",
+      ]);
     }
   });
 
-const forwardSchema = z
-  .strictObject(
-    {
-      claims: z
-        .record(z.string().min(1, { error: "expected a claim name" }), headerName, { error: expected("an object of claim → header name") })
-        .default({})
-        .meta({ description: "Verified claims sent to the origin as request headers; client-sent copies are always removed." }),
-      stripAuthorization: flag("Remove the token (header or cookie) before the origin.", false),
-    },
-    { error: expected("a forward object") },
-  );
+const forwardSchema = z.strictObject(
+  {
+    claims: z
+      .record(z.string().min(1, { error: "expected a claim name" }), headerName, { error: expected("an object of claim → header name") })
+      .default({})
+      .meta({ description: "Verified claims sent to the origin as request headers; client-sent copies are always removed." }),
+    stripAuthorization: flag("Remove the token (header or cookie) before the origin.", false),
+  },
+  { error: expected("a forward object") },
+);
 
 const tokenSchema = z.strictObject(
   {
@@ -142,13 +165,27 @@ const tokenSchema = z.strictObject(
 export const tenantAuthSchema = z
   .strictObject(
     {
-      issuer: z.string({ error: expected("an issuer string") }).min(1, { error: "expected a non-empty issuer" }).meta({ description: 'Required "iss".' }),
+      issuer: z
+        .string({ error: expected("an issuer string") })
+        .min(1, { error: "expected a non-empty issuer" })
+        .meta({ description: 'Required "iss".' }),
       audience: z
-        .union([z.string().min(1).meta({ description: "One accepted audience." }), z.array(z.string().min(1)).min(1).meta({ description: "Accepted audiences; a token must name at least one." })], { error: expected("an audience or a non-empty list of audiences") })
+        .union(
+          [
+            z.string().min(1).meta({ description: "One accepted audience." }),
+            z.array(z.string().min(1)).min(1).meta({ description: "Accepted audiences; a token must name at least one." }),
+          ],
+          { error: expected("an audience or a non-empty list of audiences") },
+        )
         .meta({ description: 'The token\'s "aud" must contain one of these.' }),
       jwksUrl: urlSchema("JWKS (RFC 7517 §5) of the issuer; cached per isolate and refreshed in the background.").optional(),
-      keys: z.array(jwkSchema, { error: expected("a list of JWKs") }).min(1, { error: "expected at least one key" }).optional(),
-      secretEnv: envName("a Worker secret name").optional().meta({ description: "Worker secret holding the HMAC key (HS* algorithms only)." }),
+      keys: z
+        .array(jwkSchema, { error: expected("a list of JWKs") })
+        .min(1, { error: "expected at least one key" })
+        .optional(),
+      secretEnv: envName("a Worker secret name")
+        .optional()
+        .meta({ description: "Worker secret holding the HMAC key (HS* algorithms only)." }),
       algorithms: z
         .array(z.string({ error: expected("an algorithm name") }), { error: expected("a list of algorithm names") })
         .min(1, { error: "expected at least one algorithm" })
@@ -161,7 +198,10 @@ export const tenantAuthSchema = z
         .string({ error: expected("a typ string") })
         .min(1)
         .optional()
-        .meta({ description: 'Required JOSE "typ" header, e.g. "at+jwt". Default: absent, "JWT" or "at+jwt"; any other typ (secevent+jwt, logout+jwt, dpop+jwt, ...) is refused.' }),
+        .meta({
+          description:
+            'Required JOSE "typ" header, e.g. "at+jwt". Default: absent, "JWT" or "at+jwt"; any other typ (secevent+jwt, logout+jwt, dpop+jwt, ...) is refused.',
+        }),
       maxTokenLifetimeSeconds: intRange(1, MAX_TOKEN_LIFETIME_SECONDS, `an integer from 1 to ${MAX_TOKEN_LIFETIME_SECONDS}`)
         .optional()
         .meta({ description: 'Longest accepted token lifetime (exp - iat); tokens without "iat" are then refused. Default: no limit.' }),
@@ -170,13 +210,26 @@ export const tenantAuthSchema = z
         .meta({ description: "Longer tokens are refused before any decoding (a cheap guard against oversized input)." }),
       jwksMaxAgeSeconds: intRange(1, MAX_REFRESH_SECONDS, `an integer from 1 to ${MAX_REFRESH_SECONDS}`)
         .default(DEFAULT_JWKS_MAX_AGE_SECONDS)
-        .meta({ description: "A JWKS older than this is refetched before use; also caps how long a verified token is remembered, so a removed kid stops admitting tokens within this bound." }),
+        .meta({
+          description:
+            "A JWKS older than this is refetched before use; also caps how long a verified token is remembered, so a removed kid stops admitting tokens within this bound.",
+        }),
       jwksCooldownSeconds: intRange(1, MAX_REFRESH_SECONDS, `an integer from 1 to ${MAX_REFRESH_SECONDS}`)
         .default(DEFAULT_JWKS_COOLDOWN_SECONDS)
         .meta({ description: "At most one JWKS refetch for an unknown kid per this many seconds." }),
-      token: tokenSchema.prefault({}).meta({ description: "Where the token is read from: a header (Bearer scheme) and optionally a cookie; one credential per request." }),
-      revocation: revocationSchema.optional().meta({ description: "A revocation list refreshed in the background from the tenant's service; revoked jti / sub are refused." }),
-      forward: forwardSchema.prefault({}).meta({ description: "What the origin receives about the verified token: claims as headers, and whether the token itself is forwarded." }),
+      token: tokenSchema
+        .prefault({})
+        .meta({
+          description: "Where the token is read from: a header (Bearer scheme) and optionally a cookie; one credential per request.",
+        }),
+      revocation: revocationSchema
+        .optional()
+        .meta({ description: "A revocation list refreshed in the background from the tenant's service; revoked jti / sub are refused." }),
+      forward: forwardSchema
+        .prefault({})
+        .meta({
+          description: "What the origin receives about the verified token: claims as headers, and whether the token itself is forwarded.",
+        }),
     },
     { error: expected("an auth object") },
   )
@@ -185,7 +238,10 @@ export const tenantAuthSchema = z
 
 /** A tenant's `admin` block: the Worker secret holding the token for `/__brim/*`. */
 export const adminSchema = z
-  .strictObject({ tokenEnv: envName("a Worker secret name").meta({ description: "Worker secret holding the admin bearer token." }) }, { error: expected("an admin object") })
+  .strictObject(
+    { tokenEnv: envName("a Worker secret name").meta({ description: "Worker secret holding the admin bearer token." }) },
+    { error: expected("an admin object") },
+  )
   .meta({ description: "Admin endpoints under /__brim/ (immediate revocation)." });
 
 /** Route-level `auth`. */
@@ -196,7 +252,9 @@ export const routeAuthSchema = z
 
 /** Route-level `scopes`. */
 export const routeScopesSchema = z
-  .array(z.string({ error: expected("a scope") }).regex(SCOPE_TOKEN, { error: expected("a scope (RFC 6749 §3.3)") }), { error: expected("a list of scopes") })
+  .array(z.string({ error: expected("a scope") }).regex(SCOPE_TOKEN, { error: expected("a scope (RFC 6749 §3.3)") }), {
+    error: expected("a list of scopes"),
+  })
   .optional()
   .meta({ description: 'Scopes the token must all carry ("scope" or "scp" claim); needs auth "required".' });
 
@@ -204,11 +262,12 @@ export type TenantAuthConfig = z.output<typeof tenantAuthSchema>;
 
 /** Builds the normalized, fully defaulted tenant auth. */
 export function toTenantAuth(auth: TenantAuthConfig): TenantAuth {
-  const keys: KeySource = auth.jwksUrl !== undefined
-    ? { kind: "jwks", url: auth.jwksUrl, maxAgeSeconds: auth.jwksMaxAgeSeconds, cooldownSeconds: auth.jwksCooldownSeconds }
-    : auth.keys !== undefined
-      ? { kind: "static", keys: auth.keys.map((k) => ({ ...k }) as JsonWebKey) }
-      : { kind: "secret", env: auth.secretEnv ?? "" };
+  const keys: KeySource =
+    auth.jwksUrl !== undefined
+      ? { kind: "jwks", url: auth.jwksUrl, maxAgeSeconds: auth.jwksMaxAgeSeconds, cooldownSeconds: auth.jwksCooldownSeconds }
+      : auth.keys !== undefined
+        ? { kind: "static", keys: auth.keys.map((k) => ({ ...k }) as JsonWebKey) }
+        : { kind: "secret", env: auth.secretEnv ?? "" };
   return {
     issuer: auth.issuer,
     audience: typeof auth.audience === "string" ? [auth.audience] : [...auth.audience],
@@ -242,8 +301,11 @@ function checkKeySource(value: unknown, ctx: z.RefinementCtx): void {
   value.algorithms.forEach((alg: unknown, i: number) => {
     if (typeof alg !== "string") return;
     if (alg.toLowerCase() === "none") custom(ctx, '"none" is never accepted: unsigned tokens prove nothing', ["algorithms", i]);
-    else if (!KNOWN_ALGORITHMS.has(alg)) custom(ctx, `unknown algorithm ${show(alg)}; expected one of ${[...KNOWN_ALGORITHMS].join(", ")}`, ["algorithms", i]);
-    else if (HMAC.has(alg) && !secret && sources.length > 0) custom(ctx, `${show(alg)} is an HMAC algorithm: it needs "secretEnv", not a JWKS or public keys`, ["algorithms", i]);
-    else if (!HMAC.has(alg) && secret) custom(ctx, `${show(alg)} needs public keys ("jwksUrl" or "keys"), not an HMAC secret`, ["algorithms", i]);
+    else if (!KNOWN_ALGORITHMS.has(alg))
+      custom(ctx, `unknown algorithm ${show(alg)}; expected one of ${[...KNOWN_ALGORITHMS].join(", ")}`, ["algorithms", i]);
+    else if (HMAC.has(alg) && !secret && sources.length > 0)
+      custom(ctx, `${show(alg)} is an HMAC algorithm: it needs "secretEnv", not a JWKS or public keys`, ["algorithms", i]);
+    else if (!HMAC.has(alg) && secret)
+      custom(ctx, `${show(alg)} needs public keys ("jwksUrl" or "keys"), not an HMAC secret`, ["algorithms", i]);
   });
 }

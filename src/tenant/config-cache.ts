@@ -19,9 +19,7 @@ const TOKEN = /^[!#$%&'*+\-.^_`|~0-9A-Za-z]+$/;
  */
 const CREDENTIAL_HEADERS = new Set(["authorization", "proxy-authorization", "cookie"]);
 
-const queryName = z
-  .string({ error: expected("a query parameter name") })
-  .min(1, { error: "expected a non-empty query parameter name" });
+const queryName = z.string({ error: expected("a query parameter name") }).min(1, { error: "expected a non-empty query parameter name" });
 
 const queryNames = z
   .array(queryName, { error: expected('"all", "none" or a list of query parameter names') })
@@ -47,18 +45,20 @@ export const cacheKeySchema = z
         })
         .default("all")
         .meta({
-          description:
-            'Query parameters in the key: "all" (order-insensitive), "none", or only the listed names.',
+          description: 'Query parameters in the key: "all" (order-insensitive), "none", or only the listed names.',
         }),
       headers: z
         .array(headerName, { error: expected("a list of header names") })
         .superRefine((names, ctx) => reportDuplicates(names, ctx, "header", "headers", (n) => n.toLowerCase()))
         .default([])
         .meta({
-          description: "Request headers whose values enter the key (case-insensitive), and so are forwarded to the origin. Credentials are not allowed.",
+          description:
+            "Request headers whose values enter the key (case-insensitive), and so are forwarded to the origin. Credentials are not allowed.",
         }),
       claims: z
-        .array(z.string({ error: expected("a claim name") }).min(1, { error: "expected a non-empty claim name" }), { error: expected("a list of claim names") })
+        .array(z.string({ error: expected("a claim name") }).min(1, { error: "expected a non-empty claim name" }), {
+          error: expected("a list of claim names"),
+        })
         .superRefine((names, ctx) => reportDuplicates(names, ctx, "claim", "claims"))
         .optional()
         .meta({ description: "Verified JWT claims whose values enter the key (one entry per value, never per token); needs route auth." }),
@@ -67,15 +67,16 @@ export const cacheKeySchema = z
   )
   .meta({ description: "What tells cached responses apart, beyond method and path." });
 
-const coalesceObject = z
-  .strictObject(
-    {
-      waitMs: intRange(1, MAX_COALESCE_WAIT_MS, `an integer from 1 to ${MAX_COALESCE_WAIT_MS} (milliseconds)`)
-        .optional()
-        .meta({ description: "How long a request waits for a shared origin fetch before fetching itself. Default: the route's timeoutMs plus 1 s." }),
-    },
-    { error: expected("true, false or an object") },
-  );
+const coalesceObject = z.strictObject(
+  {
+    waitMs: intRange(1, MAX_COALESCE_WAIT_MS, `an integer from 1 to ${MAX_COALESCE_WAIT_MS} (milliseconds)`)
+      .optional()
+      .meta({
+        description: "How long a request waits for a shared origin fetch before fetching itself. Default: the route's timeoutMs plus 1 s.",
+      }),
+  },
+  { error: expected("true, false or an object") },
+);
 
 /** Request coalescing: `true` (default), `false`, or `{ waitMs }`. */
 const coalesceSchema = z
@@ -91,9 +92,7 @@ export const cacheSchema = z
       staleWhileRevalidate: seconds(
         "RFC 5861 stale-while-revalidate window in seconds, when the origin gives none (or always, with override).",
       ),
-      staleIfError: seconds(
-        "RFC 5861 stale-if-error window in seconds, when the origin gives none (or always, with override).",
-      ),
+      staleIfError: seconds("RFC 5861 stale-if-error window in seconds, when the origin gives none (or always, with override)."),
       override: flag("Use ttl and the stale windows instead of the origin's, not just to fill gaps.", false),
       ignoreRequestDirectives: flag("Ignore client Cache-Control request directives (no-cache, max-age, ...).", false),
       ttlJitter: z
@@ -124,7 +123,10 @@ export type CacheConfig = z.output<typeof cacheSchema>;
  * `timeoutMs` is the route's, which the default coalescing wait is derived from.
  */
 export function toCachePolicy(cache: CacheConfig, timeoutMs: number): CachePolicy {
-  const coalesce = cache.coalesce === false ? null : { waitMs: (cache.coalesce === true ? undefined : cache.coalesce.waitMs) ?? timeoutMs + COALESCE_WAIT_SLACK_MS };
+  const coalesce =
+    cache.coalesce === false
+      ? null
+      : { waitMs: (cache.coalesce === true ? undefined : cache.coalesce.waitMs) ?? timeoutMs + COALESCE_WAIT_SLACK_MS };
   return {
     ttlSeconds: cache.ttl ?? null,
     staleWhileRevalidateSeconds: cache.staleWhileRevalidate ?? null,

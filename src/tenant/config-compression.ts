@@ -26,9 +26,14 @@ const compressionObject = z.strictObject(
       .default(DEFAULT_COMPRESSION_MIN_BYTES)
       .meta({ description: "Bodies smaller than this (by Content-Length) are not compressed." }),
     types: z
-      .array(z.string({ error: expected("a media type") }).regex(TYPE_PATTERN, { error: expected('a lower-case media type like "text/*" or "application/*+json"') }), {
-        error: expected("a list of media types"),
-      })
+      .array(
+        z
+          .string({ error: expected("a media type") })
+          .regex(TYPE_PATTERN, { error: expected('a lower-case media type like "text/*" or "application/*+json"') }),
+        {
+          error: expected("a list of media types"),
+        },
+      )
       .optional()
       .meta({ description: "Content types to compress: exact, type/* or type/*+suffix. Default: text, JSON, JavaScript, XML, SVG." }),
   },

@@ -52,7 +52,8 @@ function forwardProblem(name: string, earlier: string | undefined): string | nul
   if (!TOKEN.test(name)) return `expected a header name (RFC 9110 token characters), got ${show(name)}`;
   if (earlier !== undefined) return `duplicate header ${show(name)} (also ${show(earlier)})`;
   if (lower === "cookie") return 'Cookie is not forwarded unkeyed: use cache.cookies ("bypass" or "ignore")';
-  if (ALWAYS_FORWARDED.has(lower)) return `header ${show(name)} is always forwarded (see docs/security.md "Shared responses"): remove it here`;
+  if (ALWAYS_FORWARDED.has(lower))
+    return `header ${show(name)} is always forwarded (see docs/security.md "Shared responses"): remove it here`;
   if (HOP_BY_HOP.has(lower)) return `header ${show(name)} is hop-by-hop (RFC 9110 §7.6.1) and never forwarded`;
   if (ALWAYS_REMOVED.has(lower) || lower.startsWith(X_FORWARDED_PREFIX)) {
     return `header ${show(name)} is removed on every route (an override header, or one Brim sets itself)`;

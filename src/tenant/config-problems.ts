@@ -47,9 +47,7 @@ function collect(issues: readonly Issue[], base: Path): string[] {
  */
 function intendedBranch(branches: readonly (readonly Issue[])[]): readonly Issue[] | null {
   const plausible = branches.filter(
-    (issues) =>
-      issues.length > 0 &&
-      !issues.some((i) => i.path.length === 0 && (i.code === "invalid_type" || i.code === "invalid_value")),
+    (issues) => issues.length > 0 && !issues.some((i) => i.path.length === 0 && (i.code === "invalid_type" || i.code === "invalid_value")),
   );
   return plausible.length === 1 ? (plausible[0] ?? null) : null;
 }

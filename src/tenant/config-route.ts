@@ -18,8 +18,7 @@ const pathSchema = z
     if (why) ctx.addIssue({ code: "custom", message: why, input: path });
   })
   .meta({
-    description:
-      'Hono path pattern: literal segments, ":name", ":name{regex}", and an optional final "/*"; "*" alone matches everything.',
+    description: 'Hono path pattern: literal segments, ":name", ":name{regex}", and an optional final "/*"; "*" alone matches everything.',
     examples: ["/api/*", "/users/:id", "/files/:name{[a-z0-9-]+\\.png}", "/*"],
   });
 
@@ -34,7 +33,10 @@ export const routeSchema = z
         .meta({ description: "Milliseconds to wait for the origin's response headers." }),
       bodyIdleTimeoutMs: intRange(1, MAX_ORIGIN_TIMEOUT_MS, `an integer from 1 to ${MAX_ORIGIN_TIMEOUT_MS}`)
         .default(DEFAULT_BODY_IDLE_TIMEOUT_MS)
-        .meta({ description: "Milliseconds to wait between two reads of the origin's body; past it the body is aborted for every reader and nothing is stored." }),
+        .meta({
+          description:
+            "Milliseconds to wait between two reads of the origin's body; past it the body is aborted for every reader and nothing is stored.",
+        }),
       preserveHost: z
         .boolean({ error: expected("true or false") })
         .optional()

@@ -64,6 +64,8 @@ export function toTenant(tenant: TenantConfig): Tenant {
     // Absent rather than null when not configured, so configs without auth normalize as before.
     ...(tenant.auth ? { auth: toTenantAuth(tenant.auth) } : {}),
     ...(tenant.admin ? { admin: { tokenEnv: tenant.admin.tokenEnv } } : {}),
-    ...(tenant.observability ? { observability: { serverTiming: tenant.observability.serverTiming, requestLog: tenant.observability.requestLog } } : {}),
+    ...(tenant.observability
+      ? { observability: { serverTiming: tenant.observability.serverTiming, requestLog: tenant.observability.requestLog } }
+      : {}),
   };
 }

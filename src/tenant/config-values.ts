@@ -24,13 +24,15 @@ export function show(value: unknown): string {
  * when the key is absent (zod reports absence as an `undefined` input).
  */
 export function expected(what: string): (issue: { readonly input?: unknown }) => string {
-  return (issue) =>
-    issue.input === undefined ? "missing required field" : `expected ${what}, got ${show(issue.input)}`;
+  return (issue) => (issue.input === undefined ? "missing required field" : `expected ${what}, got ${show(issue.input)}`);
 }
 
 /** An optional boolean flag; `fallback` is shown to editors and filled in by zod. */
 export function flag(description: string, fallback: boolean) {
-  return z.boolean({ error: expected("true or false") }).default(fallback).meta({ description });
+  return z
+    .boolean({ error: expected("true or false") })
+    .default(fallback)
+    .meta({ description });
 }
 
 /** An optional number of seconds (no default: absent means "not configured"). */

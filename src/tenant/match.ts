@@ -4,8 +4,7 @@ import type { BrimConfig, Route, Tenant } from "./types";
 
 /** The route for a raw path and the one canonical path the request uses from then on. */
 export type PathResolution =
-  | { readonly ok: true; readonly route: Route; readonly path: string }
-  | { readonly ok: false; readonly reason: PathProblem | "no-route" };
+  { readonly ok: true; readonly route: Route; readonly path: string } | { readonly ok: false; readonly reason: PathProblem | "no-route" };
 
 /** Finds the tenant for a Host and the route for a path; built once per loaded config. */
 export interface TenantResolver {

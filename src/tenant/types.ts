@@ -5,9 +5,7 @@
  */
 
 export type QueryKeyPolicy =
-  | { readonly mode: "all" }
-  | { readonly mode: "none" }
-  | { readonly mode: "allow"; readonly names: readonly string[] };
+  { readonly mode: "all" } | { readonly mode: "none" } | { readonly mode: "allow"; readonly names: readonly string[] };
 
 export interface CacheKeyPolicy {
   /** Which query parameters enter the key; "all" sorts them so order does not matter. */

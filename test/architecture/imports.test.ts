@@ -33,7 +33,9 @@ function sourceFiles(dir: string): string[] {
 /** Every cross-unit import under src/, as "from → to (file)". */
 function edges(): { from: string; to: string; file: string }[] {
   return sourceFiles(SRC).flatMap((file) =>
-    [...readFileSync(file, "utf8").matchAll(IMPORT)].map((match) => ({ from: unitOf(file), to: unitOf(resolve(dirname(file), match[1]!)), file: relative(SRC, file) })).filter((edge) => edge.from !== edge.to),
+    [...readFileSync(file, "utf8").matchAll(IMPORT)]
+      .map((match) => ({ from: unitOf(file), to: unitOf(resolve(dirname(file), match[1]!)), file: relative(SRC, file) }))
+      .filter((edge) => edge.from !== edge.to),
   );
 }
 

@@ -10,7 +10,15 @@ const NOW = 1_800_000_000_000;
 
 function runtime(claims: Partial<Claims>) {
   const auth = loadConfig({
-    tenants: [{ id: "acme", hosts: ["a.test"], origin: "http://o.test", auth: { issuer: "i", audience: "a", secretEnv: "S" }, routes: [{ path: "/*" }] }],
+    tenants: [
+      {
+        id: "acme",
+        hosts: ["a.test"],
+        origin: "http://o.test",
+        auth: { issuer: "i", audience: "a", secretEnv: "S" },
+        routes: [{ path: "/*" }],
+      },
+    ],
   }).tenants[0]!.auth!;
   let verifications = 0;
   let generation = 0;

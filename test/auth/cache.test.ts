@@ -65,14 +65,23 @@ describe("auth runs before the cache lookup", () => {
     const key = await signingKey("RS256");
     const server = await revocationServer();
     const brim = testBrim([
-      { id: "acme", auth: await tenantAuth(key, { revocation: { url: server.url } }), admin: { tokenEnv: ADMIN_TOKEN_ENV }, routes: [{ path: "/*", auth: "required" }] },
+      {
+        id: "acme",
+        auth: await tenantAuth(key, { revocation: { url: server.url } }),
+        admin: { tokenEnv: ADMIN_TOKEN_ENV },
+        routes: [{ path: "/*", auth: "required" }],
+      },
     ]);
     const path = uniquePath();
     await script(path, [{ headers: PUBLIC, body: "x" }]);
     const token = await sign(key, goodClaims(brim.clock.now(), { jti: "to-revoke" }));
     expect((await brim.fetch(path, { token })).status).toBe(200);
     expect((await brim.fetch(path, { token })).headers.get("cache-status")).toMatch(/^Brim; hit/);
-    const push = await brim.fetch("/__brim/revocations", { method: "POST", headers: { authorization: `Bearer ${ADMIN_TOKEN}` }, body: '{"jti":["to-revoke"]}' });
+    const push = await brim.fetch("/__brim/revocations", {
+      method: "POST",
+      headers: { authorization: `Bearer ${ADMIN_TOKEN}` },
+      body: '{"jti":["to-revoke"]}',
+    });
     expect(push.status).toBe(200);
     expect((await brim.fetch(path, { token })).status).toBe(401);
   });
@@ -102,7 +111,11 @@ describe("which authenticated responses are shared", () => {
     const key = await signingKey("RS256");
     // Only the keyed claim is forwarded: a forwarded claim outside the key is refused at load.
     const brim = testBrim([
-      { id: "acme", auth: await tenantAuth(key, { forward: { claims: { org: "x-org-id" } } }), routes: [{ path: "/*", auth: "required", cache: { key: { claims: ["org"] } } }] },
+      {
+        id: "acme",
+        auth: await tenantAuth(key, { forward: { claims: { org: "x-org-id" } } }),
+        routes: [{ path: "/*", auth: "required", cache: { key: { claims: ["org"] } } }],
+      },
     ]);
     const path = uniquePath();
     await script(path, [{ headers: PLAIN, body: "org {header:x-org-id} #{count}" }]);
@@ -119,7 +132,13 @@ describe("which authenticated responses are shared", () => {
 
   it("a claims-keyed route keys on the value, so a missing claim is its own entry", async () => {
     const key = await signingKey("RS256");
-    const brim = testBrim([{ id: "acme", auth: await tenantAuth(key, { forward: { claims: { org: "x-org-id" } } }), routes: [{ path: "/*", auth: "required", cache: { key: { claims: ["org"] } } }] }]);
+    const brim = testBrim([
+      {
+        id: "acme",
+        auth: await tenantAuth(key, { forward: { claims: { org: "x-org-id" } } }),
+        routes: [{ path: "/*", auth: "required", cache: { key: { claims: ["org"] } } }],
+      },
+    ]);
     const path = uniquePath();
     await script(path, [{ headers: PLAIN, body: "#{count}" }]);
     expect(await (await brim.fetch(path, { token: await sign(key, goodClaims(brim.clock.now(), { org: "o1" })) })).text()).toBe("#1");
@@ -130,7 +149,11 @@ describe("which authenticated responses are shared", () => {
   it("with stripAuthorization, entries are keyed on the forwarded claims the origin sees", async () => {
     const key = await signingKey("RS256");
     const brim = testBrim([
-      { id: "acme", auth: await tenantAuth(key, { forward: { claims: { sub: "x-user-id" }, stripAuthorization: true } }), routes: [{ path: "/*", auth: "required" }] },
+      {
+        id: "acme",
+        auth: await tenantAuth(key, { forward: { claims: { sub: "x-user-id" }, stripAuthorization: true } }),
+        routes: [{ path: "/*", auth: "required" }],
+      },
     ]);
     const path = uniquePath();
     await script(path, [{ headers: PLAIN, body: "for {header:x-user-id} #{count}" }]);
@@ -143,7 +166,9 @@ describe("which authenticated responses are shared", () => {
 
   it("a token forwarded in a cookie bypasses the cache (it cannot tell the cookie is a credential)", async () => {
     const key = await signingKey("RS256");
-    const brim = testBrim([{ id: "acme", auth: await tenantAuth(key, { token: { cookie: "session" } }), routes: [{ path: "/*", auth: "required" }] }]);
+    const brim = testBrim([
+      { id: "acme", auth: await tenantAuth(key, { token: { cookie: "session" } }), routes: [{ path: "/*", auth: "required" }] },
+    ]);
     const path = uniquePath();
     await script(path, [{ headers: PUBLIC, body: "#{count}" }]);
     const cookie = `session=${await sign(key, goodClaims(brim.clock.now()))}`;

@@ -11,7 +11,10 @@ import { count, requests, script, uniquePath } from "../support/origin";
 import { authBlock, goodClaims, sign, signingKey, type SigningKey } from "../support/jwt";
 
 /** The origin echoes everything an attacker could try to smuggle through. */
-const ECHO = { headers: { "cache-control": "public, max-age=60" }, body: "user={header:x-user-id} q={query} auth={header:authorization} cookie={header:cookie} #{count}" };
+const ECHO = {
+  headers: { "cache-control": "public, max-age=60" },
+  body: "user={header:x-user-id} q={query} auth={header:authorization} cookie={header:cookie} #{count}",
+};
 
 async function setup(): Promise<{ brim: TestBrim; key: SigningKey }> {
   const key = await signingKey("ES256");
@@ -40,16 +43,50 @@ const bearer = (t: string): [string, string] => ["authorization", `Bearer ${t}`]
 /** [name, attack, logged detail (substring)]. `token` is a valid token of the attacker. */
 const ATTACKS: [string, Attack, string][] = [
   ["access_token in the query, no header", { query: (t) => `?access_token=${t}`, headers: () => [] }, "access_token in the query"],
-  ["access_token in the query next to a valid header", { query: () => "?a=1&access_token=forged", headers: (t) => [bearer(t)] }, "access_token in the query"],
+  [
+    "access_token in the query next to a valid header",
+    { query: () => "?a=1&access_token=forged", headers: (t) => [bearer(t)] },
+    "access_token in the query",
+  ],
   ["empty access_token in the query", { query: () => "?access_token=", headers: (t) => [bearer(t)] }, "access_token in the query"],
   ["percent-encoded access_token name", { query: (t) => `?access%5Ftoken=${t}`, headers: () => [] }, "access_token in the query"],
   ["percent-encoded first letter", { query: (t) => `?x=1&%61ccess_token=${t}`, headers: (t) => [bearer(t)] }, "access_token in the query"],
-  ["two Authorization fields", { query: () => "", headers: (t) => [bearer(t), bearer("forged.token.value")] }, "more than one credential in authorization"],
-  ["two credentials in one Authorization field", { query: () => "", headers: (t) => [["authorization", `Bearer ${t}, Bearer other.token.value`]] }, "more than one credential"],
-  ["Bearer next to Basic", { query: () => "", headers: (t) => [["authorization", `Basic dXNlcjpwYXNz, Bearer ${t}`]] }, "more than one credential"],
-  ["header and cookie", { query: () => "", headers: (t) => [bearer(t), ["cookie", `session=${t}`]] }, "in authorization and in cookie session"],
-  ["Basic header and a token cookie", { query: () => "", headers: (t) => [["authorization", "Basic dXNlcjpwYXNz"], ["cookie", `session=${t}`]] }, "in authorization and in cookie session"],
-  ["the token cookie twice", { query: () => "", headers: (t) => [["cookie", `session=${t}; theme=dark; session=forged`]] }, "cookie session sent 2 times"],
+  [
+    "two Authorization fields",
+    { query: () => "", headers: (t) => [bearer(t), bearer("forged.token.value")] },
+    "more than one credential in authorization",
+  ],
+  [
+    "two credentials in one Authorization field",
+    { query: () => "", headers: (t) => [["authorization", `Bearer ${t}, Bearer other.token.value`]] },
+    "more than one credential",
+  ],
+  [
+    "Bearer next to Basic",
+    { query: () => "", headers: (t) => [["authorization", `Basic dXNlcjpwYXNz, Bearer ${t}`]] },
+    "more than one credential",
+  ],
+  [
+    "header and cookie",
+    { query: () => "", headers: (t) => [bearer(t), ["cookie", `session=${t}`]] },
+    "in authorization and in cookie session",
+  ],
+  [
+    "Basic header and a token cookie",
+    {
+      query: () => "",
+      headers: (t) => [
+        ["authorization", "Basic dXNlcjpwYXNz"],
+        ["cookie", `session=${t}`],
+      ],
+    },
+    "in authorization and in cookie session",
+  ],
+  [
+    "the token cookie twice",
+    { query: () => "", headers: (t) => [["cookie", `session=${t}; theme=dark; session=forged`]] },
+    "cookie session sent 2 times",
+  ],
 ];
 
 describe("400 invalid_request, never forwarded, never keyed", () => {
@@ -85,7 +122,9 @@ describe("400 invalid_request, never forwarded, never keyed", () => {
       const anonymous = await brim.fetch(`${path}?a=1`);
       if (route === "required") expect(anonymous.status).toBe(401);
       else expect(await anonymous.text()).toMatch(/^user= q=a=1 auth= cookie= #2$/);
-      expect((await requests(path)).requests.every((r) => !r.url.includes("access_token") && !(r.headers.authorization ?? "").includes(mallory))).toBe(true);
+      expect(
+        (await requests(path)).requests.every((r) => !r.url.includes("access_token") && !(r.headers.authorization ?? "").includes(mallory)),
+      ).toBe(true);
     });
   }
 });
@@ -94,7 +133,10 @@ describe("what is still one credential", () => {
   it.each([
     ["a token in the header", (t: string) => ({ authorization: `Bearer ${t}` })],
     ["a token in the cookie, other cookies beside it", (t: string) => ({ cookie: `theme=dark; session=${t}` })],
-    ["a query parameter that only contains the name", (t: string) => ({ authorization: `Bearer ${t}`, "x-query": "?my_access_token_hint=1" })],
+    [
+      "a query parameter that only contains the name",
+      (t: string) => ({ authorization: `Bearer ${t}`, "x-query": "?my_access_token_hint=1" }),
+    ],
   ])("%s passes", async (_name, headersFor) => {
     const { brim, key } = await setup();
     const path = uniquePath("/required");

@@ -11,7 +11,9 @@ import { authBlock, goodClaims, jwksServer, sign, signingKey, type SigningKey } 
 
 async function setup(keys: SigningKey[], auth: Record<string, unknown> = {}) {
   const jwks = await jwksServer(keys);
-  const brim = testBrim([{ id: "acme", auth: authBlock({ jwksUrl: jwks.url }, auth), routes: [{ path: "/*", auth: "required", cache: false }] }]);
+  const brim = testBrim([
+    { id: "acme", auth: authBlock({ jwksUrl: jwks.url }, auth), routes: [{ path: "/*", auth: "required", cache: false }] },
+  ]);
   return { brim, jwks };
 }
 
@@ -48,7 +50,11 @@ describe("JWKS caching", () => {
     const attacker = await signingKey("RS256");
     const flood = async () => {
       const results = await Promise.all(
-        Array.from({ length: 40 }, async () => (await brim.fetch(path, { token: await sign({ ...attacker, kid: crypto.randomUUID() }, goodClaims(brim.clock.now())) })).status),
+        Array.from(
+          { length: 40 },
+          async () =>
+            (await brim.fetch(path, { token: await sign({ ...attacker, kid: crypto.randomUUID() }, goodClaims(brim.clock.now())) })).status,
+        ),
       );
       expect(results.every((s) => s === 401)).toBe(true);
     };

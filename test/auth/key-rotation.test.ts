@@ -17,7 +17,10 @@ async function setup(keys: SigningKey[], isolates = 1) {
   const jwks = await jwksServer(keys);
   const tenant = {
     id: "acme",
-    auth: authBlock({ jwksUrl: jwks.url }, { jwksMaxAgeSeconds: MAX_AGE, jwksCooldownSeconds: 1_000, forward: { claims: { sub: "x-user-id" }, stripAuthorization: true } }),
+    auth: authBlock(
+      { jwksUrl: jwks.url },
+      { jwksMaxAgeSeconds: MAX_AGE, jwksCooldownSeconds: 1_000, forward: { claims: { sub: "x-user-id" }, stripAuthorization: true } },
+    ),
     routes: [{ path: "/*", auth: "required" }],
   };
   return { jwks, isolates: Array.from({ length: isolates }, () => testBrim([tenant])) };
@@ -31,7 +34,10 @@ describe("a kid removed from the JWKS", () => {
     const [busy, idle] = isolates as [TestBrim, TestBrim];
     const path = uniquePath();
     await script(path, [ECHO]);
-    const mallory = await sign(compromised, goodClaims(busy.clock.now(), { sub: "mallory", exp: Math.floor(busy.clock.now() / 1000) + 3600 }));
+    const mallory = await sign(
+      compromised,
+      goodClaims(busy.clock.now(), { sub: "mallory", exp: Math.floor(busy.clock.now() / 1000) + 3600 }),
+    );
     // Both isolates verify (and cache) the token while its key is published.
     for (const brim of isolates) expect((await brim.fetch(path, { token: mallory })).status).toBe(200);
     await jwks.publish([kept]);
@@ -101,14 +107,18 @@ describe("a new kid during a JWKS refresh", () => {
 
     // The rotated JWKS is held at a gate: the background refresh stays in flight.
     const gate = uniqueGate();
-    await script(jwks.path, [{ headers: { "content-type": "application/json" }, body: JSON.stringify({ keys: [old.jwk, next.jwk] }), gate }]);
+    await script(jwks.path, [
+      { headers: { "content-type": "application/json" }, body: JSON.stringify({ keys: [old.jwk, next.jwk] }), gate },
+    ]);
     brim.clock.advance(MAX_AGE * 0.8 + 1);
     const starter = await brim.fetch(path, { token: await sign(old, goodClaims(brim.clock.now(), { sub: "alice" })), background: false });
     expect(starter.status).toBe(200);
     await starter.text();
 
     let settled = false;
-    const waiting = brim.fetch(path, { token: await sign(next, goodClaims(brim.clock.now(), { sub: "bob" })), background: false }).finally(() => (settled = true));
+    const waiting = brim
+      .fetch(path, { token: await sign(next, goodClaims(brim.clock.now(), { sub: "bob" })), background: false })
+      .finally(() => (settled = true));
     // Several round trips to the origin: time enough for a 401 to come back, if one would.
     for (let i = 0; i < 5; i++) await count(jwks.path);
     expect(settled).toBe(false);

@@ -138,7 +138,8 @@ describe("revocation lookups", () => {
 });
 
 describe("checkFeed: the shrink rule", () => {
-  const feed = (jti: number, extra: Record<string, unknown> = {}) => JSON.stringify({ iss: "i", jti: Array.from({ length: jti }, (_, n) => `j${n}`), ...extra });
+  const feed = (jti: number, extra: Record<string, unknown> = {}) =>
+    JSON.stringify({ iss: "i", jti: Array.from({ length: jti }, (_, n) => `j${n}`), ...extra });
   it.each([
     ["the first list, empty", feed(0), null, null],
     ["empty after empty", feed(0), 0, null],

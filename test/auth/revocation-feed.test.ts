@@ -13,7 +13,19 @@ import { testBrim, type TestBrim } from "../support/brim";
 import { REVOCATION_ISOLATE_TTL_MS, REVOCATION_MAX_SHRINK_FRACTION } from "../../src/constants";
 import type { RevocationList } from "../../src/auth/revocation/object";
 import { count, script, uniquePath } from "../support/origin";
-import { ADMIN_TOKEN, ADMIN_TOKEN_ENV, authBlock, goodClaims, ISSUER, revocationServer, sign, signingKey, type RevocationFeed, type RevocationServer, type SigningKey } from "../support/jwt";
+import {
+  ADMIN_TOKEN,
+  ADMIN_TOKEN_ENV,
+  authBlock,
+  goodClaims,
+  ISSUER,
+  revocationServer,
+  sign,
+  signingKey,
+  type RevocationFeed,
+  type RevocationServer,
+  type SigningKey,
+} from "../support/jwt";
 
 const REFRESH = 30;
 const TTL_SECONDS = REVOCATION_ISOLATE_TTL_MS / 1000;
@@ -28,7 +40,13 @@ async function setup() {
   const brim = testBrim([
     {
       id: "acme",
-      auth: authBlock({ keys: [key.jwk!] }, { revocation: { url: server.url, refreshSeconds: REFRESH, maxStaleSeconds: 600 }, forward: { claims: { sub: "x-user-id" }, stripAuthorization: true } }),
+      auth: authBlock(
+        { keys: [key.jwk!] },
+        {
+          revocation: { url: server.url, refreshSeconds: REFRESH, maxStaleSeconds: 600 },
+          forward: { claims: { sub: "x-user-id" }, stripAuthorization: true },
+        },
+      ),
       admin: { tokenEnv: ADMIN_TOKEN_ENV },
       routes: [{ path: "/*", auth: "required" }],
     },
@@ -129,7 +147,13 @@ describe("what a feed may do", () => {
   it("a first feed that is rejected leaves no list: onStale deny fails closed", async () => {
     const key = await signingKey("ES256");
     const server = await revocationServer({ ...GOOD, iss: "https://other-idp.test" });
-    const brim = testBrim([{ id: "acme", auth: authBlock({ keys: [key.jwk!] }, { revocation: { url: server.url } }), routes: [{ path: "/*", auth: "required", cache: false }] }]);
+    const brim = testBrim([
+      {
+        id: "acme",
+        auth: authBlock({ keys: [key.jwk!] }, { revocation: { url: server.url } }),
+        routes: [{ path: "/*", auth: "required", cache: false }],
+      },
+    ]);
     const path = uniquePath();
     expect(await statusOf(brim, key, path, { sub: "bob" })).toBe(503);
     expect(await count(path)).toBe(0);
@@ -137,14 +161,13 @@ describe("what a feed may do", () => {
 });
 
 describe("pushed revocations use the same entries, strictly", () => {
-  it.each([
-    ['{"jti":["a"],"extra":1}'],
-    ['{"jti":["a"],"iss":"https://idp.test"}'],
-    ['{"jti":["a"],"allowShrink":true}'],
-  ])("%s is 400", async (body) => {
-    const { brim } = await setup();
-    const res = await brim.fetch("/__brim/revocations", { method: "POST", headers: { authorization: `Bearer ${ADMIN_TOKEN}` }, body });
-    expect(res.status).toBe(400);
-    expect(brim.logs.find((e) => e.event === "admin-bad-request")?.detail).toContain("unknown member");
-  });
+  it.each([['{"jti":["a"],"extra":1}'], ['{"jti":["a"],"iss":"https://idp.test"}'], ['{"jti":["a"],"allowShrink":true}']])(
+    "%s is 400",
+    async (body) => {
+      const { brim } = await setup();
+      const res = await brim.fetch("/__brim/revocations", { method: "POST", headers: { authorization: `Bearer ${ADMIN_TOKEN}` }, body });
+      expect(res.status).toBe(400);
+      expect(brim.logs.find((e) => e.event === "admin-bad-request")?.detail).toContain("unknown member");
+    },
+  );
 });

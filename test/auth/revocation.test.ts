@@ -10,18 +10,33 @@ import { describe, expect, it } from "vitest";
 import { testBrim, type TestBrim } from "../support/brim";
 import { REVOCATION_ISOLATE_TTL_MS } from "../../src/constants";
 import { count, requests, uniquePath } from "../support/origin";
-import { ADMIN_TOKEN, ADMIN_TOKEN_ENV, authBlock, goodClaims, revocationServer, sign, signingKey, type RevocationServer, type SigningKey } from "../support/jwt";
+import {
+  ADMIN_TOKEN,
+  ADMIN_TOKEN_ENV,
+  authBlock,
+  goodClaims,
+  revocationServer,
+  sign,
+  signingKey,
+  type RevocationServer,
+  type SigningKey,
+} from "../support/jwt";
 
 const REFRESH = 30;
 const MAX_STALE = 300;
 const TTL_SECONDS = REVOCATION_ISOLATE_TTL_MS / 1000;
 
-async function setup(options: { onStale?: "deny" | "allow"; list?: { jti?: string[]; sub?: Record<string, number> }; isolates?: number } = {}) {
+async function setup(
+  options: { onStale?: "deny" | "allow"; list?: { jti?: string[]; sub?: Record<string, number> }; isolates?: number } = {},
+) {
   const key = await signingKey("ES256");
   const server = await revocationServer(options.list ?? {});
   const tenant = {
     id: "acme",
-    auth: authBlock({ keys: [key.jwk!] }, { revocation: { url: server.url, refreshSeconds: REFRESH, maxStaleSeconds: MAX_STALE, onStale: options.onStale ?? "deny" } }),
+    auth: authBlock(
+      { keys: [key.jwk!] },
+      { revocation: { url: server.url, refreshSeconds: REFRESH, maxStaleSeconds: MAX_STALE, onStale: options.onStale ?? "deny" } },
+    ),
     admin: { tokenEnv: ADMIN_TOKEN_ENV },
     routes: [{ path: "/*", auth: "required", cache: false }],
   };
@@ -34,7 +49,11 @@ async function tokenFor(key: SigningKey, brim: TestBrim, claims: Record<string, 
 }
 
 function push(brim: TestBrim, body: unknown, token = ADMIN_TOKEN) {
-  return brim.fetch("/__brim/revocations", { method: "POST", headers: { authorization: `Bearer ${token}`, "content-type": "application/json" }, body: JSON.stringify(body) });
+  return brim.fetch("/__brim/revocations", {
+    method: "POST",
+    headers: { authorization: `Bearer ${token}`, "content-type": "application/json" },
+    body: JSON.stringify(body),
+  });
 }
 
 function stubFor(server: RevocationServer) {
@@ -117,7 +136,7 @@ describe("when the list server is down", () => {
     expect((await brim.fetch(path, { token: await tokenFor(key, brim) })).status).toBe(200);
     await server.down();
     // Up to maxStaleSeconds after the last good fetch: the last good list, no waiting.
-    for (let elapsed = 0; elapsed < MAX_STALE; ) {
+    for (let elapsed = 0; elapsed < MAX_STALE;) {
       const step = Math.min(REFRESH, MAX_STALE - elapsed);
       brim.clock.advance(step);
       elapsed += step;

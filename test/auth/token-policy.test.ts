@@ -60,7 +60,13 @@ describe("typ", () => {
 
   it.each(CASES)("typ %s (auth.typ %s): accepted %s", async (typ, pinned, accepted) => {
     const key = await signingKey("ES256");
-    const brim = testBrim([{ id: "acme", auth: authBlock({ keys: [key.jwk!] }, { forward: FORWARD, ...(pinned ? { typ: pinned } : {}) }), routes: [{ path: "/*", auth: "required" }] }]);
+    const brim = testBrim([
+      {
+        id: "acme",
+        auth: authBlock({ keys: [key.jwk!] }, { forward: FORWARD, ...(pinned ? { typ: pinned } : {}) }),
+        routes: [{ path: "/*", auth: "required" }],
+      },
+    ]);
     const path = uniquePath();
     await script(path, [ECHO]);
     const token = await sign(key, goodClaims(brim.clock.now(), { sub: "mallory" }), { typ });
@@ -89,10 +95,18 @@ describe("maxTokenLifetimeSeconds", () => {
 
   it.each(CASES)("%s", async (_name, times, reason) => {
     const key = await signingKey("ES256");
-    const brim = testBrim([{ id: "acme", auth: authBlock({ keys: [key.jwk!] }, { forward: FORWARD, maxTokenLifetimeSeconds: 3600 }), routes: [{ path: "/*", auth: "required" }] }]);
+    const brim = testBrim([
+      {
+        id: "acme",
+        auth: authBlock({ keys: [key.jwk!] }, { forward: FORWARD, maxTokenLifetimeSeconds: 3600 }),
+        routes: [{ path: "/*", auth: "required" }],
+      },
+    ]);
     const path = uniquePath();
     await script(path, [ECHO]);
-    const res = await brim.fetch(path, { token: await sign(key, goodClaims(brim.clock.now(), { sub: "mallory", ...times(now(brim.clock.now())) })) });
+    const res = await brim.fetch(path, {
+      token: await sign(key, goodClaims(brim.clock.now(), { sub: "mallory", ...times(now(brim.clock.now())) })),
+    });
     if (reason === null) {
       expect(res.status).toBe(200);
       return;
@@ -104,9 +118,14 @@ describe("maxTokenLifetimeSeconds", () => {
 
   it("without the option, long-lived tokens and tokens without iat pass (the default is no limit)", async () => {
     const key = await signingKey("ES256");
-    const brim = testBrim([{ id: "acme", auth: authBlock({ keys: [key.jwk!] }), routes: [{ path: "/*", auth: "required", cache: false }] }]);
+    const brim = testBrim([
+      { id: "acme", auth: authBlock({ keys: [key.jwk!] }), routes: [{ path: "/*", auth: "required", cache: false }] },
+    ]);
     const n = now(brim.clock.now());
-    expect((await brim.fetch(uniquePath(), { token: await sign(key, goodClaims(brim.clock.now(), { iat: undefined, exp: n + 365 * 86_400 })) })).status).toBe(200);
+    expect(
+      (await brim.fetch(uniquePath(), { token: await sign(key, goodClaims(brim.clock.now(), { iat: undefined, exp: n + 365 * 86_400 })) }))
+        .status,
+    ).toBe(200);
   });
 });
 
@@ -133,7 +152,11 @@ describe("HMAC secrets shorter than the hash (RFC 7518 §3.2)", () => {
 
   it.each(CASES)("%s with %s: accepted %s", async (secretEnv, alg, accepted) => {
     const brim = testBrim([
-      { id: "acme", auth: authBlock({ secretEnv }, { algorithms: ["HS256", "HS384", "HS512"], forward: FORWARD }), routes: [{ path: "/*", auth: "required" }] },
+      {
+        id: "acme",
+        auth: authBlock({ secretEnv }, { algorithms: ["HS256", "HS384", "HS512"], forward: FORWARD }),
+        routes: [{ path: "/*", auth: "required" }],
+      },
     ]);
     const path = uniquePath();
     await script(path, [ECHO]);
@@ -150,7 +173,16 @@ describe("HMAC secrets shorter than the hash (RFC 7518 §3.2)", () => {
     expect((await brim.fetch(path, { token })).status).toBe(503);
     const refusals = brim.logs.filter((e) => e.event === "hmac-secret-too-short");
     // Logged once, when first imported, naming the secret (never its value).
-    expect(refusals).toEqual([{ event: "hmac-secret-too-short", tenant: "acme", secret: secretEnv, alg, bytes: expect.any(Number), minimumBytes: Number(alg.slice(2)) / 8 }]);
+    expect(refusals).toEqual([
+      {
+        event: "hmac-secret-too-short",
+        tenant: "acme",
+        secret: secretEnv,
+        alg,
+        bytes: expect.any(Number),
+        minimumBytes: Number(alg.slice(2)) / 8,
+      },
+    ]);
     expect(brim.logs.filter((e) => e.event === "auth-failed").map((e) => e.reason)).toEqual(["keys-unavailable", "keys-unavailable"]);
     const value = (env as unknown as Record<string, string>)[secretEnv] ?? "";
     expect(JSON.stringify(brim.logs)).not.toContain(value);

@@ -64,7 +64,13 @@ describe("valid tokens pass and the origin sees the forwarded claims", () => {
 
   it("HS256 with the secret from a Worker secret binding", async () => {
     const key = await hmacKey();
-    const brim = testBrim([{ id: "acme", auth: authBlock({ secretEnv: JWT_SECRET_ENV }, { forward: FORWARD }), routes: [{ path: "/*", auth: "required", cache: false }] }]);
+    const brim = testBrim([
+      {
+        id: "acme",
+        auth: authBlock({ secretEnv: JWT_SECRET_ENV }, { forward: FORWARD }),
+        routes: [{ path: "/*", auth: "required", cache: false }],
+      },
+    ]);
     const path = uniquePath();
     const res = await brim.fetch(path, { token: await sign(key, goodClaims(brim.clock.now(), { sub: "bob" })) });
     expect(res.status).toBe(200);
@@ -138,8 +144,16 @@ const REJECTIONS: [string, Forge, string][] = [
   ["wrong iss", ({ key, now: n }) => sign(key, goodClaims(n, { iss: "https://evil.test" })), "wrong-issuer"],
   ["wrong aud", ({ key, now: n }) => sign(key, goodClaims(n, { aud: "other-api" })), "wrong-audience"],
   ["missing exp", ({ key, now: n }) => sign(key, { ...goodClaims(n), exp: undefined }), "missing-exp"],
-  ["alg none", async ({ now: n }) => `${b64url(JSON.stringify({ alg: "none", typ: "JWT" }))}.${b64url(JSON.stringify(goodClaims(n)))}.`, "malformed"],
-  ["alg none with a dummy signature", async ({ now: n }) => `${b64url(JSON.stringify({ alg: "none" }))}.${b64url(JSON.stringify(goodClaims(n)))}.AAAA`, "alg-not-allowed"],
+  [
+    "alg none",
+    async ({ now: n }) => `${b64url(JSON.stringify({ alg: "none", typ: "JWT" }))}.${b64url(JSON.stringify(goodClaims(n)))}.`,
+    "malformed",
+  ],
+  [
+    "alg none with a dummy signature",
+    async ({ now: n }) => `${b64url(JSON.stringify({ alg: "none" }))}.${b64url(JSON.stringify(goodClaims(n)))}.AAAA`,
+    "alg-not-allowed",
+  ],
   ["HS256 signed with the RSA public key", ({ key, now: n }) => hs256WithPublicKey(key, goodClaims(n)), "alg-not-allowed"],
   ["unknown kid", ({ other, now: n }) => sign(other, goodClaims(n)), "unknown-kid"],
   ["signed by another key under our kid", ({ key, other, now: n }) => sign({ ...other, kid: key.kid }, goodClaims(n)), "bad-signature"],
@@ -153,13 +167,27 @@ const REJECTIONS: [string, Forge, string][] = [
   ],
   ["bad base64url", async ({ key, now: n }) => (await sign(key, goodClaims(n))).replace(".", ".!!"), "malformed"],
   ["padded base64url", async ({ key, now: n }) => `${await sign(key, goodClaims(n))}==`, "malformed"],
-  ["payload not JSON", ({ key }) => signRaw({ alg: "RS256", kid: key.kid }, "x", key.privateKey, "RS256").then((t) => t.replace(/\.[^.]+\./, `.${b64url("not json")}.`)), "bad-signature"],
-  ["signed payload not JSON", async ({ key }) => {
-    const input = `${b64url(JSON.stringify({ alg: "RS256", kid: key.kid }))}.${b64url("{not json")}`;
-    const sig = await crypto.subtle.sign({ name: "RSASSA-PKCS1-v1_5" }, key.privateKey, new TextEncoder().encode(input));
-    return `${input}.${b64url(new Uint8Array(sig))}`;
-  }, "malformed"],
-  ["unknown crit", ({ key, now: n }) => signRaw({ alg: "RS256", kid: key.kid, crit: ["x-brim-unknown"], "x-brim-unknown": 1 }, goodClaims(n), key.privateKey, "RS256"), "unsupported-crit"],
+  [
+    "payload not JSON",
+    ({ key }) =>
+      signRaw({ alg: "RS256", kid: key.kid }, "x", key.privateKey, "RS256").then((t) => t.replace(/\.[^.]+\./, `.${b64url("not json")}.`)),
+    "bad-signature",
+  ],
+  [
+    "signed payload not JSON",
+    async ({ key }) => {
+      const input = `${b64url(JSON.stringify({ alg: "RS256", kid: key.kid }))}.${b64url("{not json")}`;
+      const sig = await crypto.subtle.sign({ name: "RSASSA-PKCS1-v1_5" }, key.privateKey, new TextEncoder().encode(input));
+      return `${input}.${b64url(new Uint8Array(sig))}`;
+    },
+    "malformed",
+  ],
+  [
+    "unknown crit",
+    ({ key, now: n }) =>
+      signRaw({ alg: "RS256", kid: key.kid, crit: ["x-brim-unknown"], "x-brim-unknown": 1 }, goodClaims(n), key.privateKey, "RS256"),
+    "unsupported-crit",
+  ],
   ["oversize", ({ key, now: n }) => sign(key, goodClaims(n, { pad: "x".repeat(9000) })), "oversize"],
   ["two segments", async () => "abc.def", "malformed"],
 ];

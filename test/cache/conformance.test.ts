@@ -34,7 +34,7 @@ describe("Age (RFC 9111 §5.1)", () => {
 });
 
 describe("CDN-Cache-Control members of the wrong type (RFC 9213 §2.1)", () => {
-  it("cdn-cc-invalid-sh-type-wrong: max-age=\"10000\" is ignored; nothing else gives freshness, so nothing is stored", async () => {
+  it('cdn-cc-invalid-sh-type-wrong: max-age="10000" is ignored; nothing else gives freshness, so nothing is stored', async () => {
     const brim = testBrim({ acme: [CACHED] });
     const path = uniquePath();
     await script(path, [{ headers: { "cdn-cache-control": 'max-age="10000"', "cache-control": "no-store" }, body: "v{count}" }]);
@@ -47,7 +47,9 @@ describe("CDN-Cache-Control members of the wrong type (RFC 9213 §2.1)", () => {
   it("the other members still apply", async () => {
     const brim = testBrim({ acme: [CACHED] });
     const path = uniquePath();
-    await script(path, [{ headers: { "cdn-cache-control": 's-maxage="10000", max-age=60', "cache-control": "no-store" }, body: "v{count}" }]);
+    await script(path, [
+      { headers: { "cdn-cache-control": 's-maxage="10000", max-age=60', "cache-control": "no-store" }, body: "v{count}" },
+    ]);
     await brim.fetch(path);
     expect((await brim.fetch(path)).headers.get("cache-status")).toBe("Brim; hit; ttl=60");
   });
@@ -73,7 +75,13 @@ describe("Content-Length of a stored response (RFC 9111 §3.1, §3.2)", () => {
     const body = "x".repeat(36);
     await script(path, [
       { headers: { "cache-control": "max-age=1", etag: '"a"', "content-type": "text/plain" }, body },
-      { raw: { head: `HTTP/1.1 304 Not Modified\r\ncache-control: max-age=3600\r\netag: "a"\r\ncontent-length: 10\r\n${CONNECTION_CLOSE}\r\n`, parts: [], end: "fin" } },
+      {
+        raw: {
+          head: `HTTP/1.1 304 Not Modified\r\ncache-control: max-age=3600\r\netag: "a"\r\ncontent-length: 10\r\n${CONNECTION_CLOSE}\r\n`,
+          parts: [],
+          end: "fin",
+        },
+      },
     ]);
     await (await brim.fetch(path)).text();
     brim.clock.advance(2);
@@ -110,7 +118,9 @@ describe("an origin status outside 200–599", () => {
   it("304-etag-update-response-Set-Cookie (setup): status 999 is the origin's error (502), not Brim's 500", async () => {
     const brim = testBrim({ acme: [CACHED] });
     const path = uniquePath();
-    await script(path, [{ raw: { head: `HTTP/1.1 999 304 Not Generated\r\ncontent-length: 1\r\n${CONNECTION_CLOSE}\r\n`, parts: ["x"], end: "fin" } }]);
+    await script(path, [
+      { raw: { head: `HTTP/1.1 999 304 Not Generated\r\ncontent-length: 1\r\n${CONNECTION_CLOSE}\r\n`, parts: ["x"], end: "fin" } },
+    ]);
     const res = await brim.fetch(path);
     expect(res.status).toBe(502);
     expect(res.headers.get("cache-status")).toBe("Brim; fwd=uri-miss; detail=origin-invalid-response");

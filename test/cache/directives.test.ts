@@ -56,7 +56,9 @@ describe("qualified private / no-cache: stored without the named fields (RFC 911
   ])("%s", async (directive, field) => {
     const brim = testBrim({ acme: [CACHED] });
     const path = uniquePath();
-    await script(path, [{ headers: { "cache-control": `max-age=60, ${directive}`, "x-user-token": "secret-{count}", "x-public": "p" }, body: "v{count}" }]);
+    await script(path, [
+      { headers: { "cache-control": `max-age=60, ${directive}`, "x-user-token": "secret-{count}", "x-public": "p" }, body: "v{count}" },
+    ]);
     const first = await expectServed(brim, path, "v1", MISS_STORED);
     // The response to the request that fetched it is the origin's, whole.
     expect(first.headers.get(field)).toBe("secret-1");
@@ -80,7 +82,11 @@ describe("qualified private / no-cache: stored without the named fields (RFC 911
   it("a named field that arrives on a 304 is not stored either", async () => {
     const brim = testBrim({ acme: [CACHED] });
     const path = uniquePath();
-    const spec = (): ResponseSpec => dated(brim, { headers: { "cache-control": 'max-age=10, private="x-user-token"', etag: '"e1"', "x-user-token": "secret-{count}" }, body: "v{count}" });
+    const spec = (): ResponseSpec =>
+      dated(brim, {
+        headers: { "cache-control": 'max-age=10, private="x-user-token"', etag: '"e1"', "x-user-token": "secret-{count}" },
+        body: "v{count}",
+      });
     await script(path, [spec()]);
     await brim.fetch(path);
     brim.clock.advance(15);
@@ -97,7 +103,9 @@ describe("Vary (RFC 9111 §4.1)", () => {
   it("keeps one entry per Accept-Language value; an unseen value is a vary-miss", async () => {
     const brim = testBrim({ acme: [CACHED] });
     const path = uniquePath();
-    await script(path, [{ headers: { "cache-control": "max-age=60", vary: "Accept-Language" }, body: "{header:accept-language} #{count}" }]);
+    await script(path, [
+      { headers: { "cache-control": "max-age=60", vary: "Accept-Language" }, body: "{header:accept-language} #{count}" },
+    ]);
     const en = { headers: { "accept-language": "en" } };
     const fr = { headers: { "accept-language": "fr" } };
     const enFirst = await expectServed(brim, path, "en #1", MISS_STORED, en);
@@ -146,17 +154,20 @@ describe("freshness lifetime (RFC 9111 §4.2.1)", () => {
     await expectServed(brim, path, "v1", "Brim; hit; ttl=30");
   });
 
-  it.each(["max-age=abc", "max-age=-5", "max-age=1.5", "max-age"])("an invalid `%s` is stale at once, even with a route ttl", async (cc) => {
-    const brim = testBrim({ acme: [{ path: "/*", cache: { ttl: 60 } }] });
-    const path = uniquePath();
-    await script(path, [{ headers: { "cache-control": cc, etag: '"e1"' }, body: "v{count}" }]);
-    // Stored only to be revalidated (it has a validator), never served without validation.
-    await expectServed(brim, path, "v1", MISS_STORED);
-    await expectServed(brim, path, "v1", "Brim; fwd=stale; fwd-status=304; ttl=0");
-    const log = await requests(path);
-    expect(log.count).toBe(2);
-    expect(log.requests[1]?.headers["if-none-match"]).toBe('"e1"');
-  });
+  it.each(["max-age=abc", "max-age=-5", "max-age=1.5", "max-age"])(
+    "an invalid `%s` is stale at once, even with a route ttl",
+    async (cc) => {
+      const brim = testBrim({ acme: [{ path: "/*", cache: { ttl: 60 } }] });
+      const path = uniquePath();
+      await script(path, [{ headers: { "cache-control": cc, etag: '"e1"' }, body: "v{count}" }]);
+      // Stored only to be revalidated (it has a validator), never served without validation.
+      await expectServed(brim, path, "v1", MISS_STORED);
+      await expectServed(brim, path, "v1", "Brim; fwd=stale; fwd-status=304; ttl=0");
+      const log = await requests(path);
+      expect(log.count).toBe(2);
+      expect(log.requests[1]?.headers["if-none-match"]).toBe('"e1"');
+    },
+  );
 
   it("an invalid Expires means already expired (RFC 9111 §5.3), even with a route ttl", async () => {
     const brim = testBrim({ acme: [{ path: "/*", cache: { ttl: 60 } }] });
@@ -262,15 +273,18 @@ describe("request directives (RFC 9111 §5.2.1)", () => {
     await script(path, [dated(brim, { headers: { "cache-control": cc, etag: '"e1"' }, body: "v{count}" })]);
   }
 
-  it.each(["no-cache", "max-age=0", "max-age=10", "min-fresh=50"])("`%s` on a fresh entry forces validation with the origin", async (cc) => {
-    const brim = testBrim({ acme: [CACHED] });
-    const path = uniquePath();
-    await stored(brim, path, 20);
-    await expectServed(brim, path, "v1", "Brim; fwd=request; fwd-status=304; ttl=60", { headers: { "cache-control": cc } });
-    const log = await requests(path);
-    expect(log.count).toBe(2);
-    expect(log.requests[1]?.headers["if-none-match"]).toBe('"e1"');
-  });
+  it.each(["no-cache", "max-age=0", "max-age=10", "min-fresh=50"])(
+    "`%s` on a fresh entry forces validation with the origin",
+    async (cc) => {
+      const brim = testBrim({ acme: [CACHED] });
+      const path = uniquePath();
+      await stored(brim, path, 20);
+      await expectServed(brim, path, "v1", "Brim; fwd=request; fwd-status=304; ttl=60", { headers: { "cache-control": cc } });
+      const log = await requests(path);
+      expect(log.count).toBe(2);
+      expect(log.requests[1]?.headers["if-none-match"]).toBe('"e1"');
+    },
+  );
 
   it.each(["max-age=30", "min-fresh=30"])("`%s` that the entry satisfies is a hit", async (cc) => {
     const brim = testBrim({ acme: [CACHED] });
@@ -324,7 +338,9 @@ describe("request directives (RFC 9111 §5.2.1)", () => {
     const brim = testBrim({ acme: [CACHED] });
     const path = uniquePath();
     await script(path, [{ headers: { "cache-control": "max-age=60" }, body: "v{count}" }]);
-    await expectServed(brim, path, "v1", "Brim; fwd=uri-miss; fwd-status=200; detail=not-stored-request-no-store", { headers: { "cache-control": "no-store" } });
+    await expectServed(brim, path, "v1", "Brim; fwd=uri-miss; fwd-status=200; detail=not-stored-request-no-store", {
+      headers: { "cache-control": "no-store" },
+    });
     await expectServed(brim, path, "v2", MISS_STORED);
     expect(await count(path)).toBe(2);
   });
@@ -384,7 +400,10 @@ describe("client conditionals (RFC 9110 §13.2)", () => {
   it.each([
     ["a different ETag", { "if-none-match": '"e2"' }],
     ["an older date", { "if-modified-since": "Tue, 31 Dec 2024 00:00:00 GMT" }],
-    ["a different ETag, even with a matching date (If-None-Match decides)", { "if-none-match": '"e2"', "if-modified-since": LAST_MODIFIED }],
+    [
+      "a different ETag, even with a matching date (If-None-Match decides)",
+      { "if-none-match": '"e2"', "if-modified-since": LAST_MODIFIED },
+    ],
   ])("%s: 200 with the body from the cache", async (_, headers) => {
     const brim = testBrim({ acme: [CACHED] });
     const path = uniquePath();

@@ -18,12 +18,42 @@ function representation(res: Response): Record<string, string | null> {
 }
 
 const CASES: [name: string, route: typeof PLAIN | typeof COMPRESSING, spec: ResponseSpec, acceptEncoding: string | null][] = [
-  ["small identity text, no compression", PLAIN, { headers: { "cache-control": "max-age=60", etag: '"v1"', "content-type": "text/plain" }, body: "short" }, null],
-  ["text Brim compresses, client accepts gzip", COMPRESSING, { headers: { "cache-control": "max-age=60", etag: '"v1"', "content-type": "text/plain" }, body: LONG }, "gzip"],
-  ["text Brim compresses, client accepts x-gzip", COMPRESSING, { headers: { "cache-control": "max-age=60", etag: '"v1"', "content-type": "text/plain" }, body: LONG }, "x-gzip"],
-  ["text Brim could compress, client accepts nothing", COMPRESSING, { headers: { "cache-control": "max-age=60", etag: '"v1"', "content-type": "text/plain" }, body: LONG }, null],
-  ["origin gzip passed through", COMPRESSING, { headers: { "cache-control": "max-age=60", etag: '"v1"', "content-type": "text/plain" }, body: LONG, gzip: true }, "gzip"],
-  ["origin gzip, client without gzip", COMPRESSING, { headers: { "cache-control": "max-age=60", etag: '"v1"', "content-type": "text/plain" }, body: LONG, gzip: true }, null],
+  [
+    "small identity text, no compression",
+    PLAIN,
+    { headers: { "cache-control": "max-age=60", etag: '"v1"', "content-type": "text/plain" }, body: "short" },
+    null,
+  ],
+  [
+    "text Brim compresses, client accepts gzip",
+    COMPRESSING,
+    { headers: { "cache-control": "max-age=60", etag: '"v1"', "content-type": "text/plain" }, body: LONG },
+    "gzip",
+  ],
+  [
+    "text Brim compresses, client accepts x-gzip",
+    COMPRESSING,
+    { headers: { "cache-control": "max-age=60", etag: '"v1"', "content-type": "text/plain" }, body: LONG },
+    "x-gzip",
+  ],
+  [
+    "text Brim could compress, client accepts nothing",
+    COMPRESSING,
+    { headers: { "cache-control": "max-age=60", etag: '"v1"', "content-type": "text/plain" }, body: LONG },
+    null,
+  ],
+  [
+    "origin gzip passed through",
+    COMPRESSING,
+    { headers: { "cache-control": "max-age=60", etag: '"v1"', "content-type": "text/plain" }, body: LONG, gzip: true },
+    "gzip",
+  ],
+  [
+    "origin gzip, client without gzip",
+    COMPRESSING,
+    { headers: { "cache-control": "max-age=60", etag: '"v1"', "content-type": "text/plain" }, body: LONG, gzip: true },
+    null,
+  ],
 ];
 
 describe("HEAD carries the representation headers GET would", () => {

@@ -19,12 +19,23 @@ const CHUNKED = `${HEAD}transfer-encoding: chunked\r\n\r\n`;
  * fails that request as "origin unreachable").
  */
 const CLOSE = "connection: close\r\n";
-const GOOD: ResponseSpec = { headers: { "cache-control": "max-age=600", "content-type": "application/octet-stream" }, body: "complete body {count}" };
+const GOOD: ResponseSpec = {
+  headers: { "cache-control": "max-age=600", "content-type": "application/octet-stream" },
+  body: "complete body {count}",
+};
 
 /** Every framing fault the origin can commit, and the log event Brim names it with. */
 const FAULTS: [string, RawSpec, string][] = [
-  ["early close before Content-Length is reached", { head: `${HEAD}content-length: 1000\r\n\r\n`, parts: [{ bytes: 500 }], end: "fin" }, "origin-body-incomplete"],
-  ["connection reset mid-body", { head: `${HEAD}content-length: 200000\r\n\r\n`, parts: [{ bytes: 100_000 }], end: "reset" }, "origin-body-incomplete"],
+  [
+    "early close before Content-Length is reached",
+    { head: `${HEAD}content-length: 1000\r\n\r\n`, parts: [{ bytes: 500 }], end: "fin" },
+    "origin-body-incomplete",
+  ],
+  [
+    "connection reset mid-body",
+    { head: `${HEAD}content-length: 200000\r\n\r\n`, parts: [{ bytes: 100_000 }], end: "reset" },
+    "origin-body-incomplete",
+  ],
   ["invalid chunk size", { head: CHUNKED, parts: ["5\r\nhello\r\nzz\r\nworld\r\n0\r\n\r\n"], end: "fin" }, "origin-body-incomplete"],
   ["chunked body without its terminator", { head: CHUNKED, parts: ["5\r\nhello\r\n"], end: "fin" }, "origin-body-incomplete"],
   ["chunked body reset mid-chunk", { head: CHUNKED, parts: ["100\r\nhello"], end: "reset" }, "origin-body-incomplete"],
@@ -42,28 +53,31 @@ async function outcome(res: Response): Promise<{ ended: "clean"; text: string } 
 describe("a body the origin did not finish is never stored (cache routes)", () => {
   for (const coalesce of [true, false]) {
     describe(coalesce ? "through the coalescing object" : "coalescing off", () => {
-      it.each(FAULTS)("%s: the client's transfer fails, nothing is stored, the next request refetches and stores", async (_, raw, event) => {
-        const brim = testBrim({ acme: [{ path: "/*", cache: { coalesce } }] });
-        const path = uniquePath();
-        await script(path, [{ raw }, GOOD]);
+      it.each(FAULTS)(
+        "%s: the client's transfer fails, nothing is stored, the next request refetches and stores",
+        async (_, raw, event) => {
+          const brim = testBrim({ acme: [{ path: "/*", cache: { coalesce } }] });
+          const path = uniquePath();
+          await script(path, [{ raw }, GOOD]);
 
-        const first = await brim.fetch(path, { background: false });
-        expect(first.status).toBe(200);
-        const seen = await outcome(first);
-        expect(seen.ended).toBe("error");
-        await brim.settled();
-        expect(brim.logs.some((log) => log.event === event)).toBe(true);
+          const first = await brim.fetch(path, { background: false });
+          expect(first.status).toBe(200);
+          const seen = await outcome(first);
+          expect(seen.ended).toBe("error");
+          await brim.settled();
+          expect(brim.logs.some((log) => log.event === event)).toBe(true);
 
-        // Nothing was stored: the next request is a miss that reaches the origin, and the
-        // complete answer it gets is stored normally.
-        const second = await brim.fetch(path);
-        expect(await second.text()).toBe("complete body 2");
-        expect(second.headers.get("cache-status")).toMatch(/^Brim; fwd=uri-miss; fwd-status=200; stored/);
-        const third = await brim.fetch(path);
-        expect(third.headers.get("cache-status")).toMatch(/^Brim; hit/);
-        expect(await third.text()).toBe("complete body 2");
-        expect(await count(path)).toBe(2);
-      });
+          // Nothing was stored: the next request is a miss that reaches the origin, and the
+          // complete answer it gets is stored normally.
+          const second = await brim.fetch(path);
+          expect(await second.text()).toBe("complete body 2");
+          expect(second.headers.get("cache-status")).toMatch(/^Brim; fwd=uri-miss; fwd-status=200; stored/);
+          const third = await brim.fetch(path);
+          expect(third.headers.get("cache-status")).toMatch(/^Brim; hit/);
+          expect(await third.text()).toBe("complete body 2");
+          expect(await count(path)).toBe(2);
+        },
+      );
     });
   }
 
@@ -99,7 +113,10 @@ describe("a body the origin did not finish is never stored (cache routes)", () =
     const brim = testBrim({ acme: [{ path: "/*", cache: {} }] });
     const path = uniquePath();
     const head = "HTTP/1.1 200 OK\r\ncontent-type: text/plain\r\ncache-control: max-age=600\r\ncontent-length: 200000\r\n\r\n";
-    await script(path, [{ raw: { head, parts: [{ bytes: 100_000 }], end: "fin" } }, { ...GOOD, headers: { ...GOOD.headers, "content-type": "text/plain" }, bodyBytes: 200_000 }]);
+    await script(path, [
+      { raw: { head, parts: [{ bytes: 100_000 }], end: "fin" } },
+      { ...GOOD, headers: { ...GOOD.headers, "content-type": "text/plain" }, bodyBytes: 200_000 },
+    ]);
     const first = await brim.fetch(path, { headers: { "accept-encoding": "br" }, background: false });
     expect(first.headers.get("content-encoding")).toBe("br");
     expect((await outcome(first)).ended).toBe("error");
@@ -114,7 +131,15 @@ describe("a body the origin did not finish is never stored (cache routes)", () =
   it("a chunked body that passes maxObjectBytes reaches the client whole but is not stored", async () => {
     const brim = testBrim({ acme: [{ path: "/*", cache: { maxObjectBytes: 10_000 } }] });
     const path = uniquePath();
-    await script(path, [{ raw: { head: `${HEAD}${CLOSE}transfer-encoding: chunked\r\n\r\n`, parts: ["4e20\r\n", { bytes: 20_000 }, "\r\n0\r\n\r\n"], end: "fin" } }]);
+    await script(path, [
+      {
+        raw: {
+          head: `${HEAD}${CLOSE}transfer-encoding: chunked\r\n\r\n`,
+          parts: ["4e20\r\n", { bytes: 20_000 }, "\r\n0\r\n\r\n"],
+          end: "fin",
+        },
+      },
+    ]);
     const first = await brim.fetch(path);
     expect(await first.text()).toBe(generatedBody(20_000));
     expect(brim.logs.some((log) => log.event === "cache-write-failed")).toBe(true);
@@ -173,7 +198,8 @@ describe("a stalled body is abandoned (bodyIdleTimeoutMs)", () => {
 
 describe("decoded-size limits for every coding (compression bombs)", () => {
   const BOMB_BYTES = 16 * 1024 * 1024;
-  const bombHead = (coding: string) => `HTTP/1.1 200 OK\r\ncontent-type: text/plain\r\ncache-control: max-age=600\r\ncontent-encoding: ${coding}\r\nconnection: close\r\n\r\n`;
+  const bombHead = (coding: string) =>
+    `HTTP/1.1 200 OK\r\ncontent-type: text/plain\r\ncache-control: max-age=600\r\ncontent-encoding: ${coding}\r\nconnection: close\r\n\r\n`;
   const cases: [string, RawSpec][] = [
     ["gzip", { head: bombHead("gzip"), parts: [{ gzipBomb: BOMB_BYTES }], end: "fin" }],
     ["br", { head: bombHead("br"), parts: [{ brBomb: BOMB_BYTES }], end: "fin" }],
@@ -222,29 +248,35 @@ describe("decoded-size limits for every coding (compression bombs)", () => {
 });
 
 describe("never a coding the client did not accept", () => {
-  const encodedHead = (coding: string) => `HTTP/1.1 200 OK\r\ncontent-type: text/plain\r\ncache-control: max-age=600\r\ncontent-encoding: ${coding}\r\ncontent-length: 6\r\n${CLOSE}\r\n`;
+  const encodedHead = (coding: string) =>
+    `HTTP/1.1 200 OK\r\ncontent-type: text/plain\r\ncache-control: max-age=600\r\ncontent-encoding: ${coding}\r\ncontent-length: 6\r\n${CLOSE}\r\n`;
 
-  it.each([true, false])("an unknown coding: 502 for a client that does not accept it, the bytes as they are for one that does; never stored (cache %s)", async (cached) => {
-    // Coalescing off: its object briefly keeps a complete response for late arrivals, which
-    // would answer the later requests without the origin (that is coalescing, not storing).
-    const brim = testBrim({ acme: [{ path: "/*", cache: cached ? { coalesce: false } : false }] });
-    const path = uniquePath();
-    await script(path, [{ raw: { head: encodedHead("gzip, x-custom"), parts: ["abcdef"], end: "fin" } }]);
-    const refused = await brim.fetch(path, { headers: { "accept-encoding": "gzip" } });
-    expect(refused.status).toBe(502);
-    expect(await refused.text()).toBe("Bad Gateway: the origin's content coding is not acceptable\n");
-    const accepted = await brim.fetch(path, { headers: { "accept-encoding": "gzip, x-custom" } });
-    expect(accepted.status).toBe(200);
-    expect(accepted.headers.get("content-encoding")).toBe("gzip, x-custom");
-    const again = await brim.fetch(path, { headers: { "accept-encoding": "gzip, x-custom" } });
-    expect(again.headers.get("cache-status")).not.toMatch(/hit/);
-    expect(await count(path)).toBe(3);
-  });
+  it.each([true, false])(
+    "an unknown coding: 502 for a client that does not accept it, the bytes as they are for one that does; never stored (cache %s)",
+    async (cached) => {
+      // Coalescing off: its object briefly keeps a complete response for late arrivals, which
+      // would answer the later requests without the origin (that is coalescing, not storing).
+      const brim = testBrim({ acme: [{ path: "/*", cache: cached ? { coalesce: false } : false }] });
+      const path = uniquePath();
+      await script(path, [{ raw: { head: encodedHead("gzip, x-custom"), parts: ["abcdef"], end: "fin" } }]);
+      const refused = await brim.fetch(path, { headers: { "accept-encoding": "gzip" } });
+      expect(refused.status).toBe(502);
+      expect(await refused.text()).toBe("Bad Gateway: the origin's content coding is not acceptable\n");
+      const accepted = await brim.fetch(path, { headers: { "accept-encoding": "gzip, x-custom" } });
+      expect(accepted.status).toBe(200);
+      expect(accepted.headers.get("content-encoding")).toBe("gzip, x-custom");
+      const again = await brim.fetch(path, { headers: { "accept-encoding": "gzip, x-custom" } });
+      expect(again.headers.get("cache-status")).not.toMatch(/hit/);
+      expect(await count(path)).toBe(3);
+    },
+  );
 
   it("stacked known codings are decoded for a client that accepts neither, and stored as identity", async () => {
     const brim = testBrim({ acme: [{ path: "/*", cache: {}, compression: false }] });
     const path = uniquePath();
-    await script(path, [{ headers: { "cache-control": "max-age=600", "content-type": "text/plain" }, body: "stacked body", gzip: true, zstd: true }]);
+    await script(path, [
+      { headers: { "cache-control": "max-age=600", "content-type": "text/plain" }, body: "stacked body", gzip: true, zstd: true },
+    ]);
     const res = await brim.fetch(path, { headers: { "accept-encoding": "identity" } });
     expect(res.headers.get("content-encoding")).toBeNull();
     expect(await res.text()).toBe("stacked body");
@@ -270,7 +302,10 @@ describe("an answer that does not fit the request is an origin error", () => {
   it.each([true, false])("a 304 to Brim's unconditional request is 502 and nothing is stored (coalesce %s)", async (coalesce) => {
     const brim = testBrim({ acme: [{ path: "/*", cache: { coalesce } }] });
     const path = uniquePath();
-    await script(path, [{ raw: { head: `HTTP/1.1 304 Not Modified\r\netag: "x"\r\ncache-control: max-age=600\r\n${CLOSE}\r\n`, end: "fin" } }, GOOD]);
+    await script(path, [
+      { raw: { head: `HTTP/1.1 304 Not Modified\r\netag: "x"\r\ncache-control: max-age=600\r\n${CLOSE}\r\n`, end: "fin" } },
+      GOOD,
+    ]);
     const first = await brim.fetch(path);
     expect(first.status).toBe(502);
     expect(await first.text()).toBe("Bad Gateway: the origin sent an invalid response\n");
@@ -297,7 +332,13 @@ describe("no-cache forbids serving stale (RFC 9111 §4.2.4)", () => {
   ])("an entry stored with no-cache and stale-if-error is not served on %s", async (_, failure, status) => {
     const brim = testBrim({ acme: [{ path: "/*", cache: {} }] });
     const path = uniquePath();
-    await script(path, [{ headers: { "cache-control": "no-cache, max-age=600, stale-if-error=600, stale-while-revalidate=600", etag: '"v1"' }, body: "stored" }, failure]);
+    await script(path, [
+      {
+        headers: { "cache-control": "no-cache, max-age=600, stale-if-error=600, stale-while-revalidate=600", etag: '"v1"' },
+        body: "stored",
+      },
+      failure,
+    ]);
     expect(await (await brim.fetch(path)).text()).toBe("stored");
     const res = await brim.fetch(path);
     expect(res.status).toBe(status);

@@ -64,7 +64,8 @@ describe("a non-error response invalidates the target URI", () => {
   it.each(cases)("%s answered %i: the next GET is a miss", async (method, status) => {
     const brim = testBrim({ acme: [CACHED] });
     const path = uniquePath();
-    const answer: ResponseSpec = status === 204 ? { status } : { status, body: "done", ...(status === 303 ? { headers: { location: "/done" } } : {}) };
+    const answer: ResponseSpec =
+      status === 204 ? { status } : { status, body: "done", ...(status === 303 ? { headers: { location: "/done" } } : {}) };
     await script(path, [GET_OK, answer, GET_OK]);
     expect(await storeAndConfirm(brim, path)).toBe("GET #1");
 
@@ -144,7 +145,11 @@ describe("Location and Content-Location on the same host are invalidated too", (
     const brim = testBrim({ acme: [CACHED] });
     const [path, located, described] = [uniquePath(), uniquePath(), uniquePath()];
     for (const p of [located, described]) await script(p, [GET_OK]);
-    await script(path, [GET_OK, { status: 201, headers: { location: located, "content-location": `http://acme.test${described}` }, body: "created" }, GET_OK]);
+    await script(path, [
+      GET_OK,
+      { status: 201, headers: { location: located, "content-location": `http://acme.test${described}` }, body: "created" },
+      GET_OK,
+    ]);
     await storeAndConfirm(brim, path);
     await storeAndConfirm(brim, located);
     await storeAndConfirm(brim, described);

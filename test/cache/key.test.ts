@@ -32,7 +32,9 @@ const queryPolicy: fc.Arbitrary<QueryKeyPolicy> = fc.oneof(
 /** Query-ish text that exercises escapes, + and separators, plus arbitrary Unicode. */
 const rawQuery = fc.oneof(
   fc.string({ unit: "binary", maxLength: 60 }),
-  fc.array(fc.constantFrom("a", "b", "A", "=", "&", "?", "+", "%", "%2f", "%2F", "%20", "%61", "%e0", "é", "1"), { maxLength: 20 }).map((parts) => parts.join("")),
+  fc
+    .array(fc.constantFrom("a", "b", "A", "=", "&", "?", "+", "%", "%2f", "%2F", "%20", "%61", "%e0", "é", "1"), { maxLength: 20 })
+    .map((parts) => parts.join("")),
 );
 
 /** Distinct, plainly spelled parameter names, each with 1-3 values in a fixed order. */
@@ -160,12 +162,22 @@ describe("cacheKey: the Cache API URL", () => {
   it("never carries raw header values, path or query: only the tenant id and a SHA-256", async () => {
     const secret = "sk_live_4f9a8c7e6d5b4a39";
     const headers = new Headers({ "x-api-key": secret, "x-tenant-plan": "gold" });
-    const key = await cacheKey("acme", new URL("https://acme.example/private/report?token=abc"), policy(ALL, ["x-api-key", "x-tenant-plan"]), headers);
+    const key = await cacheKey(
+      "acme",
+      new URL("https://acme.example/private/report?token=abc"),
+      policy(ALL, ["x-api-key", "x-tenant-plan"]),
+      headers,
+    );
     expect(key.url).toMatch(KEY_URL);
     expect(key.url).toBe(`${CACHE_KEY_ORIGIN}/acme/${key.url.slice(-64)}`);
     for (const raw of [secret, "gold", "private", "report", "token", "abc"]) expect(key.url).not.toContain(raw);
     // The value is still part of the key: another value gets another URL.
-    const other = await cacheKey("acme", new URL("https://acme.example/private/report?token=abc"), policy(ALL, ["x-api-key", "x-tenant-plan"]), new Headers({ "x-api-key": "sk_live_other", "x-tenant-plan": "gold" }));
+    const other = await cacheKey(
+      "acme",
+      new URL("https://acme.example/private/report?token=abc"),
+      policy(ALL, ["x-api-key", "x-tenant-plan"]),
+      new Headers({ "x-api-key": "sk_live_other", "x-tenant-plan": "gold" }),
+    );
     expect(other.url).not.toBe(key.url);
   });
 
@@ -177,13 +189,19 @@ describe("cacheKey: the Cache API URL", () => {
 
   it("property: for any tenant, path, query and header value, the URL is the tenant id and a hash", async () => {
     await fc.assert(
-      fc.asyncProperty(tenantId, fc.webPath(), fc.string({ unit: "binary", maxLength: 30 }), headerValue, async (id, path, query, value) => {
-        const url = new URL(`https://h.example${path}`);
-        url.search = query;
-        const key = await cacheKey(id, url, policy(ALL, ["x-key"]), new Headers({ "x-key": value }));
-        expect(key.url).toMatch(KEY_URL);
-        expect(key.url.split("/")[3]).toBe(id);
-      }),
+      fc.asyncProperty(
+        tenantId,
+        fc.webPath(),
+        fc.string({ unit: "binary", maxLength: 30 }),
+        headerValue,
+        async (id, path, query, value) => {
+          const url = new URL(`https://h.example${path}`);
+          url.search = query;
+          const key = await cacheKey(id, url, policy(ALL, ["x-key"]), new Headers({ "x-key": value }));
+          expect(key.url).toMatch(KEY_URL);
+          expect(key.url.split("/")[3]).toBe(id);
+        },
+      ),
       { numRuns: 200 },
     );
   });
@@ -231,7 +249,13 @@ describe("properties", () => {
         const names = [...new Set(listed)];
         if (names.length === 0) return;
         const out = normalizeQuery(a, allow(...names));
-        const kept = out === "" ? [] : out.slice(1).split("&").map((p) => p.split("=")[0]);
+        const kept =
+          out === ""
+            ? []
+            : out
+                .slice(1)
+                .split("&")
+                .map((p) => p.split("=")[0]);
         const expected = gs.filter((g) => names.includes(g.name)).flatMap((g) => g.values.map(() => g.name));
         expect(kept.sort()).toStrictEqual(expected.sort());
       }),
@@ -259,13 +283,20 @@ describe("properties", () => {
 
   it("cacheKeyMaterial never throws on any URL the parser accepts", () => {
     fc.assert(
-      fc.property(tenantId, fc.string({ unit: "binary", maxLength: 40 }), rawQuery, queryPolicy, headerValue, (id, path, query, q, value) => {
-        const url = new URL(`https://h.example/${path}`);
-        url.search = query;
-        const { material, search } = cacheKeyMaterial(id, url, policy(q, ["x-key"]), new Headers({ "x-key": value }));
-        expect(material.startsWith(`${id}\n`)).toBe(true);
-        expect(search).toBe(normalizeQuery(url.search, q));
-      }),
+      fc.property(
+        tenantId,
+        fc.string({ unit: "binary", maxLength: 40 }),
+        rawQuery,
+        queryPolicy,
+        headerValue,
+        (id, path, query, q, value) => {
+          const url = new URL(`https://h.example/${path}`);
+          url.search = query;
+          const { material, search } = cacheKeyMaterial(id, url, policy(q, ["x-key"]), new Headers({ "x-key": value }));
+          expect(material.startsWith(`${id}\n`)).toBe(true);
+          expect(search).toBe(normalizeQuery(url.search, q));
+        },
+      ),
       { numRuns: 500 },
     );
   });

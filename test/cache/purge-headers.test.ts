@@ -19,12 +19,28 @@ function expectNoTags(res: Response, label: string): void {
 
 /** Each scenario: the origin's script, then the requests whose responses are checked. */
 const SCENARIOS: [string, ResponseSpec[], (brim: TestBrim, path: string) => Promise<Response[]>][] = [
-  ["a miss and a hit", [{ headers: { ...FRESH, ...TAGS }, body: "v" }], async (brim, path) => [await brim.fetch(path), await brim.fetch(path)]],
-  ["a HEAD hit", [{ headers: { ...FRESH, ...TAGS }, body: "v" }], async (brim, path) => [await brim.fetch(path), await brim.fetch(path, { method: "HEAD" })]],
+  [
+    "a miss and a hit",
+    [{ headers: { ...FRESH, ...TAGS }, body: "v" }],
+    async (brim, path) => [await brim.fetch(path), await brim.fetch(path)],
+  ],
+  [
+    "a HEAD hit",
+    [{ headers: { ...FRESH, ...TAGS }, body: "v" }],
+    async (brim, path) => [await brim.fetch(path), await brim.fetch(path, { method: "HEAD" })],
+  ],
   ["an uncached route", [{ headers: TAGS, body: "v" }], async (brim, path) => [await brim.fetch(`/pass${path}`)]],
-  ["a cookie bypass", [{ headers: { ...FRESH, ...TAGS }, body: "v" }], async (brim, path) => [await brim.fetch(path, { headers: { cookie: "a=1" } })]],
+  [
+    "a cookie bypass",
+    [{ headers: { ...FRESH, ...TAGS }, body: "v" }],
+    async (brim, path) => [await brim.fetch(path, { headers: { cookie: "a=1" } })],
+  ],
   ["a POST", [{ headers: TAGS, body: "v" }], async (brim, path) => [await brim.fetch(path, { method: "POST", body: "x" })]],
-  ["a not-stored response", [{ headers: { "cache-control": "no-store", ...TAGS }, body: "v" }], async (brim, path) => [await brim.fetch(path)]],
+  [
+    "a not-stored response",
+    [{ headers: { "cache-control": "no-store", ...TAGS }, body: "v" }],
+    async (brim, path) => [await brim.fetch(path)],
+  ],
   [
     "a 304 refresh (tags on the 304 too)",
     [
@@ -46,7 +62,12 @@ const SCENARIOS: [string, ResponseSpec[], (brim: TestBrim, path: string) => Prom
 
 describe("purge tag headers never reach the client", () => {
   it.each(SCENARIOS)("%s", async (label, specs, send) => {
-    const brim = testBrim({ acme: [{ path: "/pass/*", cache: false }, { path: "/*", cache: {} }] });
+    const brim = testBrim({
+      acme: [
+        { path: "/pass/*", cache: false },
+        { path: "/*", cache: {} },
+      ],
+    });
     const path = uniquePath();
     await script(path, specs);
     await script(`/pass${path}`, specs);

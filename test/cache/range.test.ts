@@ -162,7 +162,11 @@ describe("a Range miss fills the cache with the whole object", () => {
     const path = uniquePath();
     await script(path, [{ headers: { ...FRESH, "transfer-encoding": "chunked" }, body: BODY }]);
     const miss = await brim.fetch(path, { headers: { range: "bytes=0-3" } });
-    expect([miss.status, miss.headers.get("cache-status"), await text(miss)]).toStrictEqual([200, "Brim; fwd=uri-miss; fwd-status=200; stored", BODY]);
+    expect([miss.status, miss.headers.get("cache-status"), await text(miss)]).toStrictEqual([
+      200,
+      "Brim; fwd=uri-miss; fwd-status=200; stored",
+      BODY,
+    ]);
     await expectPart(await brim.fetch(path, { headers: { range: "bytes=0-3" } }), 0, 3);
     expect(await count(path)).toBe(1);
   });
@@ -175,7 +179,11 @@ describe("a Range miss fills the cache with the whole object", () => {
       { status: 206, headers: { ...FRESH, "content-range": "bytes 10-19/5000" }, body: generatedBody(20).slice(10) },
     ]);
     const res = await brim.fetch(path, { headers: { range: "bytes=10-19" } });
-    expect([res.status, res.headers.get("content-range"), await text(res)]).toStrictEqual([206, "bytes 10-19/5000", generatedBody(20).slice(10)]);
+    expect([res.status, res.headers.get("content-range"), await text(res)]).toStrictEqual([
+      206,
+      "bytes 10-19/5000",
+      generatedBody(20).slice(10),
+    ]);
     expect(res.headers.get("cache-status")).toBe("Brim; fwd=uri-miss; detail=not-stored-too-large");
     const seen = (await requests(path)).requests;
     expect(seen.map((r) => r.headers.range)).toStrictEqual([undefined, "bytes=10-19"]);
@@ -198,7 +206,13 @@ describe("encoded variants are never sliced", () => {
 
     const identity = await brim.fetch(path, { headers: { range: "bytes=0-9", "accept-encoding": "identity" } });
     await expectPart(identity, 0, 9, /^Brim; fwd=vary-miss; fwd-status=200; stored/, JSON_BODY);
-    await expectPart(await brim.fetch(path, { headers: { range: "bytes=-5", "accept-encoding": "identity" } }), JSON_BODY.length - 5, JSON_BODY.length - 1, HIT, JSON_BODY);
+    await expectPart(
+      await brim.fetch(path, { headers: { range: "bytes=-5", "accept-encoding": "identity" } }),
+      JSON_BODY.length - 5,
+      JSON_BODY.length - 1,
+      HIT,
+      JSON_BODY,
+    );
   });
 });
 
@@ -208,7 +222,12 @@ describe("segmented entries (bodies over 4 MiB)", () => {
     const { brim, path } = await storedLarge(size);
     const whole = generatedBody(size);
     const boundary = 4 * 1024 * 1024;
-    for (const [start, end] of [[boundary - 5, boundary + 4], [2 * boundary + 7, size - 1], [0, 3], [boundary, boundary]] as const) {
+    for (const [start, end] of [
+      [boundary - 5, boundary + 4],
+      [2 * boundary + 7, size - 1],
+      [0, 3],
+      [boundary, boundary],
+    ] as const) {
       const res = await brim.fetch(path, { headers: { range: `bytes=${start}-${end}` } });
       expect(res.status).toBe(206);
       expect(res.headers.get("content-range")).toBe(`bytes ${start}-${end}/${size}`);

@@ -28,7 +28,14 @@ async function attackThenVictim(brim: TestBrim, path: string, attack: Record<str
 }
 
 describe("host, URL, method, scheme and address overrides never reach the origin", () => {
-  const OVERRIDES = [...OVERRIDE_REQUEST_HEADERS, "x-forwarded-host", "x-forwarded-scheme", "x-forwarded-port", "x-forwarded-prefix", "x-forwarded-ssl"];
+  const OVERRIDES = [
+    ...OVERRIDE_REQUEST_HEADERS,
+    "x-forwarded-host",
+    "x-forwarded-scheme",
+    "x-forwarded-port",
+    "x-forwarded-prefix",
+    "x-forwarded-ssl",
+  ];
 
   it.each(OVERRIDES)("%s on a cacheable route: not forwarded, and the next client gets a clean hit", async (name) => {
     const brim = testBrim({ acme: [CACHED] });
@@ -183,7 +190,10 @@ describe("requests with a Cookie on cacheable routes", () => {
     expect(await victim.text()).toBe("[] #2");
     // A stored entry is never served to a request with a cookie either: the origin may personalise.
     const again = await brim.fetch(path, { headers: { cookie: "session=other" } });
-    expect([again.headers.get("cache-status"), await again.text()]).toStrictEqual(["Brim; fwd=bypass; detail=cookie", "[session=other] #3"]);
+    expect([again.headers.get("cache-status"), await again.text()]).toStrictEqual([
+      "Brim; fwd=bypass; detail=cookie",
+      "[session=other] #3",
+    ]);
     expect((await brim.fetch(path)).headers.get("cache-status")).toMatch(/^Brim; hit/);
   });
 

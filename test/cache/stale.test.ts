@@ -23,7 +23,13 @@ function dated(brim: TestBrim, spec: ResponseSpec): ResponseSpec {
 }
 
 /** Stores `v1` with `cacheControl` (plus `extra` headers), then moves the clock `seconds` on. */
-async function storeThenAge(brim: TestBrim, path: string, cacheControl: string, seconds: number, extra: Record<string, string> = {}): Promise<void> {
+async function storeThenAge(
+  brim: TestBrim,
+  path: string,
+  cacheControl: string,
+  seconds: number,
+  extra: Record<string, string> = {},
+): Promise<void> {
   await script(path, [dated(brim, { headers: { "cache-control": cacheControl, ...extra }, body: "v{count}" })]);
   const first = await brim.fetch(path);
   expect(await first.text()).toBe("v1");
@@ -116,7 +122,10 @@ describe("stale-while-revalidate (RFC 5861 §3)", () => {
     await storeThenAge(brim, path, "max-age=10, stale-while-revalidate=60", 15);
     await script(path, [{ status: 500, body: "boom" }]);
 
-    for (const [ttl, expectedCount] of [[-5, 2], [-8, 3]]) {
+    for (const [ttl, expectedCount] of [
+      [-5, 2],
+      [-8, 3],
+    ]) {
       const res = await brim.fetch(path);
       expect(await res.text()).toBe("v1");
       expect(cacheStatus(res)).toBe(`Brim; hit; ttl=${ttl}; detail=stale-while-revalidate`);
@@ -185,7 +194,10 @@ describe("stale-if-error (RFC 5861 §4)", () => {
     const path = uniquePath();
     await storeThenAge(brim, path, "max-age=10", 15);
     await script(path, [{ status: 503, body: "down" }]);
-    for (const [advance, ttl] of [[0, -5], [30, -35]] as const) {
+    for (const [advance, ttl] of [
+      [0, -5],
+      [30, -35],
+    ] as const) {
       brim.clock.advance(advance);
       const res = await brim.fetch(path);
       expect(res.status).toBe(200);

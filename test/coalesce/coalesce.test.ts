@@ -81,7 +81,9 @@ describe("coalescing concurrent misses through the key's Durable Object", { time
   it("waiters whose Vary values differ from the leader's fetch for themselves", async () => {
     const brim = testBrim({ acme: [CACHED] });
     const path = uniquePath();
-    await script(path, [{ headers: { "cache-control": "max-age=60", vary: "accept-language" }, body: "lang={header:accept-language}", delayMs: 200 }]);
+    await script(path, [
+      { headers: { "cache-control": "max-age=60", vary: "accept-language" }, body: "lang={header:accept-language}", delayMs: 200 },
+    ]);
     const langs = ["en", "fr", "en", "de", "fr", "en"];
     const results = await burst(langs.length, (i) => brim.fetch(path, { headers: { "accept-language": langs[i]! } }));
     results.forEach((r, i) => expect(r.body).toBe(`lang=${langs[i]}`));

@@ -22,7 +22,9 @@ function chunked(bytes: Uint8Array, size: number): ReadableStream<Uint8Array> {
   });
 }
 
-const json = new TextEncoder().encode(JSON.stringify(Array.from({ length: 3000 }, (_, i) => ({ id: i, name: `item ${i}`, tags: ["a", "b"] }))));
+const json = new TextEncoder().encode(
+  JSON.stringify(Array.from({ length: 3000 }, (_, i) => ({ id: i, name: `item ${i}`, tags: ["a", "b"] }))),
+);
 
 /** Pseudo-random text: workerd's streaming zstd encoder failed on exactly this kind of input. */
 function noisy(n: number): Uint8Array {
@@ -58,9 +60,15 @@ describe("codec round trips in workerd's node:zlib", () => {
   for (const coding of ALL_CODINGS) {
     it(`${coding}: streaming decompression restores the bytes, and a bomb is cut off`, async () => {
       const encoded = new Uint8Array(encodeSync[coding](json));
-      const decoded = new Uint8Array(await new Response(chunked(encoded, 500).pipeThrough(decompressStream(coding, () => null))).arrayBuffer());
+      const decoded = new Uint8Array(
+        await new Response(chunked(encoded, 500).pipeThrough(decompressStream(coding, () => null))).arrayBuffer(),
+      );
       expect(decoded).toEqual(json);
-      await expect(new Response(chunked(encoded, 500).pipeThrough(decompressStream(coding, (n) => (n > 1000 ? new Error("exceeds 1000 bytes") : null)))).arrayBuffer()).rejects.toThrow(/exceeds 1000 bytes/);
+      await expect(
+        new Response(
+          chunked(encoded, 500).pipeThrough(decompressStream(coding, (n) => (n > 1000 ? new Error("exceeds 1000 bytes") : null))),
+        ).arrayBuffer(),
+      ).rejects.toThrow(/exceeds 1000 bytes/);
     });
   }
 });

@@ -6,7 +6,9 @@ import { count, requests, script, uniquePath } from "../support/origin";
 import { testBrim } from "../support/brim";
 
 const ROUTE = { path: "/*", cache: {} };
-const JSON_BODY = JSON.stringify({ items: Array.from({ length: 1500 }, (_, i) => ({ id: i, title: `Item number ${i}`, price: i * 1.5, tags: ["new", "sale"] })) });
+const JSON_BODY = JSON.stringify({
+  items: Array.from({ length: 1500 }, (_, i) => ({ id: i, title: `Item number ${i}`, price: i * 1.5, tags: ["new", "sale"] })),
+});
 const HTML_BODY = `<!doctype html><html><body>${Array.from({ length: 800 }, (_, i) => `<p class="row">Paragraph ${i} of the demo page</p>`).join("")}</body></html>`;
 const FRESH_JSON = { "cache-control": "max-age=60", "content-type": "application/json", etag: '"v1"' };
 
@@ -23,10 +25,20 @@ async function bodyText(res: Response): Promise<string> {
 }
 
 describe("negotiated compression, paid once per variant", () => {
-  for (const [accept, coding] of [["br, gzip, zstd", "br"], ["zstd, gzip", "gzip"], ["zstd", null], ["gzip", "gzip"], ["identity", null], [null, null]] as const) {
+  for (const [accept, coding] of [
+    ["br, gzip, zstd", "br"],
+    ["zstd, gzip", "gzip"],
+    ["zstd", null],
+    ["gzip", "gzip"],
+    ["identity", null],
+    [null, null],
+  ] as const) {
     it(`Accept-Encoding ${JSON.stringify(accept)} → ${coding ?? "identity"}, bytes round-trip, JSON and HTML`, async () => {
       const brim = testBrim({ acme: [ROUTE] });
-      for (const [body, type] of [[JSON_BODY, "application/json"], [HTML_BODY, "text/html; charset=utf-8"]] as const) {
+      for (const [body, type] of [
+        [JSON_BODY, "application/json"],
+        [HTML_BODY, "text/html; charset=utf-8"],
+      ] as const) {
         const path = uniquePath();
         await script(path, [{ headers: { "cache-control": "max-age=60", "content-type": type }, body }]);
         const res = await brim.fetch(path, accept === null ? {} : { headers: { "accept-encoding": accept as string } });
@@ -107,7 +119,9 @@ describe("negotiated compression, paid once per variant", () => {
     await brim.fetch(path, { headers: { "accept-encoding": "br" } });
     brim.clock.advance(10);
     // The 304 is dated on the test clock, so the refreshed entry is fresh on that clock.
-    await script(path, [{ headers: { ...FRESH_JSON, "cache-control": "max-age=5", date: formatHttpDate(brim.clock.now()) }, body: JSON_BODY }]);
+    await script(path, [
+      { headers: { ...FRESH_JSON, "cache-control": "max-age=5", date: formatHttpDate(brim.clock.now()) }, body: JSON_BODY },
+    ]);
     const revalidated = await brim.fetch(path, { headers: { "accept-encoding": "br" } });
     expect(revalidated.headers.get("cache-status")).toMatch(/fwd-status=304/);
     expect(revalidated.headers.get("etag")).toBe('W/"v1"');
@@ -173,7 +187,9 @@ describe("negotiated compression, paid once per variant", () => {
   it("caps what it decodes from an origin's encoding (decompression bomb)", async () => {
     const brim = testBrim({ acme: [{ path: "/*", cache: { maxObjectBytes: 100_000 } }] });
     const path = uniquePath();
-    await script(path, [{ headers: { "cache-control": "max-age=60", "content-type": "text/plain" }, body: "0".repeat(5_000_000), zstd: true }]);
+    await script(path, [
+      { headers: { "cache-control": "max-age=60", "content-type": "text/plain" }, body: "0".repeat(5_000_000), zstd: true },
+    ]);
     const res = await brim.fetch(path, { headers: { "accept-encoding": "gzip" }, background: false });
     await expect(res.arrayBuffer()).rejects.toThrow(/decode-limit: decoded body passes 100000 bytes/);
   });

@@ -21,7 +21,8 @@ describe("isCompressibleType", () => {
     [null, false],
     ["garbage", false],
   ];
-  for (const [type, expected] of cases) it(`${JSON.stringify(type)} → ${expected}`, () => expect(isCompressibleType(type, DEFAULT_COMPRESSIBLE_TYPES)).toBe(expected));
+  for (const [type, expected] of cases)
+    it(`${JSON.stringify(type)} → ${expected}`, () => expect(isCompressibleType(type, DEFAULT_COMPRESSIBLE_TYPES)).toBe(expected));
 });
 
 describe("shouldCompress", () => {

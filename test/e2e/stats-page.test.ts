@@ -56,7 +56,10 @@ describe.skipIf(!available && !required)("GET /__brim/ in headless Chromium", ()
   let output = "";
 
   beforeAll(async () => {
-    if (!available) throw new Error(`${CHROMIUM} not found, and CI is set: CI must run this test (.ci/run installs Debian's chromium; apt-get install -y chromium)`);
+    if (!available)
+      throw new Error(
+        `${CHROMIUM} not found, and CI is set: CI must run this test (.ci/run installs Debian's chromium; apt-get install -y chromium)`,
+      );
     origin = createServer((req, res) => {
       res.writeHead(200, { "content-type": "text/plain", "cache-control": "max-age=600" });
       res.end(`origin ${req.url}`);
@@ -65,14 +68,39 @@ describe.skipIf(!available && !required)("GET /__brim/ in headless Chromium", ()
     const port = await freePort();
     base = `http://127.0.0.1:${port}`;
     const config = {
-      tenants: [{ id: "pagetest", hosts: [`127.0.0.1:${port}`], origin: `http://127.0.0.1:${originPort}`, admin: { tokenEnv: "PAGE_ADMIN_TOKEN" }, routes: [{ path: "/*", cache: {} }] }],
+      tenants: [
+        {
+          id: "pagetest",
+          hosts: [`127.0.0.1:${port}`],
+          origin: `http://127.0.0.1:${originPort}`,
+          admin: { tokenEnv: "PAGE_ADMIN_TOKEN" },
+          routes: [{ path: "/*", cache: {} }],
+        },
+      ],
     };
-    wrangler = spawn(join(ROOT, "node_modules/.bin/wrangler"), ["dev", "--ip", "127.0.0.1", "--port", String(port), "--var", `BRIM_CONFIG:${JSON.stringify(config)}`, "--var", `PAGE_ADMIN_TOKEN:${TOKEN}`, "--persist-to", mkdtempSync(join(tmpdir(), "brim-page-")), "--show-interactive-dev-session=false"], {
-      cwd: ROOT,
-      detached: true,
-      stdio: "pipe",
-      env: { ...process.env, CLOUDFLARE_CF_FETCH_ENABLED: "false", WRANGLER_SEND_METRICS: "false", WRANGLER_HIDE_BANNER: "true" },
-    });
+    wrangler = spawn(
+      join(ROOT, "node_modules/.bin/wrangler"),
+      [
+        "dev",
+        "--ip",
+        "127.0.0.1",
+        "--port",
+        String(port),
+        "--var",
+        `BRIM_CONFIG:${JSON.stringify(config)}`,
+        "--var",
+        `PAGE_ADMIN_TOKEN:${TOKEN}`,
+        "--persist-to",
+        mkdtempSync(join(tmpdir(), "brim-page-")),
+        "--show-interactive-dev-session=false",
+      ],
+      {
+        cwd: ROOT,
+        detached: true,
+        stdio: "pipe",
+        env: { ...process.env, CLOUDFLARE_CF_FETCH_ENABLED: "false", WRANGLER_SEND_METRICS: "false", WRANGLER_HIDE_BANNER: "true" },
+      },
+    );
     wrangler.stdout?.on("data", (chunk: Buffer) => (output += chunk.toString()));
     wrangler.stderr?.on("data", (chunk: Buffer) => (output += chunk.toString()));
     // An admin path: answered without the origin and not counted in stats.
@@ -96,9 +124,15 @@ describe.skipIf(!available && !required)("GET /__brim/ in headless Chromium", ()
     // 2 paths × (1 miss + 4 hits): hit ratio 80 %.
     for (const path of ["/a", "/b"]) for (let i = 0; i < 5; i++) await (await fetch(`${base}${path}`)).text();
     const { chromium } = await import("playwright-core");
-    const browser = await chromium.launch({ executablePath: CHROMIUM, args: ["--headless", "--no-sandbox", "--disable-gpu", "--disable-background-networking"] });
+    const browser = await chromium.launch({
+      executablePath: CHROMIUM,
+      args: ["--headless", "--no-sandbox", "--disable-gpu", "--disable-background-networking"],
+    });
     try {
-      const context = await browser.newContext({ extraHTTPHeaders: { authorization: `Bearer ${TOKEN}` }, viewport: { width: 1280, height: 900 } });
+      const context = await browser.newContext({
+        extraHTTPHeaders: { authorization: `Bearer ${TOKEN}` },
+        viewport: { width: 1280, height: 900 },
+      });
       const page = await context.newPage();
       const response = await page.goto(`${base}/__brim/`);
       expect(response?.status(), output.slice(-2000)).toBe(200);
@@ -155,12 +189,30 @@ function countPixels(png: Buffer, rgb: readonly [number, number, number]): numbe
       const pa = Math.abs(p - a);
       const pb = Math.abs(p - b);
       const pc = Math.abs(p - c);
-      const predictor = filter === 1 ? a : filter === 2 ? b : filter === 3 ? (a + b) >> 1 : filter === 4 ? (pa <= pb && pa <= pc ? a : pb <= pc ? b : c) : 0;
+      const predictor =
+        filter === 1
+          ? a
+          : filter === 2
+            ? b
+            : filter === 3
+              ? (a + b) >> 1
+              : filter === 4
+                ? pa <= pb && pa <= pc
+                  ? a
+                  : pb <= pc
+                    ? b
+                    : c
+                : 0;
       current[x] = ((row[x] as number) + predictor) & 0xff;
     }
     for (let x = 0; x < width; x++) {
       const i = x * channels;
-      if (Math.abs((current[i] as number) - rgb[0]) <= 16 && Math.abs((current[i + 1] as number) - rgb[1]) <= 16 && Math.abs((current[i + 2] as number) - rgb[2]) <= 16) count++;
+      if (
+        Math.abs((current[i] as number) - rgb[0]) <= 16 &&
+        Math.abs((current[i + 1] as number) - rgb[1]) <= 16 &&
+        Math.abs((current[i + 2] as number) - rgb[2]) <= 16
+      )
+        count++;
     }
     current.copy(previous);
   }

@@ -81,7 +81,10 @@ describe("negotiateEncoding: properties", () => {
     );
   });
 
-  const member = fc.record({ name: fc.constantFrom("br", "zstd", "gzip", "identity", "*", "deflate"), q: fc.integer({ min: 0, max: 1000 }) });
+  const member = fc.record({
+    name: fc.constantFrom("br", "zstd", "gzip", "identity", "*", "deflate"),
+    q: fc.integer({ min: 0, max: 1000 }),
+  });
   it("never picks a coding the client gave q=0 while something acceptable exists", () => {
     fc.assert(
       fc.property(fc.array(member, { maxLength: 8 }), allowedArb, (members, allowed) => {

@@ -22,16 +22,64 @@ describe("parseCacheControl", () => {
     [",,,", []],
     ["public", [["public", true]]],
     ["max-age=60", [["max-age", "60"]]],
-    ["public, max-age=60", [["public", true], ["max-age", "60"]]],
-    ["PUBLIC, Max-Age=60", [["public", true], ["max-age", "60"]]],
-    ["no-store,no-cache", [["no-store", true], ["no-cache", true]]],
-    ["a,,b", [["a", true], ["b", true]]],
-    [" ,\t a ,\t, b\t, ", [["a", true], ["b", true]]],
+    [
+      "public, max-age=60",
+      [
+        ["public", true],
+        ["max-age", "60"],
+      ],
+    ],
+    [
+      "PUBLIC, Max-Age=60",
+      [
+        ["public", true],
+        ["max-age", "60"],
+      ],
+    ],
+    [
+      "no-store,no-cache",
+      [
+        ["no-store", true],
+        ["no-cache", true],
+      ],
+    ],
+    [
+      "a,,b",
+      [
+        ["a", true],
+        ["b", true],
+      ],
+    ],
+    [
+      " ,\t a ,\t, b\t, ",
+      [
+        ["a", true],
+        ["b", true],
+      ],
+    ],
     ["max-age = 60", [["max-age", "60"]]],
-    ["max-age=\t60 ,public", [["max-age", "60"], ["public", true]]],
+    [
+      "max-age=\t60 ,public",
+      [
+        ["max-age", "60"],
+        ["public", true],
+      ],
+    ],
     ['private="set-cookie, x-foo"', [["private", "set-cookie, x-foo"]]],
-    ['no-cache="set-cookie", max-age=5', [["no-cache", "set-cookie"], ["max-age", "5"]]],
-    ['x="a\\"b", y="c\\\\d"', [["x", 'a"b'], ["y", "c\\d"]]],
+    [
+      'no-cache="set-cookie", max-age=5',
+      [
+        ["no-cache", "set-cookie"],
+        ["max-age", "5"],
+      ],
+    ],
+    [
+      'x="a\\"b", y="c\\\\d"',
+      [
+        ["x", 'a"b'],
+        ["y", "c\\d"],
+      ],
+    ],
     ['x="\\a\\b"', [["x", "ab"]]],
     ['x=""', [["x", ""]]],
     ['max-age="60"', [["max-age", "60"]]],
@@ -53,7 +101,13 @@ describe("parseCacheControl", () => {
     ['x, y="a\\', [["x", true]]], // unterminated quote ending in a lone backslash
     ['9\u00e9Z\u00e9"\\=\\', []], // once stalled the garbage-skipping loop
     ['junk x="a, max-age=9", public', [["public", true]]],
-    ['private="a, b", max-age=3', [["private", "a, b"], ["max-age", "3"]]],
+    [
+      'private="a, b", max-age=3',
+      [
+        ["private", "a, b"],
+        ["max-age", "3"],
+      ],
+    ],
     ["caf\u00e9, public", [["public", true]]],
     ["a\u0000b, c", [["c", true]]],
     ['x="caf\u00e9"', [["x", "caf\u00e9"]]],
@@ -133,7 +187,13 @@ describe("parseTargetedCacheControl (CDN-Cache-Control)", () => {
     [undefined, null],
     ["", null],
     ["max-age=60", [["max-age", "60"]]],
-    ["max-age=60, stale-while-revalidate=30", [["max-age", "60"], ["stale-while-revalidate", "30"]]],
+    [
+      "max-age=60, stale-while-revalidate=30",
+      [
+        ["max-age", "60"],
+        ["stale-while-revalidate", "30"],
+      ],
+    ],
     ["no-store", [["no-store", true]]],
     ["no-store=?1, public=?0", [["no-store", true]]],
     // RFC 9213 §2.1: a member of the wrong type is ignored (max-age takes an Integer).
@@ -144,7 +204,13 @@ describe("parseTargetedCacheControl (CDN-Cache-Control)", () => {
     ["x=tok/en", [["x", "tok/en"]]],
     ["max-age=-1", [["max-age", "-1"]]],
     ["max-age=1.5", []],
-    ["max-age=60;foo=1, public", [["max-age", "60"], ["public", true]]],
+    [
+      "max-age=60;foo=1, public",
+      [
+        ["max-age", "60"],
+        ["public", true],
+      ],
+    ],
     ["max-age=60, max-age=30", [["max-age", "30"]]],
     ["a=(1 2), b=:aGk=:, c", [["c", true]]],
     ["max-age=60,,", null],
@@ -174,7 +240,10 @@ const TCHARS = "!#$%&'*+-.^_`|~0123456789abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLM
 const token = fc.string({ unit: fc.constantFrom(...TCHARS), minLength: 1, maxLength: 12 });
 /** Printable ASCII plus obs-text: what a quoted-string can carry once escaped. */
 const qtext = fc.string({
-  unit: fc.integer({ min: 0x20, max: 0xff }).filter((c) => c !== 0x7f).map((c) => String.fromCharCode(c)),
+  unit: fc
+    .integer({ min: 0x20, max: 0xff })
+    .filter((c) => c !== 0x7f)
+    .map((c) => String.fromCharCode(c)),
   maxLength: 20,
 });
 const directiveValue = fc.oneof(
@@ -215,8 +284,7 @@ describe("properties", { timeout: 30_000 }, () => {
       fc.property(fc.array(member, { maxLength: 8 }), fc.array(separator, { minLength: 8, maxLength: 8 }), (ms, seps) => {
         const header = ms
           .map(([name, v], i) => {
-            const rendered =
-              v === true ? name : v.quote ? `${name}="${v.text.replace(/(["\\])/g, "\\$1")}"` : `${name}=${v.text}`;
+            const rendered = v === true ? name : v.quote ? `${name}="${v.text.replace(/(["\\])/g, "\\$1")}"` : `${name}=${v.text}`;
             return (i === 0 ? "" : seps[i - 1]) + rendered;
           })
           .join("");

@@ -43,7 +43,7 @@ describe("isValidHost", () => {
     "[::zz]",
     "[acme.test]",
     "ac\\me.test",
-    "acme\"test",
+    'acme"test',
     "bücher.test",
     "a%zzb",
     "acme.test:8443 ",
@@ -58,12 +58,14 @@ describe("isValidHost", () => {
     const regChar = fc.constantFrom(..."abcXYZ0189-._~!$&'()*+,;=");
     const name = fc.string({ unit: regChar, maxLength: 20 });
     const port = fc.option(fc.stringMatching(/^[0-9]{0,5}$/), { nil: undefined });
-    fc.assert(fc.property(name, port, (n, p) => {
+    fc.assert(
+      fc.property(name, port, (n, p) => {
         expect(isValidHost(p === undefined ? n : `${n}:${p}`)).toBe(true);
       }),
     );
-    const bad = fc.constantFrom(..." \"#/<>?@[\\]^`{|}\u00e9\u0000");
-    fc.assert(fc.property(name, bad, name, (a, b, c) => {
+    const bad = fc.constantFrom(...' "#/<>?@[\\]^`{|}\u00e9\u0000');
+    fc.assert(
+      fc.property(name, bad, name, (a, b, c) => {
         expect(isValidHost(`${a}${b}${c}`)).toBe(false);
       }),
     );

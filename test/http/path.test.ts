@@ -1,7 +1,15 @@
 /** Path canonicalisation (src/http/path.ts): pure, so table-driven and property-based. */
 import fc from "fast-check";
 import { describe, expect, it } from "vitest";
-import { canonicalPath, lenientPath, normalisingOriginReading, normalizeEscapes, rawPathOf, withPath, type PathProblem } from "../../src/http/path";
+import {
+  canonicalPath,
+  lenientPath,
+  normalisingOriginReading,
+  normalizeEscapes,
+  rawPathOf,
+  withPath,
+  type PathProblem,
+} from "../../src/http/path";
 
 describe("canonicalPath: equivalent spellings become one string (RFC 3986 §6.2.2)", () => {
   it.each([
@@ -105,7 +113,41 @@ describe("rawPathOf / withPath", () => {
 // every kind (unreserved, reserved, ambiguous, malformed), in both cases.
 
 const UNRESERVED_CHARS = "abcXYZ019-._~";
-const PIECES = ["a", "B", "~", ".", "..", "/", "//", ";", ";p=1", "\\", "%2e", "%2E", "%2f", "%2F", "%5c", "%5C", "%3b", "%41", "%61", "%7e", "%2d", "%25", "%2541", "%c3%a9", "%20", "%3A", "%zz", "%0a", "%7F", "|", "[", "@", ":"];
+const PIECES = [
+  "a",
+  "B",
+  "~",
+  ".",
+  "..",
+  "/",
+  "//",
+  ";",
+  ";p=1",
+  "\\",
+  "%2e",
+  "%2E",
+  "%2f",
+  "%2F",
+  "%5c",
+  "%5C",
+  "%3b",
+  "%41",
+  "%61",
+  "%7e",
+  "%2d",
+  "%25",
+  "%2541",
+  "%c3%a9",
+  "%20",
+  "%3A",
+  "%zz",
+  "%0a",
+  "%7F",
+  "|",
+  "[",
+  "@",
+  ":",
+];
 const rawPath = fc.array(fc.constantFrom(...PIECES), { maxLength: 12 }).map((parts) => `/${parts.join("")}`);
 /** Escapes that make a path ambiguous wherever they appear. */
 const AMBIGUOUS_PIECES = ["%2f", "%2F", "%5c", "%5C", "\\", ";", "%3b", "//", "/./", "/../", "/%2e%2e/", "%2541", "%00"];
@@ -159,7 +201,9 @@ describe("canonicalPath properties", () => {
   });
 
   it("percent-encoding any unreserved characters, in either case, gives the same canonical path", () => {
-    const segment = fc.string({ unit: fc.constantFrom(...UNRESERVED_CHARS), minLength: 1, maxLength: 8 }).filter((s) => s !== "." && s !== "..");
+    const segment = fc
+      .string({ unit: fc.constantFrom(...UNRESERVED_CHARS), minLength: 1, maxLength: 8 })
+      .filter((s) => s !== "." && s !== "..");
     const spelt = fc.array(segment, { minLength: 1, maxLength: 5 }).chain((segments) => {
       const plain = `/${segments.join("/")}`;
       return fc.tuple(fc.constant(plain), fc.array(fc.boolean(), { minLength: plain.length, maxLength: plain.length }), fc.boolean());

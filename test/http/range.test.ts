@@ -1,11 +1,29 @@
 import fc from "fast-check";
 import { describe, expect, it } from "vitest";
 import { RANGE_MAX_SPECS } from "../../src/constants";
-import { contentRange, evaluateRange, ifRangeHolds, parseRange, selectRange, sliceBody, type RangeAnswer, type RangeInput } from "../../src/http/range";
+import {
+  contentRange,
+  evaluateRange,
+  ifRangeHolds,
+  parseRange,
+  selectRange,
+  sliceBody,
+  type RangeAnswer,
+  type RangeInput,
+} from "../../src/http/range";
 
 const LM = "Tue, 01 Jul 2025 10:00:00 GMT";
 const DATE = "Tue, 01 Jul 2025 10:00:05 GMT";
-const base: RangeInput = { method: "GET", status: 200, range: "bytes=0-9", ifRange: null, etag: '"v1"', lastModified: LM, date: DATE, length: 100 };
+const base: RangeInput = {
+  method: "GET",
+  status: 200,
+  range: "bytes=0-9",
+  ifRange: null,
+  etag: '"v1"',
+  lastModified: LM,
+  date: DATE,
+  length: 100,
+};
 const part = (start: number, end: number): RangeAnswer => ({ kind: "partial", range: { start, end } });
 const FULL: RangeAnswer = { kind: "full" };
 const NONE: RangeAnswer = { kind: "unsatisfiable" };
@@ -17,7 +35,13 @@ describe("parseRange (RFC 9110 §14.1.1)", () => {
     ["bytes=-500", [{ suffix: 500 }]],
     ["BYTES = 1-2", [{ first: 1, last: 2 }]],
     ["bytes=0-0, -1", [{ first: 0, last: 0 }, { suffix: 1 }]],
-    ["bytes=1-2,,3-4, ", [{ first: 1, last: 2 }, { first: 3, last: 4 }]],
+    [
+      "bytes=1-2,,3-4, ",
+      [
+        { first: 1, last: 2 },
+        { first: 3, last: 4 },
+      ],
+    ],
     ["bytes=5-5", [{ first: 5, last: 5 }]],
   ])("%s", (value, specs) => {
     expect(parseRange(value)).toStrictEqual(specs);
@@ -141,12 +165,17 @@ describe("sliceBody", () => {
 
   it("property: the slice of any chunking equals the string slice", async () => {
     await fc.assert(
-      fc.asyncProperty(fc.array(fc.string({ unit: fc.constantFrom("a", "b", "c"), maxLength: 8 }), { maxLength: 8 }), fc.nat(40), fc.nat(40), async (chunks, a, b) => {
-        const whole = chunks.join("");
-        const [start, end] = [Math.min(a, b), Math.max(a, b)];
-        if (end >= whole.length) return;
-        expect(await text(sliceBody(stream(chunks), start, end))).toBe(whole.slice(start, end + 1));
-      }),
+      fc.asyncProperty(
+        fc.array(fc.string({ unit: fc.constantFrom("a", "b", "c"), maxLength: 8 }), { maxLength: 8 }),
+        fc.nat(40),
+        fc.nat(40),
+        async (chunks, a, b) => {
+          const whole = chunks.join("");
+          const [start, end] = [Math.min(a, b), Math.max(a, b)];
+          if (end >= whole.length) return;
+          expect(await text(sliceBody(stream(chunks), start, end))).toBe(whole.slice(start, end + 1));
+        },
+      ),
     );
   });
 

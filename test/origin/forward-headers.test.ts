@@ -75,7 +75,8 @@ describe("buildOriginRequest with a forward set", () => {
     const { route } = tenantWith(false);
     const out = buildOriginRequest(new Request("https://acme.test/p", { headers: CLIENT }), route, { search: "", forCache: false });
     const names = [...out.headers.keys()];
-    for (const name of ["accept", "x-device", "x-evil", "user-agent", "cookie", "if-none-match", "cache-control"]) expect(names, name).toContain(name);
+    for (const name of ["accept", "x-device", "x-evil", "user-agent", "cookie", "if-none-match", "cache-control"])
+      expect(names, name).toContain(name);
     expect(names).not.toContain("x-original-url");
     expect(out.headers.get("x-forwarded-host")).toBe("acme.test");
   });

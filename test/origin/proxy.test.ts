@@ -127,7 +127,8 @@ describe("hop-by-hop fields are removed both ways (RFC 9110 §7.6.1)", () => {
     await script(path, [{ headers: HOP_RESPONSE, body: "body" }]);
     const res = await brim.fetch(path);
     expect(await res.text()).toBe("body");
-    for (const name of ["connection", "x-foo", "keep-alive", "upgrade", "proxy-authenticate"]) expect(res.headers.get(name), name).toBeNull();
+    for (const name of ["connection", "x-foo", "keep-alive", "upgrade", "proxy-authenticate"])
+      expect(res.headers.get(name), name).toBeNull();
     expect(res.headers.get("x-keep")).toBe("kept");
   });
 
@@ -140,7 +141,8 @@ describe("hop-by-hop fields are removed both ways (RFC 9110 §7.6.1)", () => {
     expect(hit.headers.get("cache-status")).toMatch(/^Brim; hit/);
     for (const res of [miss, hit]) {
       expect(await res.text()).toBe("body");
-      for (const name of ["connection", "x-foo", "keep-alive", "upgrade", "proxy-authenticate"]) expect(res.headers.get(name), name).toBeNull();
+      for (const name of ["connection", "x-foo", "keep-alive", "upgrade", "proxy-authenticate"])
+        expect(res.headers.get(name), name).toBeNull();
       expect(res.headers.get("x-keep")).toBe("kept");
     }
   });
@@ -407,7 +409,11 @@ describe("Range requests on cacheable routes are answered from the cache (test/c
     await script(path, [{ headers: FRESH, body: "0123456789" }]);
     await brim.fetch(path);
     const partial = await brim.fetch(path, { headers: { range: "bytes=0-3" } });
-    expect([partial.status, partial.headers.get("cache-status")?.startsWith("Brim; hit"), await partial.text()]).toStrictEqual([206, true, "0123"]);
+    expect([partial.status, partial.headers.get("cache-status")?.startsWith("Brim; hit"), await partial.text()]).toStrictEqual([
+      206,
+      true,
+      "0123",
+    ]);
     expect(await count(path)).toBe(1);
   });
 
@@ -416,7 +422,9 @@ describe("Range requests on cacheable routes are answered from the cache (test/c
     const path = uniquePath();
     await script(path, [{ status: 206, headers: { ...FRESH, "content-range": "bytes 0-3/10" }, body: "0123" }]);
     const partial = await brim.fetch(path, { headers: { range: "bytes=0-3" } });
-    expect([partial.status, partial.headers.get("content-range"), partial.headers.get("cache-status"), await partial.text()]).toStrictEqual([206, "bytes 0-3/10", "Brim; fwd=bypass", "0123"]);
+    expect([partial.status, partial.headers.get("content-range"), partial.headers.get("cache-status"), await partial.text()]).toStrictEqual(
+      [206, "bytes 0-3/10", "Brim; fwd=bypass", "0123"],
+    );
     expect((await requests(path)).requests[0]?.headers.range).toBe("bytes=0-3");
   });
 });

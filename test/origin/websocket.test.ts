@@ -15,7 +15,11 @@ import { loadConfig } from "../../src/tenant/load";
 const WS_ROUTE = { path: "/*", websocket: true };
 
 /** A client's opening handshake, sent straight to the app (the `fetch` helper reads bodies). */
-async function upgrade(brim: TestBrim, path: string, headers: Record<string, string> = {}): Promise<{ response: Response; settle: () => Promise<void> }> {
+async function upgrade(
+  brim: TestBrim,
+  path: string,
+  headers: Record<string, string> = {},
+): Promise<{ response: Response; settle: () => Promise<void> }> {
   const ctx = createExecutionContext();
   const request = new Request(`http://acme.test${path}`, { headers: { host: "acme.test", upgrade: "websocket", ...headers } });
   const response = await brim.app.fetch(request, env, ctx);
@@ -55,7 +59,9 @@ describe("WebSocket upgrades on routes with websocket: true", () => {
     expect(await send("ünïcødé ✓")).toBe("echo:ünïcødé ✓");
     const binary = await send(new Uint8Array([0, 1, 2, 255]).buffer);
     // Binary messages arrive as a Blob under this compatibility date.
-    expect(new Uint8Array(await (binary as Blob).arrayBuffer())).toEqual(new Uint8Array([...new TextEncoder().encode("echo:"), 0, 1, 2, 255]));
+    expect(new Uint8Array(await (binary as Blob).arrayBuffer())).toEqual(
+      new Uint8Array([...new TextEncoder().encode("echo:"), 0, 1, 2, 255]),
+    );
     response.webSocket!.close(1000, "done");
     await settle();
     // The origin saw one handshake with Brim's forwarding headers, as any proxied request.
@@ -79,7 +85,17 @@ describe("WebSocket upgrades on routes with websocket: true", () => {
   });
 
   it("Server-Timing and the request log see the 101 for tenants that observe, and nothing throws", async () => {
-    const config = loadConfig({ tenants: [{ id: "acme", hosts: ["acme.test"], origin: originUrl(), observability: { serverTiming: true, requestLog: true }, routes: [WS_ROUTE] }] });
+    const config = loadConfig({
+      tenants: [
+        {
+          id: "acme",
+          hosts: ["acme.test"],
+          origin: originUrl(),
+          observability: { serverTiming: true, requestLog: true },
+          routes: [WS_ROUTE],
+        },
+      ],
+    });
     const brim = testBrim({ acme: [WS_ROUTE] }, { config });
     const { response, settle } = await upgrade(brim, uniquePath());
     expect(response.status).toBe(101);
@@ -112,7 +128,9 @@ describe("WebSocket upgrades on routes with websocket: true", () => {
 
   it("auth still applies: no token is a 401 and the origin never sees the handshake; a good token upgrades", async () => {
     const key = await signingKey("ES256");
-    const brim = testBrim([{ id: "acme", auth: authBlock({ keys: [key.jwk!] }), routes: [{ path: "/*", auth: "required", websocket: true }] }]);
+    const brim = testBrim([
+      { id: "acme", auth: authBlock({ keys: [key.jwk!] }), routes: [{ path: "/*", auth: "required", websocket: true }] },
+    ]);
     const path = uniquePath();
     const refused = await brim.fetch(path, { headers: { upgrade: "websocket" }, background: false });
     expect(refused.status).toBe(401);

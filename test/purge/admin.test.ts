@@ -98,7 +98,12 @@ describe("/__brim/* is Brim's own", () => {
 describe("the admin sub-app (hono/bearer-auth, hono/body-limit)", () => {
   it("a non-Bearer Authorization is a 401 with the tenant's challenge, like a missing one", async () => {
     const { brim, path, a } = await setup();
-    const res = await brim.fetch("/__brim/purge", { host: a, method: "POST", headers: { authorization: "Basic dXNlcjpwYXNz" }, body: JSON.stringify({ all: true }) });
+    const res = await brim.fetch("/__brim/purge", {
+      host: a,
+      method: "POST",
+      headers: { authorization: "Basic dXNlcjpwYXNz" },
+      body: JSON.stringify({ all: true }),
+    });
     expect(res.status).toBe(401);
     expect(res.headers.get("www-authenticate")).toBe(`Bearer realm="${a.slice(0, -".test".length)} admin"`);
     expect(brim.logs.some((log) => log.event === "admin-unauthorized")).toBe(true);
@@ -110,13 +115,22 @@ describe("the admin sub-app (hono/bearer-auth, hono/body-limit)", () => {
     const huge = JSON.stringify({ urls: Array.from({ length: 40_000 }, (_, i) => `/x/${i}/${"y".repeat(20)}`) });
     const res = await purge(brim, a, huge);
     expect(res.status).toBe(413);
-    expect(await res.json()).toEqual({ ok: false, error: "ADMIN_BODY_TOO_LARGE", problem: expect.stringMatching(/^body exceeds \d+ bytes$/) });
+    expect(await res.json()).toEqual({
+      ok: false,
+      error: "ADMIN_BODY_TOO_LARGE",
+      problem: expect.stringMatching(/^body exceeds \d+ bytes$/),
+    });
     await expectHit(brim, path, a);
   });
 
   it("every 400 has the same JSON shape (revocations too)", async () => {
     const { brim, a } = await setup();
-    const res = await brim.fetch("/__brim/revocations", { host: a, method: "POST", headers: { authorization: `Bearer ${ADMIN_TOKEN}` }, body: "{" });
+    const res = await brim.fetch("/__brim/revocations", {
+      host: a,
+      method: "POST",
+      headers: { authorization: `Bearer ${ADMIN_TOKEN}` },
+      body: "{",
+    });
     // This tenant has no revocation list: the endpoint does not exist for it.
     expect(res.status).toBe(404);
     const bad = await purge(brim, a, "{");

@@ -29,7 +29,10 @@ describe("configReference", () => {
             mode: { type: "string", enum: ["a", "b"], default: "a", description: "Under /__x/, type/* or <name>." },
             cache: {
               description: "Off or tuned.",
-              anyOf: [{ type: "boolean", const: false }, { type: "object", properties: { ttl: { type: "integer", minimum: 0, maximum: Number.MAX_SAFE_INTEGER } } }],
+              anyOf: [
+                { type: "boolean", const: false },
+                { type: "object", properties: { ttl: { type: "integer", minimum: 0, maximum: Number.MAX_SAFE_INTEGER } } },
+              ],
             },
           },
         },

@@ -31,10 +31,15 @@ interface Ran {
 /** Asynchronous, so the cases of `describe.concurrent` really overlap. */
 function run(script: string, args: string[]): Promise<Ran> {
   return new Promise((resolve) => {
-    execFile(NODE, ["--import", "tsx", script, ...args], { cwd: ROOT, encoding: "utf8", timeout: SCRIPT_TIMEOUT_MS }, (error, stdout, stderr) => {
-      const status = error === null ? 0 : typeof error.code === "number" ? error.code : null;
-      resolve({ status, stdout, stderr });
-    });
+    execFile(
+      NODE,
+      ["--import", "tsx", script, ...args],
+      { cwd: ROOT, encoding: "utf8", timeout: SCRIPT_TIMEOUT_MS },
+      (error, stdout, stderr) => {
+        const status = error === null ? 0 : typeof error.code === "number" ? error.code : null;
+        resolve({ status, stdout, stderr });
+      },
+    );
   });
 }
 

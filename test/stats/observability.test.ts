@@ -29,7 +29,13 @@ describe("observability", () => {
     expect(hit.headers.get("server-timing")).toBeNull();
     const lines = brim.logs.filter((e) => e.event === "request");
     expect(lines).toHaveLength(2);
-    expect(lines[0]).toMatchObject({ tenant: "obs", route: "/*", method: "GET", status: 200, cacheStatus: "Brim; fwd=uri-miss; fwd-status=200; stored" });
+    expect(lines[0]).toMatchObject({
+      tenant: "obs",
+      route: "/*",
+      method: "GET",
+      status: 200,
+      cacheStatus: "Brim; fwd=uri-miss; fwd-status=200; stored",
+    });
     expect(typeof lines[0]?.originMs).toBe("number");
     expect(lines[1]).toMatchObject({ status: 200, originMs: null });
     expect(String(lines[1]?.cacheStatus)).toMatch(/^Brim; hit/);

@@ -52,7 +52,8 @@ describe("GET /__brim/stats", () => {
     await script(`/open${base}/s`, [{ headers: { "cache-control": "max-age=1, stale-while-revalidate=600" }, body: "s" }]);
 
     // /open/*: miss, hit, hit; miss, then (2 s later) a stale hit.
-    for (const status of [/fwd=uri-miss/, /^Brim; hit/, /^Brim; hit/]) expect((await brim.fetch(`/open${base}/a`)).headers.get("cache-status")).toMatch(status);
+    for (const status of [/fwd=uri-miss/, /^Brim; hit/, /^Brim; hit/])
+      expect((await brim.fetch(`/open${base}/a`)).headers.get("cache-status")).toMatch(status);
     expect((await brim.fetch(`/open${base}/s`)).headers.get("cache-status")).toMatch(/fwd=uri-miss/);
     brim.clock.advance(2);
     expect((await brim.fetch(`/open${base}/s`)).headers.get("cache-status")).toMatch(/detail=stale-while-revalidate/);
@@ -79,9 +80,22 @@ describe("GET /__brim/stats", () => {
     expect(res.status).toBe(200);
     expect(res.headers.get("cache-control")).toBe("no-store");
     const body = await res.json<StatsBody>();
-    expect(body.routes["/open/*"]).toMatchObject({ requests: 5, hits: 3, hitRatio: 0.6, staleServed: 1, collapsed: 0, originFetches: 2, authRejections: {} });
+    expect(body.routes["/open/*"]).toMatchObject({
+      requests: 5,
+      hits: 3,
+      hitRatio: 0.6,
+      staleServed: 1,
+      collapsed: 0,
+      originFetches: 2,
+      authRejections: {},
+    });
     expect(body.routes["/slow/*"]).toMatchObject({ requests: 2, hits: 0, collapsed: 1, originFetches: 1 });
-    expect(body.routes["/secure/*"]).toMatchObject({ requests: 2, hits: 0, originFetches: 0, authRejections: { "missing-token": 1, "bad-signature": 1 } });
+    expect(body.routes["/secure/*"]).toMatchObject({
+      requests: 2,
+      hits: 0,
+      originFetches: 0,
+      authRejections: { "missing-token": 1, "bad-signature": 1 },
+    });
     expect(body.routes["/pass/*"]).toMatchObject({ requests: 1, hits: 0, originFetches: 1 });
     expect(body.total).toMatchObject({ requests: 10, hits: 3, hitRatio: 0.3, staleServed: 1, collapsed: 1, originFetches: 4 });
     // Four origin-forwarded requests, each in one latency bucket; p50/p99 are bucket bounds.
@@ -117,10 +131,26 @@ describe("classify (from the typed outcome, never the header)", () => {
   const outcome = (cache: CacheStatus | null, originMs: number | null = 7): RequestOutcome => ({ cache, originMs, authFailure: null });
   it.each([
     ["hit", outcome({ hit: true, ttl: 30 }), { hit: true, stale: false, collapsed: false, originMs: null }],
-    ["stale-while-revalidate hit", outcome({ hit: true, ttl: -3, detail: "stale-while-revalidate" }), { hit: true, stale: true, collapsed: false, originMs: null }],
-    ["stored miss", outcome({ fwd: "uri-miss", fwdStatus: 200, stored: true }), { hit: false, stale: false, collapsed: false, originMs: 7 }],
-    ["collapsed miss", outcome({ fwd: "uri-miss", fwdStatus: 200, collapsed: true }), { hit: false, stale: false, collapsed: true, originMs: null }],
-    ["stale-if-error", outcome({ fwd: "stale", ttl: -5, detail: "stale-if-error" }), { hit: false, stale: true, collapsed: false, originMs: 7 }],
+    [
+      "stale-while-revalidate hit",
+      outcome({ hit: true, ttl: -3, detail: "stale-while-revalidate" }),
+      { hit: true, stale: true, collapsed: false, originMs: null },
+    ],
+    [
+      "stored miss",
+      outcome({ fwd: "uri-miss", fwdStatus: 200, stored: true }),
+      { hit: false, stale: false, collapsed: false, originMs: 7 },
+    ],
+    [
+      "collapsed miss",
+      outcome({ fwd: "uri-miss", fwdStatus: 200, collapsed: true }),
+      { hit: false, stale: false, collapsed: true, originMs: null },
+    ],
+    [
+      "stale-if-error",
+      outcome({ fwd: "stale", ttl: -5, detail: "stale-if-error" }),
+      { hit: false, stale: true, collapsed: false, originMs: 7 },
+    ],
     ["bypass", outcome({ fwd: "bypass" }), { hit: false, stale: false, collapsed: false, originMs: 7 }],
     ["no cache outcome (a 401 before the cache)", outcome(null, null), { hit: false, stale: false, collapsed: false, originMs: null }],
   ] as const)("%s", (_, given, expected) => {

@@ -38,7 +38,9 @@ export async function signingKey(alg: Alg, kid = `k-${crypto.randomUUID().slice(
 /** The HMAC key bound as `TEST_JWT_SECRET`. */
 export async function hmacKey(): Promise<SigningKey> {
   const secret = (env as unknown as Record<string, string>)[JWT_SECRET_ENV] ?? "";
-  const privateKey = await crypto.subtle.importKey("raw", new TextEncoder().encode(secret), { name: "HMAC", hash: "SHA-256" }, false, ["sign"]);
+  const privateKey = await crypto.subtle.importKey("raw", new TextEncoder().encode(secret), { name: "HMAC", hash: "SHA-256" }, false, [
+    "sign",
+  ]);
   return { alg: "HS256", kid: "hmac", privateKey, publicKey: null, jwk: null };
 }
 
@@ -72,7 +74,12 @@ const SUBTLE_SIGN = {
  * Signs any header and payload with WebCrypto directly, bypassing jose's own checks, for
  * tokens jose would refuse to make (an unknown `crit`, alg confusion).
  */
-export async function signRaw(header: Record<string, unknown>, payload: unknown, privateKey: CryptoKey, subtleAlg: keyof typeof SUBTLE_SIGN): Promise<string> {
+export async function signRaw(
+  header: Record<string, unknown>,
+  payload: unknown,
+  privateKey: CryptoKey,
+  subtleAlg: keyof typeof SUBTLE_SIGN,
+): Promise<string> {
   const input = `${b64url(JSON.stringify(header))}.${b64url(JSON.stringify(payload))}`;
   const signature = await crypto.subtle.sign(SUBTLE_SIGN[subtleAlg], privateKey, new TextEncoder().encode(input));
   return `${input}.${b64url(new Uint8Array(signature))}`;
@@ -147,6 +154,9 @@ export async function revocationServer(list: RevocationFeed = {}): Promise<Revoc
 }
 
 /** Tenant `auth` block for `keys`: a JWKS URL, inline keys, or the HMAC secret. */
-export function authBlock(source: { jwksUrl: string } | { keys: JsonWebKey[] } | { secretEnv: string }, extra: Record<string, unknown> = {}): Record<string, unknown> {
+export function authBlock(
+  source: { jwksUrl: string } | { keys: JsonWebKey[] } | { secretEnv: string },
+  extra: Record<string, unknown> = {},
+): Record<string, unknown> {
   return { issuer: ISSUER, audience: [AUDIENCE], ...source, ...extra };
 }

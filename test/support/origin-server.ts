@@ -150,7 +150,14 @@ export async function startOriginServer(): Promise<OriginServer> {
       }
       if (pathname === "/__decode" && req.method === "POST") {
         const coding = new URL(url, "http://origin").searchParams.get("coding");
-        const decoded = coding === "zstd" ? zstdDecompressSync(body) : coding === "br" ? brotliDecompressSync(body) : coding === "gzip" ? gunzipSync(body) : null;
+        const decoded =
+          coding === "zstd"
+            ? zstdDecompressSync(body)
+            : coding === "br"
+              ? brotliDecompressSync(body)
+              : coding === "gzip"
+                ? gunzipSync(body)
+                : null;
         if (!decoded) return control(res, { error: `unknown coding ${coding}` }, 400);
         return void res.writeHead(200, { "content-type": "application/octet-stream" }).end(decoded);
       }
@@ -331,12 +338,15 @@ function applyTemplate(text: string, req: IncomingMessage, count: number): strin
 /** Writes a `RawSpec` straight to the socket, bypassing Node's HTTP framing. */
 async function writeRaw(req: IncomingMessage, spec: RawSpec, count: number): Promise<void> {
   const socket = req.socket;
-  const write = (data: Buffer | string) => new Promise<void>((resolve) => (socket.write(data) ? resolve() : socket.once("drain", () => resolve())));
+  const write = (data: Buffer | string) =>
+    new Promise<void>((resolve) => (socket.write(data) ? resolve() : socket.once("drain", () => resolve())));
   await write(spec.head.replaceAll("{count}", String(count)));
   for (const part of spec.parts ?? []) {
     if (socket.destroyed) return;
     if (typeof part === "string") await write(part);
-    else if ("bytes" in part) for (let offset = 0; offset < part.bytes; offset += CHUNK_BYTES) await write(generatedChunk(offset, Math.min(CHUNK_BYTES, part.bytes - offset)));
+    else if ("bytes" in part)
+      for (let offset = 0; offset < part.bytes; offset += CHUNK_BYTES)
+        await write(generatedChunk(offset, Math.min(CHUNK_BYTES, part.bytes - offset)));
     else if ("gzipBomb" in part) await write(bomb("gzip", part.gzipBomb));
     else if ("brBomb" in part) await write(bomb("br", part.brBomb));
     else await passGate(part.gate);

@@ -44,9 +44,7 @@ describe("scripts", () => {
 
   it("fill templates in the body and in header values", async () => {
     const path = uniquePath();
-    await script(path, [
-      { body: "{count} {method} {query} [{header:X-Who}] [{header:x-none}]", headers: { etag: '"v{count}"' } },
-    ]);
+    await script(path, [{ body: "{count} {method} {query} [{header:X-Who}] [{header:x-none}]", headers: { etag: '"v{count}"' } }]);
     const res = await get(`${path}?q=1&r=2`, { method: "POST", headers: { "x-who": "me" }, body: "hi" });
     expect(await res.text()).toBe("1 POST q=1&r=2 [me] []");
     expect(res.headers.get("etag")).toBe('"v1"');
@@ -146,7 +144,13 @@ describe("normalising mode (/norm/)", () => {
   it("reads paths as nginx/Tomcat would: one script and counter per reading, {path} as received", async () => {
     const path = uniquePath();
     await script(`/norm${path}/private/x`, [{ body: "{path} #{count}" }]);
-    const spellings = [`/norm${path}/private/x`, `/norm${path}/pub/..%2fprivate/x`, `/norm${path}//private/x`, `/norm${path}/private;v=1/x`, `/norm${path}/%70rivate/x`];
+    const spellings = [
+      `/norm${path}/private/x`,
+      `/norm${path}/pub/..%2fprivate/x`,
+      `/norm${path}//private/x`,
+      `/norm${path}/private;v=1/x`,
+      `/norm${path}/%70rivate/x`,
+    ];
     for (const [i, spelling] of spellings.entries()) expect(await (await get(spelling)).text()).toBe(`${spelling} #${i + 1}`);
     expect((await requests(`/norm${path}/private/x`)).requests.map((r) => r.url)).toStrictEqual(spellings);
   });

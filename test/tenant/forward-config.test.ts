@@ -40,7 +40,11 @@ describe("defaults and normalization", () => {
 describe("problems name the field", () => {
   it.each([
     ["cookies not in the enum", { cookies: "strip" }, [`${C}.cookies: expected "bypass" or "ignore", got "strip"`]],
-    ["forwardUnkeyed as a list", { forwardUnkeyed: ["x-a"] }, [`${C}.forwardUnkeyed: expected an object of header name → reason, got an array`]],
+    [
+      "forwardUnkeyed as a list",
+      { forwardUnkeyed: ["x-a"] },
+      [`${C}.forwardUnkeyed: expected an object of header name → reason, got an array`],
+    ],
     [
       "an empty reason",
       { forwardUnkeyed: { "x-a": " " } },
@@ -51,24 +55,46 @@ describe("problems name the field", () => {
       { forwardUnkeyed: { "x-a": true } },
       [`${C}.forwardUnkeyed["x-a"]: expected a reason: why the origin's response does not depend on this header, got true`],
     ],
-    ["a name with a space", { forwardUnkeyed: { "x a": "r" } }, [`${C}.forwardUnkeyed["x a"]: expected a header name (RFC 9110 token characters), got "x a"`]],
-    ["a case-insensitive duplicate", { forwardUnkeyed: { "x-a": "r", "X-A": "r" } }, [`${C}.forwardUnkeyed["X-A"]: duplicate header "X-A" (also "x-a")`]],
-    ["cookie", { forwardUnkeyed: { Cookie: "r" } }, [`${C}.forwardUnkeyed.Cookie: Cookie is not forwarded unkeyed: use cache.cookies ("bypass" or "ignore")`]],
+    [
+      "a name with a space",
+      { forwardUnkeyed: { "x a": "r" } },
+      [`${C}.forwardUnkeyed["x a"]: expected a header name (RFC 9110 token characters), got "x a"`],
+    ],
+    [
+      "a case-insensitive duplicate",
+      { forwardUnkeyed: { "x-a": "r", "X-A": "r" } },
+      [`${C}.forwardUnkeyed["X-A"]: duplicate header "X-A" (also "x-a")`],
+    ],
+    [
+      "cookie",
+      { forwardUnkeyed: { Cookie: "r" } },
+      [`${C}.forwardUnkeyed.Cookie: Cookie is not forwarded unkeyed: use cache.cookies ("bypass" or "ignore")`],
+    ],
     [
       "a header forwarded by default",
       { forwardUnkeyed: { "Accept-Language": "r" } },
-      [`${C}.forwardUnkeyed["Accept-Language"]: header "Accept-Language" is always forwarded (see docs/security.md "Shared responses"): remove it here`],
+      [
+        `${C}.forwardUnkeyed["Accept-Language"]: header "Accept-Language" is always forwarded (see docs/security.md "Shared responses"): remove it here`,
+      ],
     ],
-    ["a hop-by-hop header", { forwardUnkeyed: { te: "r" } }, [`${C}.forwardUnkeyed.te: header "te" is hop-by-hop (RFC 9110 §7.6.1) and never forwarded`]],
+    [
+      "a hop-by-hop header",
+      { forwardUnkeyed: { te: "r" } },
+      [`${C}.forwardUnkeyed.te: header "te" is hop-by-hop (RFC 9110 §7.6.1) and never forwarded`],
+    ],
     [
       "an override header",
       { forwardUnkeyed: { "X-Original-URL": "r" } },
-      [`${C}.forwardUnkeyed["X-Original-URL"]: header "X-Original-URL" is removed on every route (an override header, or one Brim sets itself)`],
+      [
+        `${C}.forwardUnkeyed["X-Original-URL"]: header "X-Original-URL" is removed on every route (an override header, or one Brim sets itself)`,
+      ],
     ],
     [
       "an x-forwarded- header",
       { forwardUnkeyed: { "x-forwarded-user": "r" } },
-      [`${C}.forwardUnkeyed["x-forwarded-user"]: header "x-forwarded-user" is removed on every route (an override header, or one Brim sets itself)`],
+      [
+        `${C}.forwardUnkeyed["x-forwarded-user"]: header "x-forwarded-user" is removed on every route (an override header, or one Brim sets itself)`,
+      ],
     ],
     [
       "host",

@@ -112,7 +112,10 @@ describe("tenants never share content", () => {
     expect(globex.headers.get("cache-status")).toBe("Brim; fwd=uri-miss; fwd-status=200; stored");
     expect(await globex.text()).toBe("page for globex.test #2");
 
-    for (const [host, body] of [["acme.test", "page for acme.test #1"], ["globex.test", "page for globex.test #2"]] as const) {
+    for (const [host, body] of [
+      ["acme.test", "page for acme.test #1"],
+      ["globex.test", "page for globex.test #2"],
+    ] as const) {
       const hit = await brim.fetch(path, { host });
       expect(hit.headers.get("cache-status")).toMatch(/^Brim; hit/);
       expect(await hit.text()).toBe(body);
@@ -170,9 +173,30 @@ describe("routes", () => {
     const first = `${originUrl()}/first`;
     const second = `${originUrl()}/second`;
     const brim = brimFor([
-      { id: "params-first", hosts: ["a.test"], routes: [{ path: "/t/:id", origin: first }, { path: "/t/*", origin: second }] },
-      { id: "wildcard-first", hosts: ["b.test"], routes: [{ path: "/t/*", origin: first }, { path: "/t/:id", origin: second }] },
-      { id: "catch-all-first", hosts: ["c.test"], routes: [{ path: "/*", cache: false }, { path: "/t/:id", cache: {} }] },
+      {
+        id: "params-first",
+        hosts: ["a.test"],
+        routes: [
+          { path: "/t/:id", origin: first },
+          { path: "/t/*", origin: second },
+        ],
+      },
+      {
+        id: "wildcard-first",
+        hosts: ["b.test"],
+        routes: [
+          { path: "/t/*", origin: first },
+          { path: "/t/:id", origin: second },
+        ],
+      },
+      {
+        id: "catch-all-first",
+        hosts: ["c.test"],
+        routes: [
+          { path: "/*", cache: false },
+          { path: "/t/:id", cache: {} },
+        ],
+      },
     ]);
     const path = uniquePath();
     expect(await (await brim.fetch(path, { host: "a.test" })).text()).toBe(`origin:/first${path}#1`);
@@ -185,7 +209,9 @@ describe("routes", () => {
   it("a named segment matches exactly one non-empty segment", async () => {
     const base = uniquePath();
     // %2F is ambiguous and refused by default (test/tenant/paths.test.ts); this route opts out.
-    const brim = brimFor([{ id: "acme", hosts: ["acme.test"], routes: [{ path: `${base}/users/:id`, cache: false, ambiguousPaths: "forward" }] }]);
+    const brim = brimFor([
+      { id: "acme", hosts: ["acme.test"], routes: [{ path: `${base}/users/:id`, cache: false, ambiguousPaths: "forward" }] },
+    ]);
     for (const ok of [`${base}/users/42`, `${base}/users/a%2Fb`]) {
       const res = await brim.fetch(ok, { host: "acme.test" });
       expect(res.status, ok).toBe(200);

@@ -6,7 +6,11 @@ const CREDENTIALS = new Set(["authorization", "proxy-authorization", "cookie"]);
 
 const host = fc
   .tuple(
-    fc.oneof(fc.mixedCase(fc.domain()), fc.ipV4(), fc.ipV6().map((ip) => `[${ip}]`)),
+    fc.oneof(
+      fc.mixedCase(fc.domain()),
+      fc.ipV4(),
+      fc.ipV6().map((ip) => `[${ip}]`),
+    ),
     fc.option(fc.integer({ min: 1, max: 65535 }), { nil: undefined }),
   )
   .map(([name, port]) => (port === undefined ? name : `${name}:${port}`));
@@ -23,19 +27,15 @@ const path = fc.oneof(
   { weight: 1, arbitrary: fc.constant("*") },
   {
     weight: 9,
-    arbitrary: fc
-      .tuple(fc.array(fc.oneof(literal, param), { maxLength: 4 }), fc.boolean())
-      .map(([segments, wildcard]) => {
-        let n = 0;
-        const unique = segments.map((s) => (s.startsWith(":") ? s.replace(/^:\w+/, `:p${n++}`) : s));
-        return `/${unique.join("/")}${wildcard ? (unique.length ? "/*" : "*") : ""}`;
-      }),
+    arbitrary: fc.tuple(fc.array(fc.oneof(literal, param), { maxLength: 4 }), fc.boolean()).map(([segments, wildcard]) => {
+      let n = 0;
+      const unique = segments.map((s) => (s.startsWith(":") ? s.replace(/^:\w+/, `:p${n++}`) : s));
+      return `/${unique.join("/")}${wildcard ? (unique.length ? "/*" : "*") : ""}`;
+    }),
   },
 );
 
-const headerName = fc
-  .stringMatching(/^[!#$%&'*+\-.^_`|~0-9A-Za-z]{1,16}$/)
-  .filter((name) => !CREDENTIALS.has(name.toLowerCase()));
+const headerName = fc.stringMatching(/^[!#$%&'*+\-.^_`|~0-9A-Za-z]{1,16}$/).filter((name) => !CREDENTIALS.has(name.toLowerCase()));
 
 const seconds = fc.nat({ max: 10 * 365 * 86_400 });
 
@@ -63,7 +63,9 @@ const cache = fc
     { requiredKeys: [] },
   )
   // `override` needs something to override with.
-  .map((c) => (c.override && c.ttl === undefined && c.staleWhileRevalidate === undefined && c.staleIfError === undefined ? { ...c, ttl: 0 } : c));
+  .map((c) =>
+    c.override && c.ttl === undefined && c.staleWhileRevalidate === undefined && c.staleIfError === undefined ? { ...c, ttl: 0 } : c,
+  );
 
 const route = fc.record(
   {
@@ -182,8 +184,12 @@ describe("loadConfig properties", { timeout: 30_000 }, () => {
 
   it("parseConfigText returns or throws ConfigError for any text", () => {
     fc.assert(
-      fc.property(fc.oneof(fc.string(), fc.jsonValue().map((v) => JSON.stringify(v))), (text) =>
-        expectReturnsOrConfigError(() => parseConfigText(text)),
+      fc.property(
+        fc.oneof(
+          fc.string(),
+          fc.jsonValue().map((v) => JSON.stringify(v)),
+        ),
+        (text) => expectReturnsOrConfigError(() => parseConfigText(text)),
       ),
       { numRuns: 300 },
     );

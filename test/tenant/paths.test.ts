@@ -137,7 +137,10 @@ describe('ambiguousPaths: "forward" (per-route opt-out)', () => {
     expect(await first.text()).toBe(`file /norm${base}/files/a%2Fb.txt #1`);
     const hit = await brim.fetch(`${base}/files/%61%2Fb.txt`);
     expect(hit.headers.get("cache-status")).toMatch(/^Brim; hit/);
-    for (const [path, sent] of [[`${base}/files/dir//c.txt`, `/norm${base}/files/dir//c.txt`], [`${base}/files/d;v=1/e.txt`, `/norm${base}/files/d;v=1/e.txt`]]) {
+    for (const [path, sent] of [
+      [`${base}/files/dir//c.txt`, `/norm${base}/files/dir//c.txt`],
+      [`${base}/files/d;v=1/e.txt`, `/norm${base}/files/d;v=1/e.txt`],
+    ]) {
       const res = await brim.fetch(path!);
       expect(await res.text()).toBe(`file ${sent} #1`);
     }
@@ -222,13 +225,26 @@ describe("the canonical path everywhere else", () => {
     const path = uniquePath();
     await script(path, [{ headers: { "content-type": "text/plain" }, body: "x".repeat(4096) }]);
     const spelt = path.replace("/t/", "/%74/");
-    const res = await brim.fetch(spelt, { headers: { "accept-encoding": "identity" }, cf: { clientAcceptEncoding: "gzip" } } as RequestInit);
+    const res = await brim.fetch(spelt, {
+      headers: { "accept-encoding": "identity" },
+      cf: { clientAcceptEncoding: "gzip" },
+    } as RequestInit);
     expect(res.headers.get("content-encoding")).toBe("gzip");
   });
 });
 
 describe("Host syntax", () => {
-  const config = loadConfig({ tenants: [{ id: "acme", hosts: ["acme.test"], origin: originUrl(), routes: [{ path: "/*", cache: false }], admin: { tokenEnv: "TEST_ADMIN_TOKEN" } }] });
+  const config = loadConfig({
+    tenants: [
+      {
+        id: "acme",
+        hosts: ["acme.test"],
+        origin: originUrl(),
+        routes: [{ path: "/*", cache: false }],
+        admin: { tokenEnv: "TEST_ADMIN_TOKEN" },
+      },
+    ],
+  });
   const app = createBrim({ config, log: () => {} });
   async function withHost(host: string, path = "/x"): Promise<Response> {
     const ctx = createExecutionContext();
@@ -249,7 +265,10 @@ describe("Host syntax", () => {
     },
   );
 
-  it.each(["unknown.test", "acme.test.", "acme.test:8443", "under_score.test", "[::1]:8787", "192.0.2.1"])("%s is valid but unknown: 421", async (host) => {
-    expect((await withHost(host)).status).toBe(421);
-  });
+  it.each(["unknown.test", "acme.test.", "acme.test:8443", "under_score.test", "[::1]:8787", "192.0.2.1"])(
+    "%s is valid but unknown: 421",
+    async (host) => {
+      expect((await withHost(host)).status).toBe(421);
+    },
+  );
 });

@@ -16,9 +16,11 @@ export function autocannonTool(): LoadTool {
       const dir = mkdtempSync(join(tmpdir(), "brim-autocannon-"));
       const file = join(dir, "spec.json");
       writeFileSync(file, JSON.stringify(spec));
-      const run = await runChild(TSX, [join(BENCH_DIR, "lib", "load", "autocannon-child.ts"), file], spec.durationMs + LOAD_KILL_SLACK_MS).finally(() =>
-        rmSync(dir, { recursive: true, force: true }),
-      );
+      const run = await runChild(
+        TSX,
+        [join(BENCH_DIR, "lib", "load", "autocannon-child.ts"), file],
+        spec.durationMs + LOAD_KILL_SLACK_MS,
+      ).finally(() => rmSync(dir, { recursive: true, force: true }));
       const result = lastJsonLine(run.stdout) as LoadResult | null;
       if (!result) throw new Error(`autocannon failed (exit ${run.code}${run.timedOut ? ", timed out" : ""}): ${run.stderr.slice(-500)}`);
       return result;

@@ -73,7 +73,20 @@ export function wrkTool(version: string, tmp: string): LoadTool {
       const headers = Object.entries({ ...host, ...spec.headers }).flatMap(([name, value]) => ["-H", `${name}: ${value}`]);
       const seconds = Math.max(1, Math.round(spec.durationMs / 1000));
       const url = `http://127.0.0.1:${spec.port}${spec.paths[0] ?? "/"}`;
-      const args = ["-t", String(THREADS), "-c", String(spec.connections), "-d", `${seconds}s`, "--timeout", `${LOAD_REQUEST_TIMEOUT_S}s`, "-s", script, ...headers, url];
+      const args = [
+        "-t",
+        String(THREADS),
+        "-c",
+        String(spec.connections),
+        "-d",
+        `${seconds}s`,
+        "--timeout",
+        `${LOAD_REQUEST_TIMEOUT_S}s`,
+        "-s",
+        script,
+        ...headers,
+        url,
+      ];
       const run = await runChild("wrk", args, seconds * 1000 + LOAD_KILL_SLACK_MS);
       const summary = lastJsonLine(run.stdout) as WrkSummary | null;
       if (!summary) throw new Error(`wrk failed (exit ${run.code}${run.timedOut ? ", timed out" : ""}): ${run.stderr.slice(-500)}`);

@@ -50,7 +50,12 @@ export class RevocationClient {
     this.#tenantId = options.tenantId;
     this.#policy = options.policy;
     this.#namespace = options.namespace;
-    this.#source = { url: options.policy.url, refreshSeconds: options.policy.refreshSeconds, issuer: options.issuer, tenantId: options.tenantId };
+    this.#source = {
+      url: options.policy.url,
+      refreshSeconds: options.policy.refreshSeconds,
+      issuer: options.issuer,
+      tenantId: options.tenantId,
+    };
   }
 
   /** The object for this tenant and list URL: tenant id and URL only, never a token. */
@@ -92,8 +97,14 @@ export class RevocationClient {
     this.#readingUntil = Date.now() + REVOCATION_READ_TIMEOUT_MS;
     let timer: ReturnType<typeof setTimeout> | undefined;
     try {
-      const deadline = new Promise<never>((_, reject) => (timer = setTimeout(() => reject(new Error(`no answer within ${REVOCATION_READ_TIMEOUT_MS} ms`)), REVOCATION_READ_TIMEOUT_MS)));
-      const result: ReadResult = await Promise.race([this.#stub().read({ source: this.#source, now: ctx.now, have: this.#snapshot?.version ?? null }), deadline]);
+      const deadline = new Promise<never>(
+        (_, reject) =>
+          (timer = setTimeout(() => reject(new Error(`no answer within ${REVOCATION_READ_TIMEOUT_MS} ms`)), REVOCATION_READ_TIMEOUT_MS)),
+      );
+      const result: ReadResult = await Promise.race([
+        this.#stub().read({ source: this.#source, now: ctx.now, have: this.#snapshot?.version ?? null }),
+        deadline,
+      ]);
       this.#readAt = ctx.now;
       this.#apply(result);
     } catch (error) {

@@ -40,9 +40,11 @@ export function checkFeed(text: string, issuer: string, previousSize: number | n
   const record = value as Record<string, unknown>;
   const unknown = Object.keys(record).filter((name) => !FEED_MEMBERS.has(name));
   if (unknown.length > 0) return reject("schema", `unknown member ${JSON.stringify(unknown[0]?.slice(0, 64))}`);
-  if (record.allowShrink !== undefined && typeof record.allowShrink !== "boolean") return reject("schema", '"allowShrink" must be true or false');
+  if (record.allowShrink !== undefined && typeof record.allowShrink !== "boolean")
+    return reject("schema", '"allowShrink" must be true or false');
   if (typeof record.iss !== "string") return reject("wrong-issuer", '"iss" is missing');
-  if (record.iss !== issuer) return reject("wrong-issuer", `"iss" is ${JSON.stringify(record.iss.slice(0, 128))}, not ${JSON.stringify(issuer)}`);
+  if (record.iss !== issuer)
+    return reject("wrong-issuer", `"iss" is ${JSON.stringify(record.iss.slice(0, 128))}, not ${JSON.stringify(issuer)}`);
   let entries: RevocationEntries;
   try {
     entries = parseEntries({ jti: record.jti, sub: record.sub });

@@ -66,7 +66,10 @@ export function parseEntries(value: unknown): RevocationEntries {
 }
 
 /** Merges subject cut-offs, keeping the later time for a subject in both. */
-export function mergeSubjects(into: Map<string, number>, from: Readonly<Record<string, number>> | ReadonlyMap<string, number>): Map<string, number> {
+export function mergeSubjects(
+  into: Map<string, number>,
+  from: Readonly<Record<string, number>> | ReadonlyMap<string, number>,
+): Map<string, number> {
   const entries = from instanceof Map ? from.entries() : Object.entries(from);
   for (const [name, at] of entries) into.set(name, Math.max(at, into.get(name) ?? Number.NEGATIVE_INFINITY));
   return into;

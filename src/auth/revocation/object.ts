@@ -127,7 +127,12 @@ export class RevocationList extends DurableObject<Env> {
     this.#usedAt = Date.now();
     await this.#load();
     const known = this.#source;
-    if (known?.url !== source.url || known.refreshSeconds !== source.refreshSeconds || known.issuer !== source.issuer || known.tenantId !== source.tenantId) {
+    if (
+      known?.url !== source.url ||
+      known.refreshSeconds !== source.refreshSeconds ||
+      known.issuer !== source.issuer ||
+      known.tenantId !== source.tenantId
+    ) {
       this.#source = { url: source.url, refreshSeconds: source.refreshSeconds, issuer: source.issuer, tenantId: source.tenantId };
       await this.ctx.storage.put(SOURCE_KEY, this.#source);
     }
@@ -157,7 +162,11 @@ export class RevocationList extends DurableObject<Env> {
     if (!source) return;
     this.#attemptedAt = now;
     try {
-      const result = await fetchBounded(source.url, { timeoutMs: REVOCATION_FETCH_TIMEOUT_MS, maxBytes: REVOCATION_MAX_BYTES, etag: this.#published?.etag ?? null });
+      const result = await fetchBounded(source.url, {
+        timeoutMs: REVOCATION_FETCH_TIMEOUT_MS,
+        maxBytes: REVOCATION_MAX_BYTES,
+        etag: this.#published?.etag ?? null,
+      });
       if (result.status === 304) {
         this.#fetchedAt = now;
         return;
@@ -166,7 +175,15 @@ export class RevocationList extends DurableObject<Env> {
       if (!verdict.ok) {
         // Not a confirmation: fetchedAt stays, so a feed that keeps failing ages into onStale.
         const rejections = (this.#rejections[verdict.reason] = (this.#rejections[verdict.reason] ?? 0) + 1);
-        log({ event: "revocation-feed-rejected", tenant: source.tenantId, url: source.url, reason: verdict.reason, detail: verdict.detail, rejections, keptLastGood: this.#published !== null });
+        log({
+          event: "revocation-feed-rejected",
+          tenant: source.tenantId,
+          url: source.url,
+          reason: verdict.reason,
+          detail: verdict.detail,
+          rejections,
+          keptLastGood: this.#published !== null,
+        });
         return;
       }
       const entries = verdict.entries;
@@ -189,7 +206,9 @@ export class RevocationList extends DurableObject<Env> {
     const published = this.#published;
     if (!published) return;
     const jti = this.#pushed.jti.filter((id) => !published.jti.has(id));
-    const sub = Object.fromEntries(Object.entries(this.#pushed.sub).filter(([name, at]) => (published.sub.get(name) ?? Number.NEGATIVE_INFINITY) < at));
+    const sub = Object.fromEntries(
+      Object.entries(this.#pushed.sub).filter(([name, at]) => (published.sub.get(name) ?? Number.NEGATIVE_INFINITY) < at),
+    );
     if (jti.length === this.#pushed.jti.length && Object.keys(sub).length === Object.keys(this.#pushed.sub).length) return;
     this.#pushed = { jti, sub };
     await this.ctx.storage.put(PUSHED_KEY, this.#pushed);
