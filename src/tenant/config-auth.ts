@@ -217,19 +217,15 @@ export const tenantAuthSchema = z
       jwksCooldownSeconds: intRange(1, MAX_REFRESH_SECONDS, `an integer from 1 to ${MAX_REFRESH_SECONDS}`)
         .default(DEFAULT_JWKS_COOLDOWN_SECONDS)
         .meta({ description: "At most one JWKS refetch for an unknown kid per this many seconds." }),
-      token: tokenSchema
-        .prefault({})
-        .meta({
-          description: "Where the token is read from: a header (Bearer scheme) and optionally a cookie; one credential per request.",
-        }),
+      token: tokenSchema.prefault({}).meta({
+        description: "Where the token is read from: a header (Bearer scheme) and optionally a cookie; one credential per request.",
+      }),
       revocation: revocationSchema
         .optional()
         .meta({ description: "A revocation list refreshed in the background from the tenant's service; revoked jti / sub are refused." }),
-      forward: forwardSchema
-        .prefault({})
-        .meta({
-          description: "What the origin receives about the verified token: claims as headers, and whether the token itself is forwarded.",
-        }),
+      forward: forwardSchema.prefault({}).meta({
+        description: "What the origin receives about the verified token: claims as headers, and whether the token itself is forwarded.",
+      }),
     },
     { error: expected("an auth object") },
   )

@@ -69,11 +69,9 @@ export const cacheKeySchema = z
 
 const coalesceObject = z.strictObject(
   {
-    waitMs: intRange(1, MAX_COALESCE_WAIT_MS, `an integer from 1 to ${MAX_COALESCE_WAIT_MS} (milliseconds)`)
-      .optional()
-      .meta({
-        description: "How long a request waits for a shared origin fetch before fetching itself. Default: the route's timeoutMs plus 1 s.",
-      }),
+    waitMs: intRange(1, MAX_COALESCE_WAIT_MS, `an integer from 1 to ${MAX_COALESCE_WAIT_MS} (milliseconds)`).optional().meta({
+      description: "How long a request waits for a shared origin fetch before fetching itself. Default: the route's timeoutMs plus 1 s.",
+    }),
   },
   { error: expected("true, false or an object") },
 );
