@@ -3,14 +3,27 @@
  * file is reported on the command line instead of as a 503 after start or deploy.
  */
 import { readFileSync } from "node:fs";
-import type { BrimConfig } from "../../src/tenant/types";
-import { ConfigError, parseConfigText } from "../../src/tenant/load";
+import type { BrimConfig, Tenant } from "../../src/tenant/types";
+import { ConfigError, loadConfig, parseConfigText } from "../../src/tenant/load";
 import { fail } from "./cli";
 
 export interface TenantsFile {
   config: BrimConfig;
-  /** Compact JSON for `--var BRIM_CONFIG:<json>`; `$schema` (editor-only) is left out. */
+  /** Compact JSON for the platform API (`PUT /__brim/platform/config`); `$schema` (editor-only) is left out. */
   json: string;
+}
+
+export interface TenantFile {
+  tenant: Tenant;
+  /** Compact JSON for `PUT /__brim/platform/tenants/{id}`. */
+  json: string;
+}
+
+/** A Worker secret a tenant names (the file holds its name, never its value). */
+export interface NamedSecret {
+  tenant: string;
+  secret: string;
+  field: "admin.tokenEnv" | "auth.secretEnv";
 }
 
 /**
@@ -19,12 +32,7 @@ export interface TenantsFile {
  * stderr, then exits 1.
  */
 export function loadTenantsFile(file: string, rewrite: (text: string) => string = (text) => text): TenantsFile {
-  let text: string;
-  try {
-    text = rewrite(readFileSync(file, "utf8"));
-  } catch (error) {
-    fail(`${file}: cannot read: ${error instanceof Error ? error.message : String(error)}`);
-  }
+  const text = rewrite(readText(file));
   try {
     const config = parseConfigText(text);
     // parseConfigText accepted it, so this parse cannot throw; only the BOM needs stripping.
@@ -33,6 +41,55 @@ export function loadTenantsFile(file: string, rewrite: (text: string) => string 
   } catch (error) {
     if (!(error instanceof ConfigError)) throw error;
     fail([`${file}: invalid config`, ...error.problems.map((problem) => `  ${problem}`)].join("\n"));
+  }
+}
+
+/**
+ * Loads a file holding one tenant object (`npm run config -- push-tenant`) and validates it as
+ * the Worker will: problem paths are relative to the tenant (`hosts[0]: ...`). Rules across
+ * tenants (a host another tenant claims) are the Worker's to check. Exits 1 on any problem,
+ * printing them as `loadTenantsFile` does.
+ */
+export function loadTenantFile(file: string): TenantFile {
+  const text = readText(file);
+  try {
+    const raw = parseTenantText(text);
+    // A one-tenant document gets exactly the tenant rules.
+    const tenant = loadConfig({ tenants: [raw] }).tenants[0] as Tenant;
+    return { tenant, json: JSON.stringify(raw) };
+  } catch (error) {
+    if (!(error instanceof ConfigError)) throw error;
+    const problems = error.problems.map((line) => line.replace(/^tenants\[0\]\./, "").replace(/^tenants\[0\]:/, "(root):"));
+    fail([`${file}: invalid tenant`, ...problems.map((problem) => `  ${problem}`)].join("\n"));
+  }
+}
+
+function parseTenantText(text: string): object {
+  let raw: unknown;
+  try {
+    raw = JSON.parse(text.replace(/^\uFEFF/, ""));
+  } catch (error) {
+    throw new ConfigError([`(root): invalid JSON: ${error instanceof Error ? error.message : String(error)}`]);
+  }
+  if (raw === null || typeof raw !== "object" || Array.isArray(raw)) throw new ConfigError(["(root): expected one tenant object"]);
+  return raw;
+}
+
+/** Every Worker secret the config names, in config order. */
+export function secretsNamed(config: BrimConfig): NamedSecret[] {
+  return config.tenants.flatMap((tenant) => {
+    const named: NamedSecret[] = [];
+    if (tenant.admin) named.push({ tenant: tenant.id, secret: tenant.admin.tokenEnv, field: "admin.tokenEnv" });
+    if (tenant.auth?.keys.kind === "secret") named.push({ tenant: tenant.id, secret: tenant.auth.keys.env, field: "auth.secretEnv" });
+    return named;
+  });
+}
+
+function readText(file: string): string {
+  try {
+    return readFileSync(file, "utf8");
+  } catch (error) {
+    fail(`${file}: cannot read: ${error instanceof Error ? error.message : String(error)}`);
   }
 }
 
