@@ -77,6 +77,10 @@ if ((!wants && argument !== undefined) || extra.length > 0)
 if (values.json && command !== "show" && command !== "versions") usageError(spec, "--json applies to show and versions only");
 if (values.url !== undefined && command === "validate") usageError(spec, "validate is local; it takes no --url");
 
+const version = Number(argument);
+if (command === "rollback" && !(Number.isInteger(version) && version >= 1)) {
+  usageError(spec, `rollback: expected a version number, got "${argument}"`);
+}
 const url = values.url ?? DEFAULT_PLATFORM_URL;
 if (!/^https?:\/\/[^/]/.test(url)) usageError(spec, `--url: expected http://HOST[:PORT] or https://..., got "${url}"`);
 
@@ -109,8 +113,6 @@ try {
       await reportWrite(await client.deleteTenant(argument as string));
       break;
     case "rollback": {
-      const version = Number(argument);
-      if (!Number.isInteger(version) || version < 1) usageError(spec, `rollback: expected a version number, got "${argument}"`);
       console.log(`brim: rolling back to version ${version}'s config`);
       await reportWrite(await client.rollback(version));
       break;
