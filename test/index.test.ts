@@ -19,7 +19,7 @@ async function send(host: string, path = "/", init: { method?: string; token?: s
   const headers = new Headers({ host });
   if (init.token) headers.set("authorization", `Bearer ${init.token}`);
   const request = new Request(`http://${host}${path}`, { method: init.method ?? "GET", headers, body: init.body ?? null });
-  const res = await worker.fetch(request, env, ctx);
+  const res = await worker.fetch(request as Request<unknown, IncomingRequestCfProperties>, env, ctx);
   const body = await res.arrayBuffer();
   await waitOnExecutionContext(ctx);
   return new Response(body, res);

@@ -66,6 +66,8 @@ export class KvDirectory implements TenantDirectory {
   #version: number | null = null;
   /** When the last successful version check started (injected clock); null before the first. */
   #checkedAt: number | null = null;
+  /** After a failed check: no other check before this (injected clock); 0 when the last check succeeded. */
+  #retryAt = 0;
   /** Real-time deadline of the check in flight (a check is never shared as a promise across requests). */
   #checkingUntil = 0;
 
@@ -83,14 +85,17 @@ export class KvDirectory implements TenantDirectory {
 
   expire(): void {
     if (this.#checkedAt !== null) this.#checkedAt = this.#now() - CONFIG_MAX_STALE_MS;
+    this.#retryAt = 0;
   }
 
   lookup(host: string, background: Background): Tenant | null | Promise<Tenant | null> {
     const key = host.toLowerCase();
-    if (this.#checkedAt !== null) {
-      const age = this.#now() - this.#checkedAt;
-      if (age >= CONFIG_MAX_STALE_MS) return this.#check().then(() => this.#resolve(key));
-      if (age >= CONFIG_POLL_MS && Date.now() >= this.#checkingUntil) background(this.#check().catch(() => undefined));
+    const now = this.#now();
+    if (this.#checkedAt !== null && now >= this.#retryAt) {
+      const age = now - this.#checkedAt;
+      // While the store fails, checks go on in the background only (the tenants held stay in use).
+      if (age >= CONFIG_MAX_STALE_MS && this.#retryAt === 0) return this.#check().then(() => this.#resolve(key));
+      if (age >= CONFIG_POLL_MS && Date.now() >= this.#checkingUntil) background(this.#check());
     }
     return this.#resolve(key);
   }
@@ -179,10 +184,11 @@ export class KvDirectory implements TenantDirectory {
       if (known !== null && active.version > known) await this.#forgetChanged(known, active.version);
       if (known === null || active.version > known) this.#version = active.version;
       this.#checkedAt = Math.max(this.#checkedAt ?? startedAt, startedAt);
+      this.#retryAt = 0;
     } catch (error) {
-      // The tenants this isolate has stay in use; the next poll tries again.
+      // The tenants this isolate has stay in use; the next poll tries again, never each request.
       this.#log({ event: "config-check-failed", detail: String(error) });
-      this.#checkedAt = startedAt - CONFIG_MAX_STALE_MS + CONFIG_POLL_MS;
+      this.#retryAt = startedAt + CONFIG_POLL_MS;
     } finally {
       this.#checkingUntil = 0;
     }

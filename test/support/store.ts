@@ -32,12 +32,16 @@ export function newSpace(): string {
 export interface StoreBrimOptions extends TestBrimOptions {
   /** Brims standing for isolates of one deployment share a space. Default: a new one. */
   readonly space?: string;
+  /** The KV binding the directory reads through. Default: the real `CONFIG_KV`. */
+  readonly kv?: KVNamespace;
 }
 
-export function storeBrim({ space = newSpace(), ...options }: StoreBrimOptions = {}): StoreBrim & { readonly space: string } {
+export function storeBrim({ space = newSpace(), kv = env.CONFIG_KV, ...options }: StoreBrimOptions = {}): StoreBrim & {
+  readonly space: string;
+} {
   const logs: Record<string, unknown>[] = [];
   const clock = options.clock ?? new TestClock();
-  const directory = new KvDirectory({ kv: env.CONFIG_KV, space, now: clock.now, log: (e) => logs.push(e) });
+  const directory = new KvDirectory({ kv, space, now: clock.now, log: (e) => logs.push(e) });
   const brim = testBrim([], { ...options, clock, directory, configStore: env.CONFIG_STORE, configSpace: space, log: (e) => logs.push(e) });
   return Object.assign(brim, {
     space,
