@@ -8,6 +8,7 @@
 import { env } from "cloudflare:workers";
 import { describe, expect, it } from "vitest";
 import { CONFIG_MAX_STALE_MS, CONFIG_POLL_MS } from "../../src/constants";
+import { hostKey } from "../../src/control/layout";
 import { TestClock } from "../support/brim";
 import { authBlock, goodClaims, jwksServer, sign, signingKey } from "../support/jwt";
 import { count, script, uniquePath } from "../support/origin";
@@ -15,26 +16,40 @@ import { newSpace, storeBrim, tenantDoc } from "../support/store";
 
 const uid = () => crypto.randomUUID().slice(0, 8);
 
-/** The real KV binding, counting `get` calls (bulk reads count once, as KV bills them per call); `failing` makes them throw. */
-function countingKv(): { kv: KVNamespace; reads: () => number; fail: (on: boolean) => void } {
+/**
+ * The real KV binding, counting `get` calls (a bulk read counts once, as KV counts it per call).
+ * Two injected faults, for what cannot be produced locally: `fail` makes reads throw (a KV
+ * outage); `serveOld` makes reads of one key return an older value (a data center's cached copy
+ * from before a write, which KV's `cacheTtl` allows on Cloudflare).
+ */
+function countingKv() {
   let reads = 0;
   let failing = false;
+  const old = new Map<string, unknown>();
   const real = env.CONFIG_KV;
   const kv = new Proxy(real, {
     get(target, prop) {
       if (prop === "get") {
-        return (...args: Parameters<KVNamespace["get"]>) => {
+        return async (key: string | string[], options?: unknown) => {
           reads++;
-          // Injected fault: stands in for a KV outage, which cannot be produced locally.
-          if (failing) return Promise.reject(new Error("injected KV failure"));
-          return (target.get as (...a: unknown[]) => Promise<unknown>)(...args);
+          if (failing) throw new Error("injected KV failure");
+          const value = (await (target.get as (k: unknown, o: unknown) => Promise<unknown>)(key, options)) as unknown;
+          if (!Array.isArray(key)) return old.has(key) ? old.get(key) : value;
+          const values = value as Map<string, unknown>;
+          for (const k of key) if (old.has(k)) values.set(k, old.get(k));
+          return values;
         };
       }
       const value = Reflect.get(target, prop) as unknown;
       return typeof value === "function" ? value.bind(target) : value;
     },
   });
-  return { kv, reads: () => reads, fail: (on) => (failing = on) };
+  return {
+    kv,
+    reads: () => reads,
+    fail: (on: boolean) => (failing = on),
+    serveOld: (key: string, value: unknown | undefined) => (value === undefined ? old.delete(key) : old.set(key, value)),
+  };
 }
 
 /** An isolate of the deployment `space` whose directory reads through `kv`. */
@@ -144,6 +159,32 @@ describe("propagation of a pushed config", () => {
     clock.advance(CONFIG_POLL_MS / 1000);
     expect((await brim.fetch(path, { host: `${ids[0]}.test` })).status).toBe(200);
     expect((await brim.fetch(path, { host: `${ids[1]}.test` })).status).toBe(200);
+  });
+
+  it("a data center's cached copy from before a change is served only until the next poll, then re-read", async () => {
+    const space = newSpace();
+    const clock = new TestClock();
+    const counted = countingKv();
+    const reader = isolate(space, clock, counted.kv);
+    const writer = storeBrim({ space, clock });
+    const id = `t-${uid()}`;
+    const path = uniquePath();
+    await script(`/v1${path}`, [{ body: "v1" }]);
+    await script(`/v2${path}`, [{ body: "v2" }]);
+    const tenant = (v: number) => tenantDoc({ id, routes: [{ path: `/v${v}/*`, cache: false }] });
+    await writer.platform("PUT", "/config", { tenants: [tenant(1)] });
+    expect(await (await reader.fetch(`/v1${path}`, { host: `${id}.test` })).text()).toBe("v1");
+
+    const key = hostKey(space, `${id}.test`);
+    counted.serveOld(key, await env.CONFIG_KV.get(key, "json"));
+    await writer.platform("PUT", `/tenants/${id}`, tenant(2));
+    clock.advance(CONFIG_MAX_STALE_MS / 1000);
+    // The change list names the host, but this data center still has the v1 record: served, marked.
+    expect((await reader.fetch(`/v2${path}`, { host: `${id}.test` })).status).toBe(404);
+    counted.serveOld(key, undefined);
+    clock.advance(CONFIG_POLL_MS / 1000);
+    await reader.fetch(`/v1${path}`, { host: `${id}.test` }); // triggers the poll, which forgets the marked copy
+    expect(await (await reader.fetch(`/v2${path}`, { host: `${id}.test` })).text()).toBe("v2");
   });
 });
 
