@@ -344,6 +344,9 @@ export const CONFIG_KV_CACHE_TTL_SECONDS = 30;
 /** Hosts (with their tenants, and hosts known to be unclaimed) an isolate keeps in memory; least recently used go first. */
 export const CONFIG_ISOLATE_MAX_HOSTS = 4_096;
 
+/** Of CONFIG_ISOLATE_MAX_HOSTS, at most this many may be hosts no tenant claims (made-up Host headers cannot evict tenants). */
+export const CONFIG_ISOLATE_MAX_UNKNOWN_HOSTS = 512;
+
 /**
  * An isolate more than this many versions behind drops every tenant it holds (each is re-read
  * on its next request) instead of reading that many change lists.

@@ -15,6 +15,7 @@
  */
 import {
   CONFIG_ISOLATE_MAX_HOSTS,
+  CONFIG_ISOLATE_MAX_UNKNOWN_HOSTS,
   CONFIG_KV_CACHE_TTL_SECONDS,
   CONFIG_MAX_STALE_MS,
   CONFIG_MAX_VERSION_GAP,
@@ -36,6 +37,8 @@ export interface KvDirectoryOptions {
   readonly log: (event: Record<string, unknown>) => void;
   /** Hosts kept in memory. Default CONFIG_ISOLATE_MAX_HOSTS. */
   readonly maxHosts?: number;
+  /** Of those, hosts no tenant claims. Default CONFIG_ISOLATE_MAX_UNKNOWN_HOSTS. */
+  readonly maxUnknownHosts?: number;
 }
 
 interface HostEntry {
@@ -53,6 +56,9 @@ export class KvDirectory implements TenantDirectory {
   readonly #maxHosts: number;
   /** Insertion order is recency: a hit moves its host to the end; the first is evicted. */
   readonly #hosts = new Map<string, HostEntry>();
+  /** The hosts of `#hosts` no tenant claims, oldest first. */
+  readonly #unknown = new Set<string>();
+  readonly #maxUnknown: number;
   /** `id@version` → the tenant built from that revision, shared by its hosts. */
   readonly #revisions = new Map<string, Tenant>();
   /**
@@ -77,6 +83,7 @@ export class KvDirectory implements TenantDirectory {
     this.#now = options.now;
     this.#log = options.log;
     this.#maxHosts = options.maxHosts ?? CONFIG_ISOLATE_MAX_HOSTS;
+    this.#maxUnknown = Math.min(this.#maxHosts, options.maxUnknownHosts ?? CONFIG_ISOLATE_MAX_UNKNOWN_HOSTS);
   }
 
   state(): DirectoryState {
@@ -162,10 +169,33 @@ export class KvDirectory implements TenantDirectory {
     return { tenant, recordVersion: record.version };
   }
 
+  /**
+   * Keeps `entry`, evicting the least recently used. Hosts no tenant claims have their own,
+   * smaller share (CONFIG_ISOLATE_MAX_UNKNOWN_HOSTS), so a flood of made-up Host headers evicts
+   * other made-up hosts, never the tenants this isolate serves.
+   */
   #remember(host: string, entry: HostEntry): void {
     this.#hosts.delete(host);
     this.#hosts.set(host, entry);
-    if (this.#hosts.size > this.#maxHosts) this.#hosts.delete(this.#hosts.keys().next().value!);
+    if (entry.tenant === null) {
+      this.#unknown.delete(host);
+      this.#unknown.add(host);
+      if (this.#unknown.size > this.#maxUnknown) {
+        const oldest = this.#unknown.values().next().value!;
+        this.#unknown.delete(oldest);
+        this.#hosts.delete(oldest);
+      }
+    }
+    if (this.#hosts.size > this.#maxHosts) {
+      const oldest = this.#hosts.keys().next().value!;
+      this.#hosts.delete(oldest);
+      this.#unknown.delete(oldest);
+    }
+  }
+
+  #forget(host: string): void {
+    this.#hosts.delete(host);
+    this.#unknown.delete(host);
   }
 
   /**
@@ -178,7 +208,7 @@ export class KvDirectory implements TenantDirectory {
     try {
       const active = await bounded(this.#kv.get(activeKey(this.#space), { type: "json", cacheTtl: CONFIG_KV_CACHE_TTL_SECONDS }));
       if (!isActiveRecord(active)) throw new Error("no config version has been published");
-      for (const host of this.#stale) this.#hosts.delete(host);
+      for (const host of this.#stale) this.#forget(host);
       this.#stale.clear();
       const known = this.#version;
       if (known !== null && active.version > known) await this.#forgetChanged(known, active.version);
@@ -211,7 +241,7 @@ export class KvDirectory implements TenantDirectory {
       const list = lists.get(key);
       if (!isChangesRecord(list) || list.hosts === null) return this.#forgetAll(from, to);
       for (const host of list.hosts) {
-        this.#hosts.delete(host);
+        this.#forget(host);
         if (this.#expected.size < this.#maxHosts) this.#expected.set(host, { version: list.version, until });
       }
     }
@@ -220,6 +250,7 @@ export class KvDirectory implements TenantDirectory {
 
   #forgetAll(from: number, to: number): void {
     this.#hosts.clear();
+    this.#unknown.clear();
     this.#revisions.clear();
     this.#log({ event: "config-version", from, to, forgotAll: true });
   }

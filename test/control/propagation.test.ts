@@ -131,6 +131,29 @@ describe("propagation of a pushed config", () => {
     expect(counted.reads()).toBe(4);
   });
 
+  it("made-up Host headers evict only each other, never the tenants an isolate serves", async () => {
+    const space = newSpace();
+    const clock = new TestClock();
+    const counted = countingKv();
+    const brim = storeBrim({ space, clock, kv: counted.kv, maxHosts: 8, maxUnknownHosts: 2 });
+    const ids = [`a-${uid()}`, `b-${uid()}`];
+    await storeBrim({ space, clock }).platform("PUT", "/config", {
+      tenants: ids.map((id) => tenantDoc({ id, routes: [{ path: "/*", cache: false }] })),
+    });
+    const path = uniquePath();
+    await script(path, [{ body: "ok" }]);
+    for (const id of ids) expect((await brim.fetch(path, { host: `${id}.test` })).status).toBe(200);
+    for (let i = 0; i < 20; i++) expect((await brim.fetch(path, { host: `made-up-${i}.test` })).status).toBe(421);
+    const before = counted.reads();
+    for (const id of ids) expect((await brim.fetch(path, { host: `${id}.test` })).status).toBe(200);
+    expect(counted.reads()).toBe(before);
+    // The two most recent made-up hosts are remembered; older ones cost a read again.
+    expect((await brim.fetch(path, { host: "made-up-19.test" })).status).toBe(421);
+    expect(counted.reads()).toBe(before);
+    expect((await brim.fetch(path, { host: "made-up-0.test" })).status).toBe(421);
+    expect(counted.reads()).toBe(before + 1);
+  });
+
   it("a failing store: a cold host is 503 CONFIG_UNAVAILABLE, warm hosts keep serving, and the check is retried by the poll, not per request", async () => {
     const space = newSpace();
     const clock = new TestClock();

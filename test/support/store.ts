@@ -34,14 +34,30 @@ export interface StoreBrimOptions extends TestBrimOptions {
   readonly space?: string;
   /** The KV binding the directory reads through. Default: the real `CONFIG_KV`. */
   readonly kv?: KVNamespace;
+  /** Directory bounds (default: the production ones). */
+  readonly maxHosts?: number;
+  readonly maxUnknownHosts?: number;
 }
 
-export function storeBrim({ space = newSpace(), kv = env.CONFIG_KV, ...options }: StoreBrimOptions = {}): StoreBrim & {
+export function storeBrim({
+  space = newSpace(),
+  kv = env.CONFIG_KV,
+  maxHosts,
+  maxUnknownHosts,
+  ...options
+}: StoreBrimOptions = {}): StoreBrim & {
   readonly space: string;
 } {
   const logs: Record<string, unknown>[] = [];
   const clock = options.clock ?? new TestClock();
-  const directory = new KvDirectory({ kv, space, now: clock.now, log: (e) => logs.push(e) });
+  const directory = new KvDirectory({
+    kv,
+    space,
+    now: clock.now,
+    log: (e) => logs.push(e),
+    ...(maxHosts === undefined ? {} : { maxHosts }),
+    ...(maxUnknownHosts === undefined ? {} : { maxUnknownHosts }),
+  });
   const brim = testBrim([], { ...options, clock, directory, configStore: env.CONFIG_STORE, configSpace: space, log: (e) => logs.push(e) });
   return Object.assign(brim, {
     space,
