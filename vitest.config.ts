@@ -19,6 +19,8 @@ export default defineConfig({
                 TEST_JWT_SECRET_31: "short-hmac-secret-0123456789abc",
                 TEST_JWT_SECRET_48: "test-hmac-secret-48-bytes-0123456789abcdef012345",
                 TEST_ADMIN_TOKEN: "test-admin-token-1",
+                // The platform API's token (src/admin/platform.ts), as `wrangler secret put` would set it.
+                BRIM_PLATFORM_TOKEN: "test-platform-token",
               },
             },
           }),

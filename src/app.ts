@@ -13,6 +13,10 @@ import type { Coalescer } from "./coalesce/object";
 import type { OriginFetcher } from "./http/fetch";
 import { PurgeRegistry } from "./purge/client";
 import type { PurgeLog } from "./purge/object";
+import { CONFIG_SPACE } from "./control/layout";
+import type { ConfigStore } from "./control/object";
+import { platformApp } from "./admin/platform";
+import { staticDirectory, type TenantDirectory } from "./tenant/directory";
 import { createTenantResolver } from "./tenant/match";
 import { resolveTenant, validHost } from "./tenant/middleware";
 import type { BrimConfig } from "./tenant/types";
@@ -21,8 +25,17 @@ import type { StatsLog } from "./stats/object";
 import { StatsRecorder } from "./stats/recorder";
 
 export interface BrimOptions {
-  /** A config already loaded by `loadConfig` / `parseConfigText`. */
-  readonly config: BrimConfig;
+  /**
+   * Where tenants come from: a config already loaded by `loadConfig` / `parseConfigText`
+   * (tests, tools), or a `TenantDirectory` (the Worker: the config store's edge copy,
+   * src/control/directory.ts). Exactly one.
+   */
+  readonly config?: BrimConfig;
+  readonly directory?: TenantDirectory;
+  /** The ConfigStore namespace behind the platform API (`/__brim/platform/*`); without it that API is 404. */
+  readonly configStore?: DurableObjectNamespace<ConfigStore> | null;
+  /** Which ConfigStore object (and KV prefix) the platform API writes. Default CONFIG_SPACE ("config"). */
+  readonly configSpace?: string;
   /** How origins are reached. Default: the runtime's `fetch`. */
   readonly fetcher?: OriginFetcher;
   /** Epoch ms. Default: `Date.now`. Tests pass a controllable clock. */
@@ -48,7 +61,10 @@ export interface BrimOptions {
  * admin endpoints (`/__brim/*`) | tenant and route by Host and path → auth → edge cache → origin.
  */
 export function createBrim(options: BrimOptions): Hono<AppEnv> {
-  const resolver = createTenantResolver(options.config);
+  if ((options.config === undefined) === (options.directory === undefined))
+    throw new Error("createBrim: give exactly one of config and directory");
+  const directory = options.directory ?? staticDirectory(options.config!);
+  const resolver = createTenantResolver();
   const openCache = options.cache ?? (async () => caches.default);
   let store: Promise<CacheStore> | null = null;
   const sink = options.log ?? ((event) => console.log(JSON.stringify(event)));
@@ -70,7 +86,7 @@ export function createBrim(options: BrimOptions): Hono<AppEnv> {
     log,
   };
 
-  const auth = createAuthRuntime(options.config, { revocations: options.revocations ?? null });
+  const auth = createAuthRuntime({ revocations: options.revocations ?? null });
 
   // strict: false — `/__brim/` and `/__brim` are both the stats page (Hono joins the mount
   // path and "/" as `/__brim`); tenant routes are matched by src/tenant/, not by this router.
@@ -87,10 +103,15 @@ export function createBrim(options: BrimOptions): Hono<AppEnv> {
     await next();
   });
   app.use(validHost());
-  // Before tenant routing: /__brim/* is Brim's own, never proxied or cached.
-  const admin = adminApp({ resolver, runtime: auth, now: deps.now, log, purges: deps.purges, coalescer: deps.coalescer, stats });
+  // Before tenant routing: /__brim/* is Brim's own, never proxied or cached. The platform
+  // API (any host, the platform token) first, then each tenant's admin endpoints (by Host).
+  app.route(
+    "/__brim/platform",
+    platformApp({ store: options.configStore ?? null, space: options.configSpace ?? CONFIG_SPACE, directory, now, log }),
+  );
+  const admin = adminApp({ directory, resolver, runtime: auth, now: deps.now, log, purges: deps.purges, coalescer: deps.coalescer, stats });
   app.route("/__brim", admin);
-  app.use(resolveTenant(resolver, { log }));
+  app.use(resolveTenant(directory, resolver, { log }));
   app.use(observeRequests({ recorder: stats, now, log }));
   app.use(timed(authenticate({ runtime: auth, now: deps.now, log })));
   app.all("*", edgeCache({ deps, resolver }));

@@ -316,3 +316,60 @@ export const STATS_SERIES_POINTS = 60;
 
 /** `GET /__brim/` reloads itself this often. */
 export const STATS_PAGE_REFRESH_SECONDS = 5;
+
+/**
+ * Config store (src/control/, docs/control-plane.md). An isolate re-reads the active config
+ * version in the background once its copy is this old; hits never wait for it.
+ */
+export const CONFIG_POLL_MS = 4_000;
+
+/**
+ * A request that finds the isolate's version check older than this (an idle isolate) waits for
+ * a fresh one: with CONFIG_POLL_MS this bounds how long a pushed change takes to be served by a
+ * warm isolate once the store's edge copy has it (locally: at once; on Cloudflare: KV's own
+ * propagation, see docs/control-plane.md).
+ */
+export const CONFIG_MAX_STALE_MS = 8_000;
+
+/** Bound on one read of the config store's edge copy; a slower read counts as failed. */
+export const CONFIG_READ_TIMEOUT_MS = 2_000;
+
+/**
+ * Workers KV `cacheTtl` for config reads, in seconds: the data center keeps what it read this
+ * long (30 s is KV's minimum), so a cold isolate's first read of a host is normally served
+ * from its own data center.
+ */
+export const CONFIG_KV_CACHE_TTL_SECONDS = 30;
+
+/** Hosts (with their tenants, and hosts known to be unclaimed) an isolate keeps in memory; least recently used go first. */
+export const CONFIG_ISOLATE_MAX_HOSTS = 4_096;
+
+/** Of CONFIG_ISOLATE_MAX_HOSTS, at most this many may be hosts no tenant claims (made-up Host headers cannot evict tenants). */
+export const CONFIG_ISOLATE_MAX_UNKNOWN_HOSTS = 512;
+
+/**
+ * An isolate more than this many versions behind drops every tenant it holds (each is re-read
+ * on its next request) instead of reading that many change lists.
+ */
+export const CONFIG_MAX_VERSION_GAP = 100;
+
+/** A version that changes more hosts than this publishes "everything changed" instead of the list. */
+export const CONFIG_MAX_CHANGED_HOSTS = 2_000;
+
+/**
+ * KV writes the ConfigStore makes per invocation (Workers allow 1,000 KV operations per
+ * invocation); a larger push is published over several alarm runs.
+ */
+export const CONFIG_KV_WRITES_PER_RUN = 400;
+
+/** Change lists are kept in KV this long; an isolate further behind re-reads everything. */
+export const CONFIG_CHANGES_TTL_SECONDS = 7 * 24 * 3_600;
+
+/** Largest platform API request body (a whole tenants document); DO RPC messages are capped at 32 MiB. */
+export const PLATFORM_MAX_BODY_BYTES = 24 * 1024 * 1024;
+
+/** Largest single tenant, as compact JSON (a SQLite row in the ConfigStore holds at most 2 MB). */
+export const CONFIG_MAX_TENANT_BYTES = 1024 * 1024;
+
+/** Versions `GET /__brim/platform/config/versions` lists, newest first. */
+export const CONFIG_VERSIONS_LISTED = 100;

@@ -9,6 +9,7 @@ export type BrimErrorCode =
   | "AMBIGUOUS_PATH"
   | "NO_ROUTE"
   | "NOT_CONFIGURED"
+  | "CONFIG_UNAVAILABLE"
   | "ORIGIN_UNREACHABLE"
   | "ORIGIN_TIMEOUT"
   | "ORIGIN_INVALID_RESPONSE"
@@ -25,7 +26,12 @@ export type BrimErrorCode =
   | "ADMIN_BAD_REQUEST"
   | "ADMIN_BODY_TOO_LARGE"
   | "ADMIN_NOT_FOUND"
-  | "ADMIN_METHOD_NOT_ALLOWED";
+  | "ADMIN_METHOD_NOT_ALLOWED"
+  | "ADMIN_NOT_CONFIGURED"
+  | "PLATFORM_UNAUTHORIZED"
+  | "PLATFORM_NOT_CONFIGURED"
+  | "PLATFORM_NOT_FOUND"
+  | "CONFIG_INVALID";
 
 /** The ways an origin can fail a request (answered 502 / 504). */
 export type OriginErrorCode = "ORIGIN_UNREACHABLE" | "ORIGIN_TIMEOUT" | "ORIGIN_INVALID_RESPONSE" | "ORIGIN_UNSUPPORTED_ENCODING";
@@ -54,6 +60,8 @@ const ERRORS: Record<BrimErrorCode, ErrorShape> = {
   AMBIGUOUS_PATH: { status: 400, body: "Bad Request: the path is ambiguous (encoded separators, dot or empty segments, or parameters)\n" },
   NO_ROUTE: { status: 404, body: "Not Found: no route matches this path\n" },
   NOT_CONFIGURED: { status: 503, body: "Service Unavailable: the proxy is not configured\n" },
+  // The config store's edge copy did not answer for a host this isolate had not seen yet.
+  CONFIG_UNAVAILABLE: { status: 503, body: "Service Unavailable: the proxy's configuration could not be read; retry shortly\n" },
   ORIGIN_UNREACHABLE: { status: 502, body: "Bad Gateway: the origin could not be reached\n" },
   ORIGIN_TIMEOUT: { status: 504, body: "Gateway Timeout: the origin did not answer in time\n" },
   // An answer that does not fit the request (a 304 to an unconditional GET).
@@ -78,6 +86,15 @@ const ERRORS: Record<BrimErrorCode, ErrorShape> = {
   ADMIN_BODY_TOO_LARGE: { status: 413, body: "Content Too Large: the admin request body is too large\n" },
   ADMIN_NOT_FOUND: { status: 404, body: "Not Found: no such admin endpoint for this tenant\n" },
   ADMIN_METHOD_NOT_ALLOWED: { status: 405, body: "Method Not Allowed\n" },
+  // The tenant's config names an admin token secret the Worker does not have (logged, and in
+  // `GET /__brim/platform/config`): unavailable, not a silent 401.
+  ADMIN_NOT_CONFIGURED: { status: 503, body: "Service Unavailable: this tenant's admin token is not configured\n" },
+  PLATFORM_UNAUTHORIZED: { status: 401, body: "Unauthorized: a valid platform token is required\n" },
+  // The Worker secret BRIM_PLATFORM_TOKEN is not set.
+  PLATFORM_NOT_CONFIGURED: { status: 503, body: "Service Unavailable: the platform API has no token configured\n" },
+  PLATFORM_NOT_FOUND: { status: 404, body: "Not Found\n" },
+  // A tenants document that fails validation: the problems are in the JSON answer.
+  CONFIG_INVALID: { status: 400, body: "Bad Request: the config is invalid\n" },
 };
 
 /** An error Brim turns into a response; `detail` is logged, never sent. */

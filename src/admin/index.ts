@@ -9,7 +9,9 @@ import { errorResponse } from "../errors";
 import type { PurgeRegistry } from "../purge/client";
 import type { StatsRecorder } from "../stats/recorder";
 import { statsPage, statsResponse } from "../stats/endpoint";
+import type { TenantDirectory } from "../tenant/directory";
 import type { TenantResolver } from "../tenant/match";
+import { tenantOf } from "../tenant/middleware";
 import type { Tenant } from "../tenant/types";
 import { handlePurge } from "./purge";
 import { bodyTooLarge } from "./respond";
@@ -18,6 +20,7 @@ import { adminTokenMatches } from "./token";
 
 /** Options of `adminApp`. */
 export interface AdminOptions {
+  readonly directory: TenantDirectory;
   readonly resolver: TenantResolver;
   readonly runtime: AuthRuntime;
   /** Epoch ms. */
@@ -41,13 +44,30 @@ type AdminEnv = { Bindings: AppEnv["Bindings"]; Variables: AppEnv["Variables"] &
  * constant time) before anything else is revealed; request bodies are bounded (hono/body-limit).
  * Endpoints: `POST /revocations`, `POST /purge`, `GET /stats`, `GET /` (the stats page).
  */
-export function adminApp({ resolver, runtime, now, log, purges = null, coalescer = null, stats = null }: AdminOptions): Hono<AdminEnv> {
+export function adminApp({
+  directory,
+  resolver,
+  runtime,
+  now,
+  log,
+  purges = null,
+  coalescer = null,
+  stats = null,
+}: AdminOptions): Hono<AdminEnv> {
   const admin = new Hono<AdminEnv>();
 
   admin.use(async function adminTenant(c, next) {
-    const tenant = resolver.tenantFor(c.req.header("host") ?? new URL(c.req.url).host);
+    const tenant = await tenantOf(directory, c.req.raw, (work) => c.executionCtx.waitUntil(work), log);
+    if (tenant instanceof Response) return tenant;
     if (!tenant) return errorResponse("UNKNOWN_HOST");
     if (!tenant.admin) return errorResponse("ADMIN_NOT_FOUND");
+    // A config naming a secret the Worker lacks is an operator's problem: 503 and a log line
+    // (also listed by GET /__brim/platform/config), never a 401 that blames the caller.
+    const secret = secretOf(c, tenant);
+    if (typeof secret !== "string" || secret === "") {
+      log({ event: "admin-not-configured", tenant: tenant.id, detail: `Worker secret ${tenant.admin.tokenEnv} is not set` });
+      return errorResponse("ADMIN_NOT_CONFIGURED", { "retry-after": "60" });
+    }
     c.set("adminTenant", tenant);
     await next();
   });
@@ -55,13 +75,7 @@ export function adminApp({ resolver, runtime, now, log, purges = null, coalescer
   // RFC 6750 §3: a challenge naming the tenant's realm on every refusal.
   const challenge = (c: Context<AdminEnv>) => `Bearer realm="${c.var.adminTenant.id} admin"`;
   const refused = (c: Context<AdminEnv>) => {
-    const { adminTenant: tenant } = c.var;
-    const secret = secretOf(c, tenant);
-    log({
-      event: "admin-unauthorized",
-      tenant: tenant.id,
-      detail: typeof secret === "string" && secret ? "token mismatch" : `Worker secret ${tenant.admin!.tokenEnv} is not set`,
-    });
+    log({ event: "admin-unauthorized", tenant: c.var.adminTenant.id, detail: "token mismatch" });
     return errorResponse("ADMIN_UNAUTHORIZED", { "www-authenticate": challenge(c) });
   };
   admin.use(

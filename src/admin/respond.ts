@@ -1,6 +1,6 @@
 /** The admin API's answers: one JSON shape for every refused request, `no-store` on all. */
 import type { Context } from "hono";
-import { errorResponse } from "../errors";
+import { errorResponse, type BrimErrorCode } from "../errors";
 
 /**
  * `400` naming the problem (the caller's own input, safe to echo; nothing secret is in it):
@@ -17,10 +17,20 @@ export function bodyTooLarge(maxBytes: number): (c: Context) => Response {
   };
 }
 
+/** `{ "ok": false, "error": code, "problem": ... }` with the code's status. */
 function jsonError(code: "ADMIN_BAD_REQUEST" | "ADMIN_BODY_TOO_LARGE", problem: string): Response {
-  const { status } = errorResponse(code);
-  return new Response(`${JSON.stringify({ ok: false, error: code, problem })}\n`, {
-    status,
-    headers: { "content-type": "application/json", "cache-control": "no-store" },
-  });
+  return jsonAnswer(errorResponse(code).status, { ok: false, error: code, problem });
+}
+
+/** A JSON answer of the admin and platform APIs: never stored by anyone. */
+export function jsonAnswer(status: number, body: unknown, headers?: HeadersInit): Response {
+  const all = new Headers(headers);
+  all.set("content-type", "application/json");
+  all.set("cache-control", "no-store");
+  return new Response(`${JSON.stringify(body)}\n`, { status, headers: all });
+}
+
+/** `{ "ok": false, "error": code, ...fields }` with the code's status. */
+export function jsonFailure(code: BrimErrorCode, fields: Record<string, unknown> = {}, headers?: HeadersInit): Response {
+  return jsonAnswer(errorResponse(code).status, { ok: false, error: code, ...fields }, headers);
 }

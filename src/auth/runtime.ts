@@ -1,9 +1,11 @@
 /**
- * Per-isolate auth state, built once per loaded config: for each tenant with `auth`, its
- * key store (JWKS cache), verifier, verified-token cache and revocation client.
+ * Per-isolate auth state: for each tenant with `auth`, its key store (JWKS cache), verifier,
+ * verified-token cache and revocation client, built the first time the tenant is served and
+ * kept as long as that tenant object lives. A new revision of one tenant (a config push) is a
+ * new object and starts fresh; every other tenant keeps what it has.
  */
 import { TOKEN_CACHE_MAX_ENTRIES } from "../constants";
-import type { BrimConfig, Tenant, TenantAuth } from "../tenant/types";
+import type { Tenant, TenantAuth } from "../tenant/types";
 import type { FetchJson } from "./jwks";
 import { createKeyStore, type KeyStore } from "./keys";
 import { RevocationClient } from "./revocation/client";
@@ -35,15 +37,13 @@ export interface AuthRuntimeOptions {
   readonly tokenCacheEntries?: number;
 }
 
-/** Builds the auth state for every tenant that has an `auth` block. */
-export function createAuthRuntime(config: BrimConfig, options: AuthRuntimeOptions): AuthRuntime {
-  const byTenant = new Map<Tenant, TenantAuthRuntime>();
-  for (const tenant of config.tenants) {
-    const auth = tenant.auth;
-    if (!auth) continue;
+/** Auth state per tenant with an `auth` block, built on first use. */
+export function createAuthRuntime(options: AuthRuntimeOptions): AuthRuntime {
+  const byTenant = new WeakMap<Tenant, TenantAuthRuntime>();
+  const build = (tenant: Tenant, auth: TenantAuth): TenantAuthRuntime => {
     const keys = createKeyStore(auth.keys, { tenantId: tenant.id, ...(options.fetchJson ? { fetchJson: options.fetchJson } : {}) });
     const policy = auth.revocation;
-    byTenant.set(tenant, {
+    return {
       tenantId: tenant.id,
       auth,
       keys,
@@ -53,7 +53,14 @@ export function createAuthRuntime(config: BrimConfig, options: AuthRuntimeOption
         policy && options.revocations
           ? new RevocationClient({ tenantId: tenant.id, issuer: auth.issuer, policy, namespace: options.revocations })
           : null,
-    });
-  }
-  return { forTenant: (tenant) => byTenant.get(tenant) ?? null };
+    };
+  };
+  return {
+    forTenant(tenant) {
+      if (!tenant.auth) return null;
+      let runtime = byTenant.get(tenant);
+      if (!runtime) byTenant.set(tenant, (runtime = build(tenant, tenant.auth)));
+      return runtime;
+    },
+  };
 }

@@ -3,9 +3,9 @@
  * of Brim reads. Every problem is reported at once, one `path: reason` line each, so an
  * author fixes a file in one round instead of one error per deploy.
  */
-import type { BrimConfig } from "./types";
+import type { BrimConfig, Tenant } from "./types";
 import { problemLines } from "./config-problems";
-import { toTenant } from "./config-tenant";
+import { tenantSchema, toTenant } from "./config-tenant";
 import { configSchema } from "./schema";
 
 /** The config is invalid; `problems` holds one `path: reason` line per problem found. */
@@ -38,19 +38,37 @@ export function loadConfig(raw: unknown): BrimConfig {
 }
 
 /**
+ * Validates one tenant object (the platform API's per-tenant push, and each record an isolate
+ * reads from the config store) and returns it normalized and frozen, as `loadConfig` would.
+ * Problem paths are relative to the tenant (`hosts[0]: ...`). Rules that need the whole file
+ * (unique ids and hosts across tenants) are the caller's: the config store checks them
+ * against its host index.
+ *
+ * @throws ConfigError listing every problem found.
+ */
+export function loadTenant(raw: unknown): Tenant {
+  const parsed = tenantSchema.safeParse(raw);
+  if (!parsed.success) throw new ConfigError(problemLines(parsed.error.issues));
+  return deepFreeze(toTenant(parsed.data));
+}
+
+/** JSON text as a value, or a ConfigError with the single `(root): invalid JSON: ...` problem. */
+export function parseJsonText(text: string): unknown {
+  try {
+    return JSON.parse(text.startsWith("\uFEFF") ? text.slice(1) : text);
+  } catch (error) {
+    throw new ConfigError([`(root): invalid JSON: ${error instanceof Error ? error.message : String(error)}`]);
+  }
+}
+
+/**
  * `loadConfig` for the file's text. A leading byte-order mark (some editors add one) is
  * ignored.
  *
  * @throws ConfigError, with a single `(root): invalid JSON: ...` problem for unparsable text.
  */
 export function parseConfigText(text: string): BrimConfig {
-  let raw: unknown;
-  try {
-    raw = JSON.parse(text.startsWith("\uFEFF") ? text.slice(1) : text);
-  } catch (error) {
-    throw new ConfigError([`(root): invalid JSON: ${error instanceof Error ? error.message : String(error)}`]);
-  }
-  return loadConfig(raw);
+  return loadConfig(parseJsonText(text));
 }
 
 /** Freezes `value` and everything reachable from it; the normalized config is a tree. */

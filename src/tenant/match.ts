@@ -1,15 +1,13 @@
 import { PatternRouter } from "hono/router/pattern-router";
 import { canonicalPath, lenientPath, normalisingOriginReading, type PathProblem } from "../http/path";
-import type { BrimConfig, Route, Tenant } from "./types";
+import type { Route, Tenant } from "./types";
 
 /** The route for a raw path and the one canonical path the request uses from then on. */
 export type PathResolution =
   { readonly ok: true; readonly route: Route; readonly path: string } | { readonly ok: false; readonly reason: PathProblem | "no-route" };
 
-/** Finds the tenant for a Host and the route for a path; built once per loaded config. */
+/** Finds a tenant's route for a path (the tenant itself comes from a `TenantDirectory`). */
 export interface TenantResolver {
-  /** `host` as sent (port included); compared case-insensitively. */
-  tenantFor(host: string): Tenant | null;
   /** First route, in config order, whose pattern matches `path` (already canonical). */
   routeFor(tenant: Tenant, path: string): Route | null;
   /**
@@ -23,28 +21,24 @@ export interface TenantResolver {
 }
 
 /**
- * Compiles every tenant's routes into a Hono router once. Hono's routers return every
- * matching handler in registration order, so the first result is the first matching route.
+ * Compiles a tenant's routes into a Hono router the first time the tenant is seen, kept as long
+ * as that tenant object lives (a new config version is a new object, so an isolate with 10,000
+ * tenants compiles only those it serves). Hono's routers return every matching handler in
+ * registration order, so the first result is the first matching route.
  */
-export function createTenantResolver(config: BrimConfig): TenantResolver {
-  const byHost = new Map<string, Tenant>();
-  const routers = new Map<Tenant, PatternRouter<Route>>();
-  for (const tenant of config.tenants) {
-    for (const host of tenant.hosts) byHost.set(host, tenant);
-    const router = new PatternRouter<Route>();
-    for (const route of tenant.routes) router.add("ALL", route.path, route);
-    routers.set(tenant, router);
-  }
+export function createTenantResolver(): TenantResolver {
+  const routers = new WeakMap<Tenant, PatternRouter<Route>>();
   const routeFor = (tenant: Tenant, path: string): Route | null => {
-    const router = routers.get(tenant);
-    if (!router) return null;
+    let router = routers.get(tenant);
+    if (!router) {
+      router = new PatternRouter<Route>();
+      for (const route of tenant.routes) router.add("ALL", route.path, route);
+      routers.set(tenant, router);
+    }
     const [matches] = router.match("GET", path);
     return matches[0]?.[0] ?? null;
   };
   return {
-    tenantFor(host) {
-      return byHost.get(host.toLowerCase()) ?? null;
-    },
     routeFor,
     resolvePath(tenant, rawPath) {
       const canonical = canonicalPath(rawPath);

@@ -3,7 +3,9 @@ import type { AppEnv } from "../env";
 import { errorResponse } from "../errors";
 import { isValidHost } from "../http/host";
 import { rawPathOf, withPath } from "../http/path";
+import { ConfigUnavailable, type TenantDirectory } from "./directory";
 import type { TenantResolver } from "./match";
+import type { Tenant } from "./types";
 
 /** Options of `resolveTenant`. */
 export interface ResolveTenantOptions {
@@ -30,10 +32,15 @@ export function validHost(): MiddlewareHandler<AppEnv> {
  * origin request all read the same string. An unknown host gets 421 and never another tenant's
  * content; an ambiguous path 400 (reason logged); no route 404.
  */
-export function resolveTenant(resolver: TenantResolver, { log }: ResolveTenantOptions): MiddlewareHandler<AppEnv> {
+export function resolveTenant(
+  directory: TenantDirectory,
+  resolver: TenantResolver,
+  { log }: ResolveTenantOptions,
+): MiddlewareHandler<AppEnv> {
   return async function resolveTenant(c, next) {
-    const host = c.req.header("host") ?? new URL(c.req.url).host;
-    const tenant = resolver.tenantFor(host);
+    const found = await tenantOf(directory, c.req.raw, (work) => c.executionCtx.waitUntil(work), log);
+    if (found instanceof Response) return found;
+    const tenant = found;
     if (!tenant) return errorResponse("UNKNOWN_HOST");
     const url = c.req.raw.url;
     const raw = rawPathOf(url);
@@ -51,4 +58,25 @@ export function resolveTenant(resolver: TenantResolver, { log }: ResolveTenantOp
     c.set("path", resolved.path);
     await next();
   };
+}
+
+/**
+ * The tenant for the request's Host from `directory` (no I/O when the isolate has it), null for
+ * a host no tenant claims, or a 503 when the config store cannot answer (logged): a tenant
+ * that cannot be looked up is unavailable, never another tenant or a 421.
+ */
+export async function tenantOf(
+  directory: TenantDirectory,
+  request: Request,
+  background: (work: Promise<unknown>) => void,
+  log: (event: Record<string, unknown>) => void,
+): Promise<Tenant | null | Response> {
+  const host = request.headers.get("host") ?? new URL(request.url).host;
+  try {
+    return await directory.lookup(host, background);
+  } catch (error) {
+    if (!(error instanceof ConfigUnavailable)) throw error;
+    log({ event: "config-unavailable", reason: error.reason, detail: error.message });
+    return errorResponse(error.reason === "not-configured" ? "NOT_CONFIGURED" : "CONFIG_UNAVAILABLE");
+  }
 }

@@ -12,7 +12,7 @@ import { fileURLToPath } from "node:url";
 import { describe, expect, it } from "vitest";
 
 const SRC = resolve(dirname(fileURLToPath(import.meta.url)), "../../src");
-const FEATURES = ["auth", "cache", "coalesce", "compress", "origin", "purge", "stats"];
+const FEATURES = ["auth", "cache", "coalesce", "compress", "control", "origin", "purge", "stats"];
 const ORCHESTRATION = ["pipeline", "admin"];
 const CORE = ["http", "tenant"];
 const IMPORT = /(?:from|import)\s*\(?\s*["'](\.{1,2}\/[^"']+)["']/g;

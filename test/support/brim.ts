@@ -85,18 +85,21 @@ const unsettledBrims = new Set<TestBrim>();
 export function testBrim(tenants: Record<string, RawRoute[]> | readonly TenantSpec[], options: TestBrimOptions = {}): TestBrim {
   const { clock = new TestClock(), purge = false, adminTokenEnvs = {}, stats = false, ...overrides } = options;
   const specs: readonly TenantSpec[] = Array.isArray(tenants) ? tenants : Object.entries(tenants).map(([id, routes]) => ({ id, routes }));
-  const config = loadConfig({
-    tenants: specs.map(({ id, ...rest }) => ({
-      id,
-      hosts: [`${id}.test`],
-      origin: originUrl(),
-      ...(purge ? { admin: { tokenEnv: adminTokenEnvs[id] ?? ADMIN_TOKEN_ENV } } : {}),
-      ...rest,
-    })),
-  });
+  const config = overrides.directory
+    ? null
+    : loadConfig({
+        tenants: specs.map(({ id, ...rest }) => ({
+          id,
+          hosts: [`${id}.test`],
+          origin: originUrl(),
+          ...(purge ? { admin: { tokenEnv: adminTokenEnvs[id] ?? ADMIN_TOKEN_ENV } } : {}),
+          ...rest,
+        })),
+      });
   const logs: Record<string, unknown>[] = [];
   const app = createBrim({
-    config,
+    // A directory given (the config store's, test/support/store.ts) replaces the in-memory config.
+    ...(config ? { config } : {}),
     now: clock.now,
     log: (e) => logs.push(e),
     coalescer: env.COALESCER,

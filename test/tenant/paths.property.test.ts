@@ -24,7 +24,7 @@ const ROUTES = [
 
 const config = loadConfig({ tenants: [{ id: "acme", hosts: ["acme.test"], origin: "http://unused.invalid", routes: ROUTES }] });
 const tenant = config.tenants[0]!;
-const resolver = createTenantResolver(config);
+const resolver = createTenantResolver();
 
 const PIECES = [
   "a",
