@@ -13,7 +13,7 @@
  */
 import { parseCommandLine, usageError } from "./lib/args";
 import { captureWrangler, exitCodeOf, fail, spawnWrangler } from "./lib/cli";
-import { describeConfig, loadTenantsFile, secretsNamed } from "./lib/config";
+import { describeConfig, loadTenantsFile, secretsNamedIn } from "./lib/config";
 import { describeWrite, explainPlatformError, PLATFORM_TOKEN_ENV, PlatformClient, PlatformError, type WriteResult } from "./lib/platform";
 
 /** A Worker just deployed may take a few seconds to answer on its routes; pushes are retried this long. */
@@ -105,7 +105,7 @@ async function checkSecrets(): Promise<void> {
   if (names === null) fail(`cannot read wrangler secret list's output as JSON:\n${tail(listed.stdout).join("\n")}`);
   const needed = [
     { secret: PLATFORM_TOKEN_ENV, why: "the platform API token" },
-    ...secretsNamed(config).map(({ tenant, secret, field }) => ({ secret, why: `tenant ${tenant}, ${field}` })),
+    ...secretsNamedIn(config).map(({ tenant, secret, field }) => ({ secret, why: `tenant ${tenant}, ${field}` })),
   ];
   const missing = needed.filter(({ secret }) => !names.has(secret));
   if (missing.length > 0) {

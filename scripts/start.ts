@@ -21,7 +21,7 @@ import { fileURLToPath } from "node:url";
 import { DEFAULT_DEMO_ORIGIN_PORT, type DemoOrigin, startDemoOrigin } from "../fixtures/demo-origin";
 import { parseCommandLine } from "./lib/args";
 import { assertPortFree, exitCodeOf, fail, portOption, spawnWrangler, waitForHttp } from "./lib/cli";
-import { describeConfig, loadTenantsFile, secretsNamed } from "./lib/config";
+import { describeConfig, loadTenantsFile, secretsNamedIn } from "./lib/config";
 import { devSecrets, isSet } from "./lib/dev-secrets";
 import { tryThese } from "./lib/hints";
 import { describeWrite, explainPlatformError, missingSecretLines, PLATFORM_TOKEN_ENV, PlatformClient, PlatformError } from "./lib/platform";
@@ -79,7 +79,7 @@ const file = values.config ?? DEMO_TENANTS;
 const { config, json } = loadTenantsFile(file, demo ? retarget : undefined);
 
 const secrets = devSecrets(values["env-file"] ?? (demo ? DEMO_ENV : undefined), ROOT);
-for (const { tenant, secret, field } of secretsNamed(config)) {
+for (const { tenant, secret, field } of secretsNamedIn(config)) {
   if (!isSet(secrets, secret)) {
     console.warn(`brim: warning: tenant ${tenant} names the secret ${secret} (${field}), which ${secrets.source} does not set`);
   }

@@ -4,7 +4,8 @@
  */
 import { readFileSync } from "node:fs";
 import type { BrimConfig, Tenant } from "../../src/tenant/types";
-import { ConfigError, loadConfig, parseConfigText } from "../../src/tenant/load";
+import { ConfigError, loadTenant, parseConfigText, parseJsonText } from "../../src/tenant/load";
+import { type NamedSecret as TenantSecret, secretsNamed } from "../../src/tenant/secrets";
 import { fail } from "./cli";
 
 export interface TenantsFile {
@@ -19,11 +20,9 @@ export interface TenantFile {
   json: string;
 }
 
-/** A Worker secret a tenant names (the file holds its name, never its value). */
-export interface NamedSecret {
-  tenant: string;
-  secret: string;
-  field: "admin.tokenEnv" | "auth.secretEnv";
+/** A Worker secret a tenant names (the file holds its name, never its value), and which tenant. */
+export interface NamedSecret extends TenantSecret {
+  readonly tenant: string;
 }
 
 /**
@@ -53,36 +52,18 @@ export function loadTenantsFile(file: string, rewrite: (text: string) => string 
 export function loadTenantFile(file: string): TenantFile {
   const text = readText(file);
   try {
-    const raw = parseTenantText(text);
-    // A one-tenant document gets exactly the tenant rules.
-    const tenant = loadConfig({ tenants: [raw] }).tenants[0] as Tenant;
-    return { tenant, json: JSON.stringify(raw) };
+    const tenant = loadTenant(parseJsonText(text));
+    // loadTenant accepted it, so this parse cannot throw; only the BOM needs stripping.
+    return { tenant, json: JSON.stringify(JSON.parse(text.replace(/^\uFEFF/, ""))) };
   } catch (error) {
     if (!(error instanceof ConfigError)) throw error;
-    const problems = error.problems.map((line) => line.replace(/^tenants\[0\]\./, "").replace(/^tenants\[0\]:/, "(root):"));
-    fail([`${file}: invalid tenant`, ...problems.map((problem) => `  ${problem}`)].join("\n"));
+    fail([`${file}: invalid tenant`, ...error.problems.map((problem) => `  ${problem}`)].join("\n"));
   }
-}
-
-function parseTenantText(text: string): object {
-  let raw: unknown;
-  try {
-    raw = JSON.parse(text.replace(/^\uFEFF/, ""));
-  } catch (error) {
-    throw new ConfigError([`(root): invalid JSON: ${error instanceof Error ? error.message : String(error)}`]);
-  }
-  if (raw === null || typeof raw !== "object" || Array.isArray(raw)) throw new ConfigError(["(root): expected one tenant object"]);
-  return raw;
 }
 
 /** Every Worker secret the config names, in config order. */
-export function secretsNamed(config: BrimConfig): NamedSecret[] {
-  return config.tenants.flatMap((tenant) => {
-    const named: NamedSecret[] = [];
-    if (tenant.admin) named.push({ tenant: tenant.id, secret: tenant.admin.tokenEnv, field: "admin.tokenEnv" });
-    if (tenant.auth?.keys.kind === "secret") named.push({ tenant: tenant.id, secret: tenant.auth.keys.env, field: "auth.secretEnv" });
-    return named;
-  });
+export function secretsNamedIn(config: BrimConfig): NamedSecret[] {
+  return config.tenants.flatMap((tenant) => secretsNamed(tenant).map((named) => ({ tenant: tenant.id, ...named })));
 }
 
 function readText(file: string): string {
