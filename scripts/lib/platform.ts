@@ -5,9 +5,10 @@
  *
  * Every failure is a `PlatformError` with a stable `code`, so callers `switch` on it:
  * the Worker's own codes (`PLATFORM_UNAUTHORIZED`, `PLATFORM_NOT_CONFIGURED`,
- * `PLATFORM_NOT_FOUND`, `CONFIG_INVALID` with its `problems`) plus `UNREACHABLE` (no HTTP
- * answer) and `BAD_RESPONSE` (an answer that is not the API's JSON, e.g. another server on
- * the port, or a Worker without the platform API).
+ * `PLATFORM_NOT_FOUND`, `CONFIG_INVALID` with its `problems`) plus `REFUSED` (another error
+ * the API answered, e.g. `413` for a body over its limit), `UNREACHABLE` (no HTTP answer) and
+ * `BAD_RESPONSE` (an answer that is not the API's JSON, e.g. another server on the port, or a
+ * Worker without the platform API).
  */
 
 /** Where `npm run config` looks when `--url` is not given: `npm start`'s default. */
@@ -62,7 +63,13 @@ export interface VersionEntry {
 }
 
 export type PlatformErrorCode =
-  "PLATFORM_UNAUTHORIZED" | "PLATFORM_NOT_CONFIGURED" | "PLATFORM_NOT_FOUND" | "CONFIG_INVALID" | "UNREACHABLE" | "BAD_RESPONSE";
+  | "PLATFORM_UNAUTHORIZED"
+  | "PLATFORM_NOT_CONFIGURED"
+  | "PLATFORM_NOT_FOUND"
+  | "CONFIG_INVALID"
+  | "REFUSED"
+  | "UNREACHABLE"
+  | "BAD_RESPONSE";
 
 export class PlatformError extends Error {
   constructor(
@@ -172,8 +179,16 @@ export class PlatformClient {
   }
 }
 
+/** The fields of an answer this client reads before trusting its shape. */
+interface Answer {
+  ok?: unknown;
+  error?: unknown;
+  problems?: unknown;
+  problem?: unknown;
+}
+
 /** `text` as a JSON object, or null when it is not one. */
-function parseObject(text: string): { ok?: unknown; error?: unknown; problems?: unknown } | null {
+function parseObject(text: string): Answer | null {
   try {
     const value: unknown = JSON.parse(text);
     return value !== null && typeof value === "object" && !Array.isArray(value) ? value : null;
@@ -183,7 +198,7 @@ function parseObject(text: string): { ok?: unknown; error?: unknown; problems?: 
 }
 
 /** The `PlatformError` for a JSON answer that is not `ok`. */
-function errorFrom(method: string, url: string, status: number, json: { error?: unknown; problems?: unknown }): PlatformError {
+function errorFrom(method: string, url: string, status: number, json: Answer): PlatformError {
   const where = `${method} ${url}`;
   switch (json.error) {
     case "PLATFORM_UNAUTHORIZED":
@@ -191,13 +206,22 @@ function errorFrom(method: string, url: string, status: number, json: { error?: 
     case "PLATFORM_NOT_CONFIGURED":
       return new PlatformError(json.error, `${where}: 503, the Worker has no ${PLATFORM_TOKEN_ENV} secret`, [], status);
     case "PLATFORM_NOT_FOUND":
-      return new PlatformError(json.error, `${where}: 404, not found`, [], status);
+      return new PlatformError(json.error, `${where}: 404, ${typeof json.problem === "string" ? json.problem : "not found"}`, [], status);
     case "CONFIG_INVALID": {
       const problems = Array.isArray(json.problems) ? json.problems.map(String) : [];
       return new PlatformError(json.error, `${where}: 400, invalid config`, problems, status);
     }
     default:
-      return new PlatformError("BAD_RESPONSE", `${where}: ${status} ${JSON.stringify(json).slice(0, 200)}`, [], status);
+      if (json.ok === false && typeof json.error === "string") {
+        const detail = typeof json.problem === "string" ? `: ${json.problem}` : "";
+        return new PlatformError("REFUSED", `${where}: ${status} ${json.error}${detail}`, [], status);
+      }
+      return new PlatformError(
+        "BAD_RESPONSE",
+        `${where}: ${status}, not a platform API answer: ${JSON.stringify(json).slice(0, 200)}`,
+        [],
+        status,
+      );
   }
 }
 
@@ -243,6 +267,7 @@ export function explainPlatformError(error: PlatformError, url: string): string[
     case "BAD_RESPONSE":
       return [error.message, "is that a Brim Worker with the platform API? (check --url)"];
     case "PLATFORM_NOT_FOUND":
+    case "REFUSED":
       return [error.message];
   }
 }

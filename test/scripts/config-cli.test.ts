@@ -120,6 +120,14 @@ describe("npm run config: failures say what to do", () => {
     expect(ran.stderr).toContain("npx wrangler secret put BRIM_PLATFORM_TOKEN");
   });
 
+  it("another refusal of the API is shown as it came (a body over the limit: 413)", async () => {
+    const json = { ok: false, error: "ADMIN_BODY_TOO_LARGE", problem: "body exceeds 25165824 bytes" };
+    platform = await fakePlatform(() => ({ status: 413, json }));
+    const ran = await config(["push", file("big.json", { tenants: [tenant] }), "--url", platform.url]);
+    expect(ran.status).toBe(1);
+    expect(ran.stderr).toContain(`brim: PUT ${platform.url}/__brim/platform/config: 413 ADMIN_BODY_TOO_LARGE: body exceeds 25165824 bytes`);
+  });
+
   it("nothing listening, or something that is not the platform API", async () => {
     platform = await fakePlatform(() => ({ status: 404, json: "not this" }));
     const closed = platform.url;
