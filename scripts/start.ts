@@ -41,7 +41,7 @@ const USAGE = `Usage: npm start -- [--config FILE] [--port N] [--origin-port N] 
 Runs Brim locally under wrangler dev on 127.0.0.1: validates the tenants file, starts the
 Worker, then pushes the file to its config store (version 1) through the platform API.
 
-  (no --config)        demo: fixtures/tenants.demo.json, the demo origin and ${DEMO_ENV}
+  (no --config)        demo: fixtures/tenants.demo.json, the demo origin, secrets from ${DEMO_ENV}
   --config FILE        your tenants file instead (no demo origin)
   --port N             Brim's port (default ${DEFAULT_PORT})
   --origin-port N      the demo origin's port (default ${DEFAULT_DEMO_ORIGIN_PORT}; demo only)
