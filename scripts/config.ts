@@ -11,14 +11,12 @@ import { describeConfig, loadTenantFile, loadTenantsFile } from "./lib/config";
 import {
   type ConfigState,
   DEFAULT_PLATFORM_URL,
-  describeWrite,
-  explainPlatformError,
-  missingSecretLines,
   PLATFORM_TOKEN_ENV,
   PlatformClient,
   PlatformError,
   type WriteResult,
 } from "./lib/platform";
+import { describeWrite, explainPlatformError, missingSecretLines } from "./lib/platform-report";
 
 /** How long a write waits for the edge copy to catch up before saying it has not yet. */
 const PUBLISH_WAIT_MS = 120_000;

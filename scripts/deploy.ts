@@ -14,7 +14,8 @@
 import { parseCommandLine, usageError } from "./lib/args";
 import { captureWrangler, exitCodeOf, fail, spawnWrangler } from "./lib/cli";
 import { describeConfig, loadTenantsFile, secretsNamedIn } from "./lib/config";
-import { describeWrite, explainPlatformError, PLATFORM_TOKEN_ENV, PlatformClient, PlatformError, type WriteResult } from "./lib/platform";
+import { PLATFORM_TOKEN_ENV, PlatformClient, PlatformError, type WriteResult } from "./lib/platform";
+import { describeWrite, explainPlatformError } from "./lib/platform-report";
 
 /** A Worker just deployed may take a few seconds to answer on its routes; pushes are retried this long. */
 const PUSH_RETRY_MS = 60_000;

@@ -24,7 +24,8 @@ import { assertPortFree, exitCodeOf, fail, portOption, spawnWrangler, waitForHtt
 import { describeConfig, loadTenantsFile, secretsNamedIn } from "./lib/config";
 import { devSecrets, isSet } from "./lib/dev-secrets";
 import { tryThese } from "./lib/hints";
-import { describeWrite, explainPlatformError, missingSecretLines, PLATFORM_TOKEN_ENV, PlatformClient, PlatformError } from "./lib/platform";
+import { PLATFORM_TOKEN_ENV, PlatformClient, PlatformError } from "./lib/platform";
+import { describeWrite, explainPlatformError, missingSecretLines } from "./lib/platform-report";
 
 const DEFAULT_PORT = 8787;
 const ROOT = fileURLToPath(new URL("..", import.meta.url));
@@ -113,6 +114,8 @@ const wrangler = spawnWrangler([
 ]);
 
 let stopping = false;
+/** Set when we stop wrangler because start-up failed: then the exit code is 1, whatever wrangler's. */
+let failed = false;
 for (const signal of ["SIGINT", "SIGTERM"] as const) {
   process.on(signal, () => {
     // A second Ctrl-C means "now".
@@ -129,12 +132,13 @@ wrangler.on("exit", async (code, signal) => {
   stopping = true;
   await origin?.close();
   rmSync(state, { recursive: true, force: true });
-  process.exit(exitCodeOf(code, signal));
+  process.exit(failed ? 1 : exitCodeOf(code, signal));
 });
 
 if (!(await waitForHttp(port, READY_TIMEOUT_MS))) {
   if (!stopping) {
     console.error(`brim: wrangler did not answer on port ${port} within ${READY_TIMEOUT_MS / 1000} s; stopping`);
+    failed = true;
     wrangler.kill("SIGTERM");
   }
 } else if (!stopping) {
@@ -162,6 +166,7 @@ async function seed(): Promise<number | null> {
   } catch (error) {
     if (!(error instanceof PlatformError)) throw error;
     console.error(["brim: cannot seed the config store:", ...explainPlatformError(error, url)].join("\n"));
+    failed = true;
     wrangler.kill("SIGTERM");
     return null;
   }
