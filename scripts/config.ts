@@ -126,9 +126,9 @@ try {
   }
 } catch (error) {
   if (!(error instanceof PlatformError)) throw error;
-  if (error.code === "PLATFORM_NOT_FOUND") {
-    fail(command === "rollback" ? `no version ${argument} at ${url}` : `no tenant "${argument}" at ${url}`);
-  }
+  // Anywhere else, a 404 means the Worker has no config store (explained below).
+  if (error.code === "PLATFORM_NOT_FOUND" && command === "rollback") fail(`no version ${argument} at ${url}`);
+  if (error.code === "PLATFORM_NOT_FOUND" && command === "delete-tenant") fail(`no tenant "${argument}" at ${url}`);
   fail(explainPlatformError(error, url).join("\n"));
 }
 

@@ -43,6 +43,7 @@ export function explainPlatformError(error: PlatformError, url: string): string[
     case "BAD_RESPONSE":
       return [error.message, "is that a Brim Worker with the platform API? (check --url)"];
     case "PLATFORM_NOT_FOUND":
+      return [error.message, "(a Worker without the CONFIG_STORE binding answers 404 to every platform request)"];
     case "REFUSED":
       return [error.message];
   }
