@@ -101,8 +101,9 @@ export const tenants: Scenario = {
       '"added" is the median of first − again per host. p99 of 20 samples is their maximum. ' +
       `Steady state: ${t.connections} keep-alive connections cycling the Host header through warm hosts, ${t.durationMs / 1000} s per run in ` +
       `${t.slices} slice${t.slices === 1 ? "" : "s"} taken in rotating order. (×r) is over ${SMALL}. The static Worker (answers 200 to anything) ` +
-      "gets the same requests: the wrangler dev floor. The push is timed from the PUT until `GET /__brim/platform/config` (polled every second) " +
-      "reports its version published; the store writes at most 400 KV records per invocation and continues on an alarm."
+      "gets the same requests: the wrangler dev floor. The push is timed from the PUT until a tenant is served (asked every 250 ms: the store " +
+      "writes the active version to KV last, after every host record; confirmed by `GET /__brim/platform/config`); the store writes at most " +
+      "400 KV records per invocation and continues on an alarm."
     );
   },
   includeReference: true,
