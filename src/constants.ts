@@ -128,6 +128,20 @@ export const OVERRIDE_REQUEST_HEADERS: readonly string[] = [
 /** Default coalescing wait beyond the route's `timeoutMs` (the leader's own deadline). */
 export const COALESCE_WAIT_SLACK_MS = 1_000;
 
+/**
+ * Attempts a data center's Coalescer makes to reach the key's global Coalescer (first try plus
+ * retries) before telling its waiters the global tier is unavailable; and the pause before each
+ * retry (times the attempt number). Bounded so a waiter's total wait stays near its `waitMs`.
+ */
+export const COALESCE_GLOBAL_ATTEMPTS = 2;
+export const COALESCE_RETRY_BACKOFF_MS = 50;
+
+/**
+ * Cloudflare's `locationHint` regions for a Durable Object (placement at first creation only):
+ * `cache.coalesce.locationHint` places a key's global Coalescer near the origin.
+ */
+export const LOCATION_HINTS = ["wnam", "enam", "sam", "weur", "eeur", "apac", "oc", "afr", "me"] as const;
+
 /** Upper bound on a configured coalescing wait. */
 export const MAX_COALESCE_WAIT_MS = 600_000;
 
