@@ -81,12 +81,13 @@ export function createBrim(options: BrimOptions): Hono<AppEnv> {
     onCompressionSaved: stats
       ? (tenantId: string, route: string, bytes: number) => stats.compressionSaved(tenantId, route, bytes, now())
       : null,
-    purges: options.purgeLog ? new PurgeRegistry({ namespace: options.purgeLog }) : null,
+    // Purge marks and revocation lists reach isolates through the data center's cache (src/relay.ts).
+    purges: options.purgeLog ? new PurgeRegistry({ namespace: options.purgeLog, cache: openCache, log: sink }) : null,
     coalescer: options.coalescer ?? null,
     log,
   };
 
-  const auth = createAuthRuntime({ revocations: options.revocations ?? null });
+  const auth = createAuthRuntime({ revocations: options.revocations ?? null, cache: openCache, log: sink });
 
   // strict: false — `/__brim/` and `/__brim` are both the stats page (Hono joins the mount
   // path and "/" as `/__brim`); tenant routes are matched by src/tenant/, not by this router.

@@ -8,7 +8,7 @@ import { runDurableObjectAlarm } from "cloudflare:test";
 import { env } from "cloudflare:workers";
 import { describe, expect, it } from "vitest";
 import { testBrim, type TestBrim } from "../support/brim";
-import { REVOCATION_ISOLATE_TTL_MS } from "../../src/constants";
+import { REVOCATION_RELAY_POLL_MS, REVOCATION_RELAY_REFRESH_MS } from "../../src/constants";
 import { count, requests, uniquePath } from "../support/origin";
 import {
   ADMIN_TOKEN,
@@ -24,7 +24,9 @@ import {
 
 const REFRESH = 30;
 const MAX_STALE = 300;
-const TTL_SECONDS = REVOCATION_ISOLATE_TTL_MS / 1000;
+// How long a change takes to reach an isolate once the object has it: the relay copy is refreshed
+// once REFRESH old, and isolates poll the relay every POLL (src/relay.ts).
+const TTL_SECONDS = (REVOCATION_RELAY_REFRESH_MS + REVOCATION_RELAY_POLL_MS) / 1000;
 
 async function setup(
   options: { onStale?: "deny" | "allow"; list?: { jti?: string[]; sub?: Record<string, number> }; isolates?: number } = {},
