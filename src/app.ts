@@ -23,6 +23,7 @@ import type { BrimConfig } from "./tenant/types";
 import { observeRequests, timed } from "./stats/middleware";
 import type { StatsLog } from "./stats/object";
 import { StatsRecorder } from "./stats/recorder";
+import type { AnalyticsWriter } from "./stats/analytics";
 
 export interface BrimOptions {
   /**
@@ -52,6 +53,8 @@ export interface BrimOptions {
   readonly purgeLog?: DurableObjectNamespace<PurgeLog> | null;
   /** Durable Object namespace of `StatsLog`; without it nothing is counted and `/__brim/stats` is 404. */
   readonly statsLog?: DurableObjectNamespace<StatsLog> | null;
+  /** Workers Analytics Engine dataset: one data point per request (src/stats/analytics.ts); needs `statsLog`. */
+  readonly analytics?: AnalyticsWriter | null;
   /** Structured log sink. Default: one JSON line on `console.log`. */
   readonly log?: (event: Record<string, unknown>) => void;
 }
@@ -69,7 +72,7 @@ export function createBrim(options: BrimOptions): Hono<AppEnv> {
   let store: Promise<CacheStore> | null = null;
   const sink = options.log ?? ((event) => console.log(JSON.stringify(event)));
   const now = options.now ?? Date.now;
-  const stats = options.statsLog ? new StatsRecorder({ namespace: options.statsLog, log: sink }) : null;
+  const stats = options.statsLog ? new StatsRecorder({ namespace: options.statsLog, analytics: options.analytics ?? null, log: sink }) : null;
   const log = sink;
   const deps = {
     store: () => (store ??= openCache().then((cache) => new CacheStore(cache))),

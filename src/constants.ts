@@ -323,6 +323,13 @@ export const STATS_FLUSH_INTERVAL_MS = 5_000;
 /** …or after this many requests, whichever comes first. */
 export const STATS_FLUSH_MAX_REQUESTS = 200;
 
+/**
+ * With Workers Analytics Engine bound (every request is a data point there), the batches still
+ * go to the tenant's `StatsLog` for `/__brim/stats`, but at most this often per isolate: the
+ * object leaves the hot path (one call per isolate per minute, not per 200 requests).
+ */
+export const STATS_OBJECT_FLUSH_WITH_ANALYTICS_MS = 60_000;
+
 /** The stats page's charts: one point per this interval (on the flushing isolate's clock)… */
 export const STATS_SERIES_STEP_MS = 60_000;
 
