@@ -72,7 +72,9 @@ export function createBrim(options: BrimOptions): Hono<AppEnv> {
   let store: Promise<CacheStore> | null = null;
   const sink = options.log ?? ((event) => console.log(JSON.stringify(event)));
   const now = options.now ?? Date.now;
-  const stats = options.statsLog ? new StatsRecorder({ namespace: options.statsLog, analytics: options.analytics ?? null, log: sink }) : null;
+  const stats = options.statsLog
+    ? new StatsRecorder({ namespace: options.statsLog, analytics: options.analytics ?? null, log: sink })
+    : null;
   const log = sink;
   const deps = {
     store: () => (store ??= openCache().then((cache) => new CacheStore(cache))),

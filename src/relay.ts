@@ -76,6 +76,14 @@ interface Head {
   readonly meta: unknown;
 }
 
+interface Lease {
+  /** When it was taken: the head it replaces is older. */
+  readonly at: number;
+  readonly until: number;
+  /** Left by a failed read: the data center waits until `until` (the failing isolate's back-off). */
+  readonly failed?: boolean;
+}
+
 const ORIGIN = "https://relay.brim.invalid/";
 
 /** One relayed state in one isolate: what it holds, when its data was read, and its back-off. */
@@ -135,12 +143,13 @@ export class Relay {
       const usable = head !== null && ctx.now - head.at < this.#o.timing.maxStaleMs && (await this.#take(cache, head));
       if (usable && ctx.now - head.at < this.#o.timing.refreshMs) return;
       if (!usable && waiting) {
-        // Nothing young enough anywhere in the data center: one object read, which fills the relay.
-        if (ctx.now >= this.#retryAt) await this.#fromObject(ctx.now, false);
+        // Nothing young enough anywhere in the data center: one object read, which fills the
+        // relay, unless this isolate or (a failed lease) the data center is backing off.
+        if (ctx.now >= this.#retryAt && !(await this.#failedLease(cache, ctx.now))) await this.#fromObject(ctx.now, false);
         return;
       }
       // Due for a refresh: one isolate per data center reads the object, under the lease.
-      const refresh = this.#leasedRefresh(cache, ctx.now);
+      const refresh = this.#leasedRefresh(cache, ctx.now, head?.at ?? Number.NEGATIVE_INFINITY);
       if (waiting) ctx.waitUntil(refresh);
       else await refresh;
     } catch (error) {
@@ -150,16 +159,29 @@ export class Relay {
     }
   }
 
-  async #leasedRefresh(cache: Cache, now: number): Promise<void> {
+  /**
+   * A lease is held while its read may still be running (`until`, the read timeout) and only
+   * for the head it set out to replace (`at` newer than the head's): a finished refresh frees
+   * it, so the next refresh is due REFRESH after the last, not after the lease.
+   */
+  async #leasedRefresh(cache: Cache, now: number, headAt: number): Promise<void> {
     if (now < this.#retryAt) return;
     const leaseUrl = `${this.#headUrl}/lease`;
     meter("cacheRead");
-    const lease = await cache.match(leaseUrl);
-    const until = lease ? ((await lease.json()) as { until: number }).until : Number.NEGATIVE_INFINITY;
-    if (until > now) return;
+    const stored = await cache.match(leaseUrl);
+    const lease = stored ? ((await stored.json()) as Lease) : null;
+    if (lease && lease.until > now && (lease.failed || lease.at > headAt)) return;
     meter("cacheWrite");
-    await cache.put(leaseUrl, json({ until: now + this.#o.timing.readTimeoutMs }, RELAY_HEAD_TTL_SECONDS));
+    await cache.put(leaseUrl, json({ at: now, until: now + this.#o.timing.readTimeoutMs } satisfies Lease, RELAY_HEAD_TTL_SECONDS));
     await this.#fromObject(now, false);
+  }
+
+  /** Whether the data center is backing off: a lease left by a failed object read, still running. */
+  async #failedLease(cache: Cache, now: number): Promise<boolean> {
+    meter("cacheRead");
+    const stored = await cache.match(`${this.#headUrl}/lease`);
+    const lease = stored ? ((await stored.json()) as Lease) : null;
+    return lease !== null && lease.failed === true && lease.until > now;
   }
 
   /** Applies the relay's copy if newer than what is held; false when its body is missing. */
@@ -204,6 +226,17 @@ export class Relay {
       this.#backoffMs = Math.min(RELAY_BACKOFF_MAX_MS, Math.max(RELAY_BACKOFF_MIN_MS, this.#backoffMs * 2));
       this.#retryAt = now + this.#backoffMs;
       this.#o.log({ event: "relay-object-read-failed", relay: this.#o.name, retryInMs: this.#backoffMs, detail: String(error) });
+      // The data center backs off with this isolate: the others see the failed lease.
+      await this.#o
+        .cache()
+        .then((cache) => {
+          meter("cacheWrite");
+          return cache.put(
+            `${this.#headUrl}/lease`,
+            json({ at: now, until: now + this.#backoffMs, failed: true } satisfies Lease, RELAY_HEAD_TTL_SECONDS),
+          );
+        })
+        .catch(() => undefined);
       if (rethrow) throw error;
       return;
     } finally {
@@ -219,7 +252,10 @@ export class Relay {
     // Body first: a head is never visible before the body it names.
     if (loaded.body !== null) {
       meter("cacheWrite");
-      await cache.put(this.#bodyUrl(loaded.v), new Response(loaded.body, { headers: { "cache-control": `max-age=${RELAY_BODY_TTL_SECONDS}` } }));
+      await cache.put(
+        this.#bodyUrl(loaded.v),
+        new Response(loaded.body, { headers: { "cache-control": `max-age=${RELAY_BODY_TTL_SECONDS}` } }),
+      );
     }
     meter("cacheWrite");
     await cache.put(this.#headUrl, json({ v: loaded.v, at: now, meta: loaded.meta } satisfies Head, RELAY_HEAD_TTL_SECONDS));

@@ -70,13 +70,14 @@ export class PurgeRegistry {
     let marks = this.#tenants.get(tenantId);
     if (!marks) {
       const snapshot = new PurgeSnapshot();
-      const relay = new Relay({
+      const relay: Relay = new Relay({
         name: `purge/${tenantId}`,
         cache: this.#options.cache,
         timing: this.#options.timing ?? TIMING,
         kind: "purge",
         log: this.#options.log,
-        load: (_now, full) => this.#load(tenantId, snapshot, full),
+        // Nothing held yet (no copy taken): the whole set, so the relay gets a body.
+        load: (_now, full) => this.#load(tenantId, snapshot, full || relay.version === null),
         apply: (copy) => applyBody(snapshot, copy),
       });
       marks = { snapshot, relay };
