@@ -23,6 +23,7 @@ import type { BrimConfig } from "./tenant/types";
 import { observeRequests, timed } from "./stats/middleware";
 import type { StatsLog } from "./stats/object";
 import { StatsRecorder } from "./stats/recorder";
+import type { AnalyticsWriter } from "./stats/analytics";
 
 export interface BrimOptions {
   /**
@@ -57,6 +58,8 @@ export interface BrimOptions {
    * request's `cf.colo` ("" locally). Tests give two Brims two names to stand for two data centers.
    */
   readonly colo?: string;
+  /** Workers Analytics Engine dataset: one data point per request (src/stats/analytics.ts); needs `statsLog`. */
+  readonly analytics?: AnalyticsWriter | null;
   /** Structured log sink. Default: one JSON line on `console.log`. */
   readonly log?: (event: Record<string, unknown>) => void;
 }
@@ -74,7 +77,9 @@ export function createBrim(options: BrimOptions): Hono<AppEnv> {
   let store: Promise<CacheStore> | null = null;
   const sink = options.log ?? ((event) => console.log(JSON.stringify(event)));
   const now = options.now ?? Date.now;
-  const stats = options.statsLog ? new StatsRecorder({ namespace: options.statsLog, log: sink }) : null;
+  const stats = options.statsLog
+    ? new StatsRecorder({ namespace: options.statsLog, analytics: options.analytics ?? null, log: sink })
+    : null;
   const log = sink;
   const deps = {
     store: () => (store ??= openCache().then((cache) => new CacheStore(cache))),
@@ -86,13 +91,14 @@ export function createBrim(options: BrimOptions): Hono<AppEnv> {
     onCompressionSaved: stats
       ? (tenantId: string, route: string, bytes: number) => stats.compressionSaved(tenantId, route, bytes, now())
       : null,
-    purges: options.purgeLog ? new PurgeRegistry({ namespace: options.purgeLog }) : null,
+    // Purge marks and revocation lists reach isolates through the data center's cache (src/relay.ts).
+    purges: options.purgeLog ? new PurgeRegistry({ namespace: options.purgeLog, cache: openCache, log: sink }) : null,
     coalescer: options.coalescer ?? null,
     ...(options.colo !== undefined ? { dataCenter: () => options.colo! } : {}),
     log,
   };
 
-  const auth = createAuthRuntime({ revocations: options.revocations ?? null });
+  const auth = createAuthRuntime({ revocations: options.revocations ?? null, cache: openCache, log: sink });
 
   // strict: false — `/__brim/` and `/__brim` are both the stats page (Hono joins the mount
   // path and "/" as `/__brim`); tenant routes are matched by src/tenant/, not by this router.

@@ -239,11 +239,17 @@ export const REVOCATION_FETCH_TIMEOUT_MS = 5_000;
 export const REVOCATION_MAX_BYTES = 64 * 1024 * 1024;
 
 /**
- * An isolate re-reads its tenant's revocation list from the Durable Object this often, in
- * the background; together with `refreshSeconds` and the fetch timeout this is the
- * enforcement bound (see docs/auth.md).
+ * An isolate re-reads its data center's relay copy of the revocation list (a Cache API read,
+ * src/relay.ts) at most this often, in the background.
  */
-export const REVOCATION_ISOLATE_TTL_MS = 5_000;
+export const REVOCATION_RELAY_POLL_MS = 2_500;
+
+/**
+ * The relay copy is refreshed from the `RevocationList` object once it is this old, by the one
+ * isolate of the data center that takes the lease. With `refreshSeconds` and the fetch timeout,
+ * POLL + REFRESH is the enforcement bound in other data centers (docs/auth.md).
+ */
+export const REVOCATION_RELAY_REFRESH_MS = 5_000;
 
 /** Bound on one isolate → Durable Object read of the revocation list. */
 export const REVOCATION_READ_TIMEOUT_MS = 5_000;
@@ -286,17 +292,26 @@ export const REVOCATION_IDLE_STOP_MS = 60 * 60 * 1000;
 // --- Purge (src/purge/) -------------------------------------------------------------------
 
 /**
- * An isolate re-reads its tenant's purge marks from the `PurgeLog` object once they are this
- * old, in the background: hits keep using the marks they have meanwhile.
+ * An isolate re-reads its data center's relay copy of a tenant's purge marks (one Cache API read,
+ * src/relay.ts) at most this often, in the background: hits keep using the marks they have.
  */
-export const PURGE_ISOLATE_TTL_MS = 1_000;
+export const PURGE_RELAY_POLL_MS = 500;
 
 /**
- * Marks older than this are never used: the request waits for a fresh read instead (an idle
- * isolate). This is the propagation bound: a request that arrives this long after a purge's
- * response never gets the purged content (docs/operations.md).
+ * The relay copy is refreshed from the tenant's `PurgeLog` once it is this old, by the one
+ * isolate of the data center holding the lease: about one object read per second per data
+ * center, whatever the number of isolates.
  */
-export const PURGE_MAX_STALE_MS = 2_000;
+export const PURGE_RELAY_REFRESH_MS = 1_000;
+
+/**
+ * Marks read from the object longer ago than this are never used: the request waits for one
+ * relay read (Cache API), and only when the relay has nothing this recent, for one object read.
+ * This is the propagation bound: a request that arrives this long after a purge's response
+ * never gets the purged content (docs/operations.md). Busy isolates never wait: REFRESH + POLL
+ * + a read keeps their marks younger than this.
+ */
+export const PURGE_MAX_STALE_MS = 3_000;
 
 /** Bound on one isolate → `PurgeLog` read. */
 export const PURGE_READ_TIMEOUT_MS = 2_000;
@@ -321,6 +336,13 @@ export const STATS_FLUSH_INTERVAL_MS = 5_000;
 
 /** …or after this many requests, whichever comes first. */
 export const STATS_FLUSH_MAX_REQUESTS = 200;
+
+/**
+ * With Workers Analytics Engine bound (every request is a data point there), the batches still
+ * go to the tenant's `StatsLog` for `/__brim/stats`, but at most this often per isolate: the
+ * object leaves the hot path (one call per isolate per minute, not per 200 requests).
+ */
+export const STATS_OBJECT_FLUSH_WITH_ANALYTICS_MS = 60_000;
 
 /** The stats page's charts: one point per this interval (on the flushing isolate's clock)… */
 export const STATS_SERIES_STEP_MS = 60_000;
@@ -398,3 +420,18 @@ export const CONFIG_MAX_TENANT_BYTES = 1024 * 1024;
 
 /** Versions `GET /__brim/platform/config/versions` lists, newest first. */
 export const CONFIG_VERSIONS_LISTED = 100;
+
+// --- Relay (src/relay.ts) -----------------------------------------------------------------
+
+/** After a failed object read, an isolate waits this long before the next one… */
+export const RELAY_BACKOFF_MIN_MS = 1_000;
+
+/** …doubling on each further failure up to this. */
+export const RELAY_BACKOFF_MAX_MS = 30_000;
+
+/**
+ * Cache API lifetime of a relay head and lease (garbage collection only: ages are judged on the
+ * injected clock from the time written inside), and of a relay body (immutable, one per version).
+ */
+export const RELAY_HEAD_TTL_SECONDS = 60;
+export const RELAY_BODY_TTL_SECONDS = 3_600;
