@@ -8,6 +8,7 @@ import { createAuthRuntime } from "./auth/runtime";
 import { edgeCache } from "./pipeline";
 import { RevalidationLocks } from "./cache/revalidation-locks";
 import { CacheStore } from "./cache/store";
+import type { MemoryTierOptions } from "./cache/memory";
 import { errorResponse } from "./errors";
 import type { Coalescer } from "./coalesce/object";
 import type { OriginFetcher } from "./http/fetch";
@@ -45,6 +46,8 @@ export interface BrimOptions {
   readonly random?: () => number;
   /** The Cache API cache to store in. Default: `caches.default`. */
   readonly cache?: () => Promise<Cache>;
+  /** Bounds of the in-isolate memory tier (src/cache/memory.ts). Default: MEMORY_TIER_* in src/constants.ts. */
+  readonly memoryTier?: Partial<MemoryTierOptions>;
   /** Durable Object namespace of `Coalescer`; without it every miss fetches for itself. */
   readonly coalescer?: DurableObjectNamespace<Coalescer> | null;
   /** Durable Object namespace of `RevocationList`; without it, tenants with a revocation list get their `onStale` policy. */
@@ -82,7 +85,7 @@ export function createBrim(options: BrimOptions): Hono<AppEnv> {
     : null;
   const log = sink;
   const deps = {
-    store: () => (store ??= openCache().then((cache) => new CacheStore(cache))),
+    store: () => (store ??= openCache().then((cache) => new CacheStore(cache, { now, memory: options.memoryTier ?? {} }))),
     fetcher: options.fetcher ?? ((request: Request, init?: RequestInit) => fetch(request, init)),
     now,
     random: options.random ?? Math.random,

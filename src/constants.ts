@@ -27,6 +27,41 @@ export const DECODE_RATIO_FLOOR_BYTES = 1024 * 1024;
 export const CACHE_SEGMENT_BYTES = 4 * 1024 * 1024;
 
 /**
+ * The in-isolate memory tier (src/cache/memory.ts), in front of the Cache API. Each isolate
+ * keeps its own copy of small hot entries; a Workers isolate has 128 MB, so together these
+ * bound the tier to about 7 % of it (entries + Vary fields), whatever the traffic. Thousands of
+ * isolates per data center each hold their own copy: that multiplies memory the platform
+ * already gives each isolate, not load on anything shared, and every copy passes the same
+ * freshness, purge and auth checks as a Cache API hit (docs/caching.md).
+ *
+ * Bodies larger than this (bytes) are never kept in memory (they are served from the Cache API).
+ */
+export const MEMORY_TIER_MAX_ENTRY_BYTES = 64 * 1024;
+
+/** Total bytes (bodies + stored header fields + keys) the memory tier holds per isolate; least recently used first out. */
+export const MEMORY_TIER_MAX_BYTES = 8 * 1024 * 1024;
+
+/** Entries the memory tier holds per isolate (bounds per-entry overhead when entries are tiny). */
+export const MEMORY_TIER_MAX_ENTRIES = 4096;
+
+/**
+ * Vary fields remembered per primary key (so a warm isolate reads a variant with one Cache API
+ * read instead of marker + variant): at most this many keys and MEMORY_TIER_VARY_MAX_BYTES.
+ */
+export const MEMORY_TIER_VARY_MAX_KEYS = 4096;
+export const MEMORY_TIER_VARY_MAX_BYTES = 1024 * 1024;
+
+/**
+ * How long an isolate trusts what it holds in memory (an entry, or a key's Vary fields) before
+ * reading the Cache API again. Purges never wait for this (purge marks are checked on every
+ * memory hit) nor does staleness (a memory entry is served only while fresh); it bounds how long
+ * a deletion by another isolate (an unsafe-method invalidation, a damaged entry) or a newer
+ * copy it stored can go unseen here. Cache.delete reaches one data center only, so other data
+ * centers already keep their copies far longer than this.
+ */
+export const MEMORY_TIER_RESIDENCY_MS = 2_000;
+
+/**
  * A Range header with more range-specs than this is ignored (the full 200 is sent): RFC 9110
  * §14.2 lets a server ignore range sets that cost more to evaluate than to answer in full.
  */

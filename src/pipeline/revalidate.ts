@@ -66,7 +66,8 @@ export function revalidateInBackground(client: CacheRequest, deps: CacheDeps): v
     (async () => {
       try {
         const store = await deps.store();
-        const { entry } = await store.lookup(req.key.url, req.varyHeaders);
+        // The shared copy, not this isolate's memory one: another isolate may have refreshed it.
+        const { entry } = await store.lookup(req.key.url, req.varyHeaders, { memory: false });
         const result = await fetchForCache(req, deps, entry ? validatorsOf(entry) : undefined, "background");
         if (result === null) {
           // Another isolate or location is already refreshing this key (or just did).
