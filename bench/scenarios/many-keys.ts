@@ -3,6 +3,7 @@
  * reach the origin once; throughput includes the misses of the first pass, and a slow proxy may not
  * finish even one pass (see "% answered from cache").
  */
+import { costMetrics, withCosts } from "../lib/costs";
 import { originPath } from "../origin/url";
 import { ERRORS_METRIC, type Scenario } from "./types";
 
@@ -21,6 +22,7 @@ export const manyKeys: Scenario = {
     { key: "originPerKey", label: "origin req / key", better: "lower", digits: 2 },
     { key: "cachedPct", label: "% answered from cache", better: "higher", digits: 0 },
     ERRORS_METRIC,
+    ...costMetrics("the whole run (first-pass misses included; a key seen again is a hit)"),
   ],
   async run(context) {
     const { keys, connections, durationMs, latencyMs } = context.settings.manyKeys;
@@ -28,7 +30,9 @@ export const manyKeys: Scenario = {
     const paths = Array.from({ length: keys }, (_, i) =>
       originPath({ profile: "fresh", latencyMs, bytes: context.settings.bodyBytes, key: `${prefix}/${i}` }),
     );
-    const result = await context.load.run({ port: context.target.port, host: context.target.host, connections, durationMs, paths });
+    const { result, costs } = await withCosts(context, () =>
+      context.load.run({ port: context.target.port, host: context.target.host, connections, durationMs, paths }),
+    );
     const origin = await context.origin.countPrefix(
       originPath({ profile: "fresh", latencyMs, bytes: context.settings.bodyBytes, key: `${prefix}/` }),
     );
@@ -42,6 +46,7 @@ export const manyKeys: Scenario = {
       errors: result.errors + result.badStatus,
       requests: result.requests,
       keysReached: origin.paths,
+      ...costs,
     };
   },
 };

@@ -10,6 +10,9 @@ import { BENCH_AUDIENCE, BENCH_ISSUER } from "../lib/auth-keys";
 /** Longer than the slowest origin in any scenario. */
 const ROUTE_TIMEOUT_MS = 60_000;
 
+/** The Worker secret holding the bench tenant's admin token (`/__brim/stats`, for the cost metrics). */
+export const BENCH_ADMIN_TOKEN_ENV = "BENCH_ADMIN_TOKEN";
+
 /** The auth tenant's Host: another name for the same listener. */
 export function brimAuthHost(port: number): string {
   return `localhost:${port}`;
@@ -25,6 +28,7 @@ export function benchTenants(host: string, originUrl: string, authPort: number, 
         id: "bench",
         hosts: [host],
         origin: originUrl,
+        admin: { tokenEnv: BENCH_ADMIN_TOKEN_ENV },
         routes: [
           // Matches the origin's `swr` profile: max-age=1, stale-while-revalidate=30.
           { path: "/b/swr/*", timeoutMs: ROUTE_TIMEOUT_MS, cache: { ttl: 1, staleWhileRevalidate: 30 } },

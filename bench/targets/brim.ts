@@ -14,7 +14,8 @@ import { ROOT, WRANGLER } from "../lib/paths";
 import { benchKeys } from "../lib/auth-keys";
 import { freePort, runChild } from "../lib/procs";
 import { PlatformClient } from "../../scripts/lib/platform";
-import { benchTenants, brimAuthHost } from "./brim-config";
+import { readBrimCosts } from "../lib/costs";
+import { BENCH_ADMIN_TOKEN_ENV, benchTenants, brimAuthHost } from "./brim-config";
 import { startWorker } from "./wrangler";
 import type { TargetContext, TargetDef } from "./types";
 
@@ -44,6 +45,7 @@ export const brim: TargetDef = {
     const host = `127.0.0.1:${port}`;
     const keys = await benchKeys();
     const token = randomBytes(24).toString("base64url");
+    const adminToken = randomBytes(24).toString("base64url");
     const target = await startWorker(context, {
       id: "brim",
       label: "Brim",
@@ -51,9 +53,10 @@ export const brim: TargetDef = {
       config,
       noBundle: true,
       port,
-      vars: { BRIM_PLATFORM_TOKEN: token },
+      vars: { BRIM_PLATFORM_TOKEN: token, [BENCH_ADMIN_TOKEN_ENV]: adminToken },
       notes: [
         `${describeSource(context.brimRef)}; routes /b/swr/* {ttl 1, swr 30}, /b/* {ttl 60}, origin headers win`,
+        "bench tenant with an `admin` block: cost metrics are differences of its `/__brim/stats` totals",
         `auth scenario: tenant on ${brimAuthHost(port).replace(/:\d+$/, "")} with one inline ES256 key (no JWKS, no revocation list)`,
       ],
       readyPath: "/",
@@ -69,7 +72,7 @@ export const brim: TargetDef = {
       await target.stop();
       throw new Error(`brim: cannot push the bench tenants: ${error instanceof Error ? error.message : String(error)}`);
     }
-    return target;
+    return { ...target, costs: () => readBrimCosts(host, adminToken) };
   },
 };
 

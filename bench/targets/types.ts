@@ -1,4 +1,5 @@
 /** A proxy under test, started once per bench run and stopped at its end. */
+import type { CostCounts } from "../lib/costs";
 import type { OriginHandle } from "../lib/origin";
 
 export interface Target {
@@ -16,6 +17,8 @@ export interface Target {
   readonly notes: readonly string[];
   /** The processes whose CPU time is the proxy's (for workerd: the workerd children of wrangler). */
   cpuPids(): number[];
+  /** Its platform-cost counters, when it keeps any (Brim's `/__brim/stats`); see bench/lib/costs.ts. */
+  costs?(): Promise<CostCounts>;
   stop(): Promise<void>;
 }
 

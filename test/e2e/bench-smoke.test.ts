@@ -105,6 +105,19 @@ describe("npm run bench -- --smoke", () => {
     expect(swr.waited).toBeLessThanOrEqual(results.settings.swr.connections);
   });
 
+  it("reads Brim's platform costs from /__brim/stats around the measured phases", () => {
+    const hot = results.summary["hot-hits"]?.brim ?? {};
+    // Every hit the load generator saw is in the difference (and those still in flight at its end).
+    expect(hot.costHits).toBeGreaterThanOrEqual(hot.requests ?? Number.POSITIVE_INFINITY);
+    expect(hot.objectCallsPer1k).toBeGreaterThanOrEqual(0);
+    expect(hot.cacheReadsPerHit).toBeLessThanOrEqual(1);
+    for (const scenario of ["stampede", "swr", "many-keys"]) {
+      const metrics = results.summary[scenario]?.brim ?? {};
+      expect(metrics.costRequests, scenario).toBeGreaterThan(0);
+      expect(Number.isFinite(metrics.objectCallsPer1k), scenario).toBe(true);
+    }
+  });
+
   it("measures compression, auth and the revocation set", () => {
     const compression = results.summary.compression?.brim ?? {};
     const bodyBytes = results.settings.compression.bodyBytes;
