@@ -2,6 +2,7 @@ import { CACHE_SEGMENT_BYTES, META_HEADER } from "../constants";
 import { concat, segmentLengths, segmentsOf, segmentsRange } from "./segments";
 import { headerMaterial, sha256Hex } from "../http/key-material";
 import { parseMeta, serializeMeta, type EntryMeta } from "../http/entry";
+import { meter } from "../meter";
 
 /** Content-Encoding of a stored entry, hidden from the Cache API (see `put`). */
 const ENCODING_HEADER = "x-brim-content-encoding";
@@ -91,7 +92,8 @@ export class CacheStore {
    * then the head entry (first segment + metadata naming the segments and total length) last;
    * the Vary marker only after that. A body that errors or passes `maxBytes` leaves nothing
    * reachable (segments already written are deleted, and unreachable anyway).
-   * Resolves when committed; rejects (having committed nothing) otherwise.
+   * Resolves with the metadata as committed (its `body` names this write) when committed;
+   * rejects (having committed nothing) otherwise.
    */
   async put(
     primaryKey: string,
@@ -100,7 +102,7 @@ export class CacheStore {
     meta: EntryMeta,
     storageSeconds: number,
     maxBytes: number,
-  ): Promise<void> {
+  ): Promise<EntryMeta> {
     const headers = new Headers(response.headers);
     for (const name of ["cache-control", "expires", "vary", "age", "set-cookie", "cdn-cache-control", "content-length"])
       headers.delete(name);
@@ -143,6 +145,49 @@ export class CacheStore {
       new Response(first ?? new Uint8Array(0), { status: response.status, statusText: response.statusText, headers, encodeBody: "manual" }),
     );
     if (marker) await this.#cache.put(primaryKey, marker.record);
+    return committed;
+  }
+
+  /**
+   * Replaces the body of the variant stored by write `write` with `body` (at most one segment),
+   * keeping its status, headers and metadata except `body` and the fields in `patch`; kept for
+   * `storageSeconds` from now. Only a variant still reachable through the current Vary marker,
+   * and still from that write, is replaced: an entry rewritten since (a revalidation, another
+   * miss) answers "changed", a deleted one (invalidation, a marker replaced) "gone", and
+   * neither is touched. The check is the read just before the one put that replaces the head,
+   * so a reader sees the old entry or the new one, each whole. The variant key carries the
+   * marker's generation: if the marker is deleted between that read and the put, the new head
+   * lands under a key no lookup reaches, so a deleted entry never comes back.
+   */
+  async replaceBody(
+    primaryKey: string,
+    requestHeaders: Headers,
+    write: string,
+    body: Uint8Array,
+    patch: Partial<Pick<EntryMeta, "recompressed">>,
+    storageSeconds: number,
+  ): Promise<"replaced" | "changed" | "gone"> {
+    if (body.byteLength > CACHE_SEGMENT_BYTES) throw new RangeError(`replaceBody: ${body.byteLength} bytes is more than one segment`);
+    const first = await this.#cache.match(primaryKey);
+    meter("cacheRead");
+    await first?.body?.cancel();
+    const marker = first ? readMarker(first.headers) : null;
+    if (marker === null) return "gone";
+    const key = await variantKey(primaryKey, marker, requestHeaders);
+    const head = await this.#cache.match(key);
+    meter("cacheRead");
+    if (!head) return "gone";
+    await head.body?.cancel();
+    const meta = parseMeta(head.headers.get(META_HEADER));
+    if (meta === null || meta.body?.write !== write) return "changed";
+    const headers = new Headers(head.headers);
+    for (const name of ["content-length", "cf-cache-status", "age"]) headers.delete(name);
+    headers.set("cache-control", `public, max-age=${Math.ceil(storageSeconds)}`);
+    const committed: EntryMeta = { ...meta, ...patch, body: { bytes: body.byteLength, segments: 1, write: crypto.randomUUID() } };
+    headers.set(META_HEADER, serializeMeta(committed));
+    await this.#cache.put(key, new Response(body, { status: head.status, statusText: head.statusText, headers, encodeBody: "manual" }));
+    meter("cacheWrite");
+    return "replaced";
   }
 
   /**
