@@ -29,9 +29,8 @@ export function storeAndRespond(
   status: CacheStatus,
 ): Response {
   const limits = { maxBytes: req.policy.maxObjectBytes, onFault: faultLogger(req, deps) };
-  // Set when Brim compresses the body itself and the response may be stored: the identity
-  // bytes, for the background high-quality pass (src/pipeline/recompress.ts).
-  // It sees bytes only if represent() uses it; otherwise it never completes and holds nothing.
+  // The identity bytes for the background high-quality pass (src/pipeline/recompress.ts), when
+  // this request stores. It sees bytes only if represent() compresses; otherwise it holds nothing.
   const capture =
     result.store && deps.recompress && req.coding !== null && RECOMPRESSED_CODINGS.has(req.coding)
       ? identityCapture(deps.recompress.maxBytes)
