@@ -7,6 +7,7 @@ import { revocation } from "./revocation";
 import { slowOrigin } from "./slow-origin";
 import { stampede } from "./stampede";
 import { swr } from "./swr";
+import { tenants } from "./tenants";
 import type { Scenario } from "./types";
 
-export const SCENARIOS: readonly Scenario[] = [stampede, slowOrigin, hotHits, swr, manyKeys, compression, auth, revocation];
+export const SCENARIOS: readonly Scenario[] = [stampede, slowOrigin, hotHits, swr, manyKeys, compression, auth, revocation, tenants];

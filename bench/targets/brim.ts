@@ -2,20 +2,26 @@
  * Brim under `wrangler dev`. The Worker is bundled once at start (`wrangler deploy --dry-run`)
  * and wrangler serves that snapshot with `--no-bundle`, so edits to src/ during a run cannot
  * reload the Worker and empty its cache halfway through a measurement. With `--brim-ref REF`
- * the snapshot is built from `git archive REF` instead of the working tree.
+ * the snapshot is built from `git archive REF` instead of the working tree. Once wrangler
+ * answers, the bench tenants are pushed through the platform API (the config store starts
+ * empty in the run's fresh state directory).
  */
 import { execFileSync } from "node:child_process";
+import { randomBytes } from "node:crypto";
 import { mkdirSync, readFileSync, symlinkSync, writeFileSync } from "node:fs";
 import { join } from "node:path";
 import { ROOT, WRANGLER } from "../lib/paths";
 import { benchKeys } from "../lib/auth-keys";
 import { freePort, runChild } from "../lib/procs";
+import { PlatformClient } from "../../scripts/lib/platform";
 import { benchTenants, brimAuthHost } from "./brim-config";
 import { startWorker } from "./wrangler";
 import type { TargetContext, TargetDef } from "./types";
 
 const BUNDLE_TIMEOUT_MS = 120_000;
 const GIT_TIMEOUT_MS = 60_000;
+/** Locally the edge copy is written with the push; this bounds a surprise. */
+const PUBLISH_WAIT_MS = 30_000;
 
 export const brim: TargetDef = {
   id: "brim",
@@ -37,14 +43,15 @@ export const brim: TargetDef = {
     const port = await freePort();
     const host = `127.0.0.1:${port}`;
     const keys = await benchKeys();
-    return startWorker(context, {
+    const token = randomBytes(24).toString("base64url");
+    const target = await startWorker(context, {
       id: "brim",
       label: "Brim",
       reference: false,
       config,
       noBundle: true,
       port,
-      vars: { BRIM_CONFIG: benchTenants(host, context.origin.url, port, keys.publicJwk) },
+      vars: { BRIM_PLATFORM_TOKEN: token },
       notes: [
         `${describeSource(context.brimRef)}; routes /b/swr/* {ttl 1, swr 30}, /b/* {ttl 60}, origin headers win`,
         `auth scenario: tenant on ${brimAuthHost(port).replace(/:\d+$/, "")} with one inline ES256 key (no JWKS, no revocation list)`,
@@ -52,6 +59,17 @@ export const brim: TargetDef = {
       readyPath: "/",
       readyHost: "brim-probe.invalid",
     });
+    try {
+      const client = new PlatformClient({ url: `http://${host}`, token });
+      const pushed = await client.putConfig(benchTenants(host, context.origin.url, port, keys.publicJwk));
+      if (!pushed.published && !(await client.waitForPublished(pushed.version, PUBLISH_WAIT_MS))) {
+        throw new Error(`config version ${pushed.version} not published within ${PUBLISH_WAIT_MS / 1000} s`);
+      }
+    } catch (error) {
+      await target.stop();
+      throw new Error(`brim: cannot push the bench tenants: ${error instanceof Error ? error.message : String(error)}`);
+    }
+    return target;
   },
 };
 

@@ -26,11 +26,25 @@ export interface CommandLine<O extends Options> {
  * exits 0 after printing the usage for `--help`, 2 after a usage error.
  */
 export function parseCommandLine<const O extends Options>(spec: CommandLine<O>) {
+  return parse(spec, false).values;
+}
+
+/**
+ * `parseCommandLine` for commands that take words besides options (`config push FILE`): returns
+ * the option values and the positionals in order. Checking how many positionals a command
+ * needs is the caller's (with `usageError`).
+ */
+export function parseCommandLineWithPositionals<const O extends Options>(spec: CommandLine<O>) {
+  return parse(spec, true);
+}
+
+function parse<const O extends Options>(spec: CommandLine<O>, allowPositionals: boolean) {
   const args = [...(spec.args ?? process.argv.slice(2))];
   // Before parsing, so `--help` wins over other mistakes on the same line.
   if (wantsHelp(args)) printUsageAndExit(spec.usage);
   try {
-    return parseArgs({ args, options: spec.options, strict: true, allowPositionals: false }).values;
+    const { values, positionals } = parseArgs({ args, options: spec.options, strict: true, allowPositionals });
+    return { values, positionals };
   } catch (error) {
     return usageError(spec, error instanceof Error ? error.message : String(error));
   }

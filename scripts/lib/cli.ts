@@ -9,7 +9,14 @@ const PROBE_HOST = "brim-probe.invalid";
 const PROBE_TIMEOUT_MS = 2_000;
 const PROBE_INTERVAL_MS = 250;
 
-export const WRANGLER = fileURLToPath(new URL("../../node_modules/.bin/wrangler", import.meta.url));
+/**
+ * The wrangler binary: this checkout's, or `BRIM_WRANGLER` when set. The override is for tests,
+ * which put a stand-in there because Cloudflare's API (`wrangler deploy`, `wrangler secret
+ * list`) cannot be reached from them.
+ */
+export const WRANGLER = process.env.BRIM_WRANGLER || fileURLToPath(new URL("../../node_modules/.bin/wrangler", import.meta.url));
+/** Environment for every wrangler run: no metrics, no banner, no `request.cf` fetched from Cloudflare. */
+const WRANGLER_ENV = { CLOUDFLARE_CF_FETCH_ENABLED: "false", WRANGLER_SEND_METRICS: "false", WRANGLER_HIDE_BANNER: "true" };
 
 /** Prints `brim: <message>` to stderr and exits 1. */
 export function fail(message: string): never {
@@ -46,14 +53,25 @@ export async function assertPortFree(port: number, flag: string): Promise<void> 
  * network beyond 127.0.0.1.
  */
 export function spawnWrangler(args: readonly string[]): ChildProcess {
-  return spawn(WRANGLER, args, {
-    stdio: "inherit",
-    env: {
-      ...process.env,
-      CLOUDFLARE_CF_FETCH_ENABLED: "false",
-      WRANGLER_SEND_METRICS: "false",
-      WRANGLER_HIDE_BANNER: "true",
-    },
+  return spawn(WRANGLER, args, { stdio: "inherit", env: { ...process.env, ...WRANGLER_ENV } });
+}
+
+export interface Captured {
+  /** Exit code, or null when wrangler could not be run (`stderr` says why). */
+  code: number | null;
+  stdout: string;
+  stderr: string;
+}
+
+/** Runs wrangler with the given arguments and collects its output (stdin closed). */
+export function captureWrangler(args: readonly string[]): Promise<Captured> {
+  return new Promise((resolve) => {
+    const child = spawn(WRANGLER, args, { stdio: ["ignore", "pipe", "pipe"], env: { ...process.env, ...WRANGLER_ENV } });
+    const out = { stdout: "", stderr: "" };
+    child.stdout.on("data", (chunk: Buffer) => (out.stdout += chunk.toString()));
+    child.stderr.on("data", (chunk: Buffer) => (out.stderr += chunk.toString()));
+    child.on("error", (error) => resolve({ code: null, stdout: out.stdout, stderr: error.message }));
+    child.on("close", (code, signal) => resolve({ code: exitCodeOf(code, signal), ...out }));
   });
 }
 

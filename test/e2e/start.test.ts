@@ -1,85 +1,17 @@
 /**
  * `npm start` end to end, in Node: the real scripts/start.ts, wrangler dev, workerd and the
- * demo origin, reached over HTTP on 127.0.0.1 like a user's curl would.
+ * demo origin, reached over HTTP on 127.0.0.1 like a user's curl would. The demo's config is
+ * pushed to the Worker's config store before `npm start` says it is ready.
  */
-import { type ChildProcess, spawn } from "node:child_process";
-import { mkdtempSync, writeFileSync } from "node:fs";
-import { createServer, request } from "node:http";
-import { connect, type AddressInfo } from "node:net";
+import { mkdtempSync, readFileSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
-import { fileURLToPath } from "node:url";
+import { parseEnv } from "node:util";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import { freePort, get, isListening, npmStart, ROOT, type Run, stop, untilReady, within } from "./support";
 
-const ROOT = fileURLToPath(new URL("../..", import.meta.url));
-const READY_TIMEOUT_MS = 60_000;
 const BAD_CONFIG_TIMEOUT_MS = 20_000;
-
-interface Run {
-  child: ChildProcess;
-  output: { stdout: string; stderr: string };
-  exited: Promise<number | null>;
-}
-
-/** `npm start -- <args>` in its own process group, so the whole tree can be stopped. */
-function npmStart(args: string[]): Run {
-  const child = spawn("npm", ["start", "--", ...args], { cwd: ROOT, detached: true, stdio: "pipe" });
-  const output = { stdout: "", stderr: "" };
-  child.stdout?.on("data", (chunk: Buffer) => (output.stdout += chunk.toString()));
-  child.stderr?.on("data", (chunk: Buffer) => (output.stderr += chunk.toString()));
-  const exited = new Promise<number | null>((resolve) => child.on("exit", (code) => resolve(code)));
-  return { child, output, exited };
-}
-
-function stopGroup(run: Run, signal: NodeJS.Signals): void {
-  try {
-    if (run.child.pid !== undefined) process.kill(-run.child.pid, signal);
-  } catch {
-    // Already gone.
-  }
-}
-
-async function freePort(): Promise<number> {
-  const server = createServer();
-  await new Promise<void>((resolve) => server.listen(0, "127.0.0.1", () => resolve()));
-  const { port } = server.address() as AddressInfo;
-  await new Promise((resolve) => server.close(resolve));
-  return port;
-}
-
-function isListening(port: number): Promise<boolean> {
-  return new Promise((resolve) => {
-    const socket = connect(port, "127.0.0.1");
-    socket.once("connect", () => (socket.destroy(), resolve(true)));
-    socket.once("error", () => resolve(false));
-  });
-}
-
-interface Reply {
-  status: number;
-  headers: Record<string, string | string[] | undefined>;
-  body: string;
-}
-
-/** A GET with a chosen Host header (fetch would not let us set it). */
-function get(port: number, path: string, host: string): Promise<Reply> {
-  return new Promise((resolve, reject) => {
-    const req = request({ host: "127.0.0.1", port, path, headers: { host } }, (res) => {
-      let body = "";
-      res.setEncoding("utf8").on("data", (chunk: string) => (body += chunk));
-      res.on("end", () => resolve({ status: res.statusCode ?? 0, headers: res.headers, body }));
-    });
-    req.on("error", reject).end();
-  });
-}
-
-function within<T>(promise: Promise<T>, ms: number, what: () => string): Promise<T> {
-  let timer: NodeJS.Timeout | undefined;
-  const timeout = new Promise<never>((_, reject) => {
-    timer = setTimeout(() => reject(new Error(`timed out after ${ms} ms: ${what()}`)), ms);
-  });
-  return Promise.race([promise, timeout]).finally(() => clearTimeout(timer));
-}
+const DEMO_ENV = parseEnv(readFileSync(join(ROOT, "fixtures/demo.env"), "utf8"));
 
 describe("npm start with an invalid tenants file", () => {
   it("lists every problem with its path and exits before listening", async () => {
@@ -109,18 +41,17 @@ describe("npm start demo stack", () => {
     port = await freePort();
     const originPort = await freePort();
     run = npmStart(["--port", String(port), "--origin-port", String(originPort)]);
-    let check: NodeJS.Timeout | undefined;
-    const ready = new Promise<void>((resolve, reject) => {
-      check = setInterval(() => run.output.stdout.includes("brim: ready on") && resolve(), 100);
-      void run.exited.then((code) => reject(new Error(`npm start exited with ${code}: ${JSON.stringify(run.output)}`)));
-    });
-    await within(ready, READY_TIMEOUT_MS, () => JSON.stringify(run.output)).finally(() => clearInterval(check));
+    await untilReady(run);
   });
 
-  afterAll(async () => {
-    if (!run) return;
-    stopGroup(run, "SIGTERM");
-    await within(run.exited, 10_000, () => "npm start ignored SIGTERM").catch(() => stopGroup(run, "SIGKILL"));
+  afterAll(() => stop(run));
+
+  it("seeds the config store and prints the active version and the demo's platform token", () => {
+    expect(run.output.stdout).toContain("brim: config pushed: version 1 active (was 0); changed: acme, globex; published to the edge");
+    expect(run.output.stdout).toContain(`brim: ready on http://127.0.0.1:${port} (config version 1)`);
+    expect(run.output.stdout).toContain(`export BRIM_PLATFORM_TOKEN=${DEMO_ENV.BRIM_PLATFORM_TOKEN}`);
+    // fixtures/demo.env sets every secret the demo tenants name.
+    expect(run.output.stderr).not.toContain("brim: warning");
   });
 
   it("forwards a miss to the origin, then serves the same URL from cache", async () => {
@@ -153,5 +84,15 @@ describe("npm start demo stack", () => {
     expect(reply.status).toBe(200);
     expect(JSON.parse(reply.body)).toMatchObject({ id: 1, brand: "globex" });
     expect(reply.headers["cache-status"]).toMatch(/^Brim;/);
+  });
+
+  it("gives each demo tenant the admin token from fixtures/demo.env, as the printed curl lines use", async () => {
+    const host = `127.0.0.1:${port}`;
+    const stats = await get(port, "/__brim/stats", host, { authorization: `Bearer ${DEMO_ENV.DEMO_ACME_ADMIN_TOKEN}` });
+    expect(stats.status).toBe(200);
+    expect(JSON.parse(stats.body)).toMatchObject({ tenant: "acme" });
+    expect(run.output.stdout).toContain(`Authorization: Bearer ${DEMO_ENV.DEMO_ACME_ADMIN_TOKEN}`);
+    // Globex's token is not acme's.
+    expect((await get(port, "/__brim/stats", host, { authorization: `Bearer ${DEMO_ENV.DEMO_GLOBEX_ADMIN_TOKEN}` })).status).toBe(401);
   });
 });

@@ -1,7 +1,8 @@
 /**
  * `GET /__brim/` in headless Chromium (Debian's `chromium`, driven by playwright-core): real
  * `wrangler dev` (workerd, the real StatsLog and PurgeLog objects) in front of a tiny origin,
- * some traffic, then the page must render its charts with data, checked on a screenshot.
+ * its tenant pushed through the platform API, some traffic, then the page must render its
+ * charts with data, checked on a screenshot.
  * Without /usr/bin/chromium it skips, saying why; in CI (`CI` set) it fails instead (`.ci/run`
  * installs it).
  */
@@ -14,10 +15,12 @@ import { join } from "node:path";
 import { inflateSync } from "node:zlib";
 import { fileURLToPath } from "node:url";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import { PlatformClient } from "../../scripts/lib/platform";
 
 const ROOT = fileURLToPath(new URL("../..", import.meta.url));
 const CHROMIUM = "/usr/bin/chromium";
 const TOKEN = "page-test-admin-token";
+const PLATFORM_TOKEN = "page-test-platform-token";
 const READY_TIMEOUT_MS = 60_000;
 const available = existsSync(CHROMIUM);
 /** In CI (`CI` set, as `.ci/run` callers do) the page must be tested: a missing Chromium fails. */
@@ -87,7 +90,7 @@ describe.skipIf(!available && !required)("GET /__brim/ in headless Chromium", ()
         "--port",
         String(port),
         "--var",
-        `BRIM_CONFIG:${JSON.stringify(config)}`,
+        `BRIM_PLATFORM_TOKEN:${PLATFORM_TOKEN}`,
         "--var",
         `PAGE_ADMIN_TOKEN:${TOKEN}`,
         "--persist-to",
@@ -103,8 +106,12 @@ describe.skipIf(!available && !required)("GET /__brim/ in headless Chromium", ()
     );
     wrangler.stdout?.on("data", (chunk: Buffer) => (output += chunk.toString()));
     wrangler.stderr?.on("data", (chunk: Buffer) => (output += chunk.toString()));
-    // An admin path: answered without the origin and not counted in stats.
+    // Any answer will do (503 until the config is pushed); nothing reaches the origin.
     await waitReady(`${base}/__brim/stats`);
+    const platform = new PlatformClient({ url: base, token: PLATFORM_TOKEN });
+    const pushed = await platform.putConfig(config);
+    expect(pushed).toMatchObject({ version: 1, missingSecrets: [] });
+    expect(pushed.published || (await platform.waitForPublished(pushed.version, READY_TIMEOUT_MS))).toBe(true);
   });
 
   afterAll(async () => {

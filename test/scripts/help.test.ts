@@ -16,6 +16,7 @@ const SCRIPT_TIMEOUT_MS = 30_000;
 const SCRIPTS = [
   ["scripts/start.ts", "npm start"],
   ["scripts/deploy.ts", "npm run deploy"],
+  ["scripts/config.ts", "npm run config"],
   ["scripts/gen-schema.ts", "npm run schema"],
   ["scripts/gen-docs.ts", "npm run docs"],
   ["bench/run.ts", "npm run bench"],
@@ -74,6 +75,17 @@ describe.concurrent("options shared by the scripts", () => {
     expect(status).toBe(0);
   });
 
+  it("config: a missing or unknown command, or a missing argument, is a usage error", async () => {
+    const cases = [[], ["publish"], ["push"], ["rollback"], ["rollback", "two"], ["show", "extra"], ["push", "a.json", "--json"]];
+    const results = await Promise.all(cases.map((args) => run("scripts/config.ts", args)));
+    results.forEach(({ status, stdout, stderr }, i) => {
+      const what = JSON.stringify(cases[i]);
+      expect(stdout, what).toBe("");
+      expect(stderr, what).toMatch(/^brim: .*\n\nUsage: npm run config\b/);
+      expect(status, what).toBe(2);
+    });
+  });
+
   it("a stray argument is a usage error", async () => {
     const { status, stderr } = await run("scripts/gen-schema.ts", ["extra"]);
     expect(stderr).toMatch(/^schema: .*extra/);
@@ -82,7 +94,8 @@ describe.concurrent("options shared by the scripts", () => {
 
   it("deploy leaves --help after a second -- to wrangler (it is not ours)", async () => {
     // Nothing to deploy: the missing tenants file stops it before wrangler runs.
-    const { status, stdout, stderr } = await run("scripts/deploy.ts", ["--config", "no-such-tenants.json", "--", "--help"]);
+    const args = ["--config", "no-such-tenants.json", "--url", "http://127.0.0.1:1", "--", "--help"];
+    const { status, stdout, stderr } = await run("scripts/deploy.ts", args);
     expect(stdout).not.toMatch(/^Usage: /m);
     expect(stderr).toMatch(/no-such-tenants\.json: cannot read/);
     expect(status).toBe(1);

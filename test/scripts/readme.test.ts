@@ -1,7 +1,8 @@
 /** README.md is the newcomer's page (STYLE.md point 13): short, with a config that loads and links that resolve. */
 import { readFileSync } from "node:fs";
+import { parseEnv } from "node:util";
 import { describe, expect, it } from "vitest";
-import { parseConfigText } from "../../src/tenant/load";
+import { loadTenant, parseConfigText } from "../../src/tenant/load";
 
 const root = new URL("../../", import.meta.url);
 
@@ -22,5 +23,13 @@ describe("README.md", () => {
     for (const [, target] of readme.matchAll(/\]\(((?!https?:)[^)#]+)/g)) {
       expect(() => readFileSync(new URL(target ?? "", root)), target).not.toThrow();
     }
+  });
+
+  it("walks through with the demo's own tokens and a tenant file that loads", () => {
+    const demo = parseEnv(readFileSync(new URL("fixtures/demo.env", root), "utf8"));
+    expect(readme).toContain(`export BRIM_PLATFORM_TOKEN=${demo.BRIM_PLATFORM_TOKEN}`);
+    expect(readme).toContain(`Authorization: Bearer ${demo.DEMO_ACME_ADMIN_TOKEN}`);
+    const tenant = loadTenant(JSON.parse(readFileSync(new URL("fixtures/demo-tenant.json", root), "utf8")));
+    expect(readme).toContain(`Host: ${tenant.hosts[0]}`);
   });
 });
