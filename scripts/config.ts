@@ -15,6 +15,7 @@ import {
   PlatformClient,
   PlatformError,
   type WriteResult,
+  platformBaseUrl,
 } from "./lib/platform";
 import { describeWrite, explainPlatformError, missingSecretLines } from "./lib/platform-report";
 
@@ -80,7 +81,8 @@ if (command === "rollback" && !(Number.isInteger(version) && version >= 1)) {
   usageError(spec, `rollback: expected a version number, got "${argument}"`);
 }
 const url = values.url ?? DEFAULT_PLATFORM_URL;
-if (!/^https?:\/\/[^/]/.test(url)) usageError(spec, `--url: expected http://HOST[:PORT] or https://..., got "${url}"`);
+const checkedUrl = platformBaseUrl(url);
+if (typeof checkedUrl !== "string") usageError(spec, checkedUrl.problem);
 
 if (command === "validate") {
   const { config } = loadTenantsFile(argument as string);

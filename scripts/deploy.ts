@@ -14,7 +14,7 @@
 import { parseCommandLine, usageError } from "./lib/args";
 import { captureWrangler, exitCodeOf, fail, spawnWrangler } from "./lib/cli";
 import { describeConfig, loadTenantsFile, secretsNamedIn } from "./lib/config";
-import { PLATFORM_TOKEN_ENV, PlatformClient, PlatformError, type WriteResult } from "./lib/platform";
+import { PLATFORM_TOKEN_ENV, PlatformClient, PlatformError, type WriteResult, platformBaseUrl } from "./lib/platform";
 import { describeWrite, explainPlatformError } from "./lib/platform-report";
 
 /** A Worker just deployed may take a few seconds to answer on its routes; pushes are retried this long. */
@@ -57,7 +57,8 @@ const dryRun = values["dry-run"] === true || forWrangler.includes("--dry-run");
 const file = values.config ?? "tenants.json";
 const url = values.url;
 if (!dryRun && url === undefined) usageError(spec, "--url is needed to push the config after deploying (or --dry-run)");
-if (url !== undefined && !/^https?:\/\/[^/]/.test(url)) usageError(spec, `--url: expected https://HOST or http://HOST:PORT, got "${url}"`);
+const checkedUrl = url === undefined ? null : platformBaseUrl(url);
+if (checkedUrl !== null && typeof checkedUrl !== "string") usageError(spec, checkedUrl.problem);
 
 const { config, json } = loadTenantsFile(file);
 const summary = describeConfig(config);
@@ -131,7 +132,10 @@ async function push(base: string): Promise<void> {
       break;
     } catch (error) {
       if (!(error instanceof PlatformError)) throw error;
-      const transient = error.code === "UNREACHABLE" || error.code === "BAD_RESPONSE";
+      // Right after `wrangler deploy`, old isolates may still answer: a 404 from an older Brim
+      // without the platform API, or its tenant admin app's refusal, is not this Worker's word yet.
+      const transient =
+        error.code === "UNREACHABLE" || error.code === "BAD_RESPONSE" || error.code === "REFUSED" || error.code === "PLATFORM_NOT_FOUND";
       if (!transient || Date.now() >= deadline) {
         const lines = explainPlatformError(error, base);
         throw new Error(

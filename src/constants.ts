@@ -348,6 +348,13 @@ export const CONFIG_POLL_MS = 4_000;
  */
 export const CONFIG_MAX_STALE_MS = 8_000;
 
+/**
+ * An isolate re-reads a host it holds (in the background) once its copy is this old, whatever
+ * the change lists said: the bound on a copy that a data center served from before a change
+ * (KV's propagation is about 60 s, plus a 30 s `cacheTtl`).
+ */
+export const CONFIG_HOST_MAX_AGE_MS = 120_000;
+
 /** Bound on one read of the config store's edge copy; a slower read counts as failed. */
 export const CONFIG_READ_TIMEOUT_MS = 2_000;
 
@@ -382,8 +389,12 @@ export const CONFIG_KV_WRITES_PER_RUN = 400;
 /** Change lists are kept in KV this long; an isolate further behind re-reads everything. */
 export const CONFIG_CHANGES_TTL_SECONDS = 7 * 24 * 3_600;
 
-/** Largest platform API request body (a whole tenants document); DO RPC messages are capped at 32 MiB. */
-export const PLATFORM_MAX_BODY_BYTES = 24 * 1024 * 1024;
+/**
+ * Largest platform API request body (a whole tenants document). Parsed and validated inside one
+ * Durable Object (128 MB of memory): a 10,000-tenant document is about 3 MB; the object graph
+ * and zod's copies take several times the text.
+ */
+export const PLATFORM_MAX_BODY_BYTES = 16 * 1024 * 1024;
 
 /** Largest single tenant, as compact JSON (a SQLite row in the ConfigStore holds at most 2 MB). */
 export const CONFIG_MAX_TENANT_BYTES = 1024 * 1024;

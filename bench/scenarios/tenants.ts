@@ -52,9 +52,9 @@ const TENANTS: Readonly<Record<Mode, TenantsSettings>> = {
   quick: { ...FULL, durationMs: 3_000, slices: 1 },
   smoke: {
     ...FULL,
-    large: 250,
-    coldHosts: 40,
-    manyHosts: 60,
+    large: 50,
+    coldHosts: 20,
+    manyHosts: 40,
     connections: 5,
     durationMs: 900,
     slices: 1,

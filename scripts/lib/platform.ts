@@ -94,14 +94,44 @@ export interface PlatformClientOptions {
   readonly fetch?: typeof fetch;
 }
 
+/**
+ * The base URL of a Worker's platform API, or why it is not one. The token goes to exactly
+ * `<origin>/__brim/platform/...`: a path, query, fragment or credentials in the URL would send
+ * it somewhere else (a tenant route, proxied to an origin with the Authorization header), so
+ * they are refused; plain http only to this machine (the token would cross the network in clear).
+ */
+export function platformBaseUrl(text: string): string | { readonly problem: string } {
+  let url: URL;
+  try {
+    url = new URL(text);
+  } catch {
+    return { problem: `--url: expected https://HOST[:PORT] (or http:// to this machine), got "${text}"` };
+  }
+  if (url.protocol !== "https:" && url.protocol !== "http:") return { problem: `--url: expected an http(s) URL, got "${text}"` };
+  if (url.username || url.password) return { problem: `--url: no credentials in the URL (the token comes from ${PLATFORM_TOKEN_ENV})` };
+  if ((url.pathname !== "/" && url.pathname !== "") || url.search || url.hash || text.includes("?") || text.includes("#")) {
+    return { problem: `--url: expected only scheme, host and port (no path, query or fragment), got "${text}"` };
+  }
+  if (url.protocol === "http:" && !LOOPBACK.test(url.hostname)) {
+    return { problem: `--url: plain http only to this machine (127.0.0.1, localhost); use https://${url.host}` };
+  }
+  return url.origin;
+}
+
+/** Hosts plain http may reach: this machine only. */
+const LOOPBACK = /^(?:127(?:\.\d{1,3}){3}|localhost|(?:[a-z0-9-]+\.)*localhost|\[::1\])$/i;
+
 /** The platform API of one Worker. */
 export class PlatformClient {
   readonly #base: string;
   readonly #token: string;
   readonly #fetch: typeof fetch;
 
+  /** @throws Error when `options.url` is not a safe base URL (`platformBaseUrl`). */
   constructor(options: PlatformClientOptions) {
-    this.#base = options.url.replace(/\/+$/, "");
+    const base = platformBaseUrl(options.url);
+    if (typeof base !== "string") throw new Error(base.problem);
+    this.#base = base;
     this.#token = options.token;
     this.#fetch = options.fetch ?? fetch;
   }
@@ -143,7 +173,9 @@ export class PlatformClient {
   async waitForPublished(version: number, timeoutMs: number): Promise<boolean> {
     const deadline = Date.now() + timeoutMs;
     for (;;) {
-      if ((await this.getConfig()).publishedVersion >= version) return true;
+      // The status answer, without the document: a 10,000-tenant document is megabytes, and the
+      // object that serves it is the one publishing.
+      if ((await this.#call<ConfigState>("GET", "/config/status")).publishedVersion >= version) return true;
       if (Date.now() >= deadline) return false;
       await new Promise((resolve) => setTimeout(resolve, PUBLISH_POLL_INTERVAL_MS));
     }
@@ -160,6 +192,8 @@ export class PlatformClient {
         headers,
         body: body === undefined ? undefined : typeof body === "string" ? body : JSON.stringify(body),
         signal: AbortSignal.timeout(REQUEST_TIMEOUT_MS),
+        // A redirect would carry the token elsewhere (or drop it, and blame the token).
+        redirect: "error",
       });
     } catch (error) {
       const cause = error instanceof Error && error.cause instanceof Error ? error.cause : error;

@@ -5,6 +5,7 @@
  * `503` and logged, so a missing secret is never mistaken for a wrong token.
  *
  *   GET    /config               the active version, its document, missing secrets
+ *   GET    /config/status        the same without the document (cheap to poll)
  *   PUT    /config               a tenants document replaces the whole config
  *   PUT    /tenants/{id}         one tenant added or replaced; the others untouched
  *   DELETE /tenants/{id}
@@ -87,6 +88,13 @@ export function platformApp({ store, space, directory, now, log }: PlatformOptio
   });
   platform.put("/config", limit, async (c) => answer(await stub().replaceAll(await c.req.text(), now()), "replace"));
   platform.all("/config", () => jsonFailure("ADMIN_METHOD_NOT_ALLOWED", {}, { allow: "GET, PUT" }));
+
+  // The same without the document: what a client polls while a large push publishes.
+  platform.get("/config/status", async () => {
+    const status = (await stub().status()) as Omit<ConfigSnapshot, "document">;
+    return jsonAnswer(200, { ok: true, ...status, edge: directory.state() });
+  });
+  platform.all("/config/status", () => jsonFailure("ADMIN_METHOD_NOT_ALLOWED", {}, { allow: "GET" }));
 
   platform.get("/config/versions", async () => jsonAnswer(200, { ok: true, versions: await stub().versions() }));
   platform.all("/config/versions", () => jsonFailure("ADMIN_METHOD_NOT_ALLOWED", {}, { allow: "GET" }));

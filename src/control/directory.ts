@@ -14,6 +14,7 @@
  *   caches) is built once per revision and a change to one tenant leaves the others alone.
  */
 import {
+  CONFIG_HOST_MAX_AGE_MS,
   CONFIG_ISOLATE_MAX_HOSTS,
   CONFIG_ISOLATE_MAX_UNKNOWN_HOSTS,
   CONFIG_KV_CACHE_TTL_SECONDS,
@@ -25,7 +26,7 @@ import {
 import { ConfigUnavailable, type Background, type DirectoryState, type TenantDirectory } from "../tenant/directory";
 import { ConfigError, loadTenant } from "../tenant/load";
 import type { Tenant } from "../tenant/types";
-import { activeKey, CONFIG_SPACE, changesKey, hostKey, isActiveRecord, isChangesRecord, isHostRecord } from "./layout";
+import { activeKey, CONFIG_SPACE, changesKey, hostKey, isActiveRecord, isChangesRecord, isHostRecord, type ChangesRecord } from "./layout";
 
 /** Options of `KvDirectory`. */
 export interface KvDirectoryOptions {
@@ -46,6 +47,8 @@ interface HostEntry {
   readonly tenant: Tenant | null;
   /** The version that wrote the record read (0 for an absent one). */
   readonly recordVersion: number;
+  /** When it was read (injected clock): past CONFIG_HOST_MAX_AGE_MS it is re-read in the background. */
+  readonly readAt: number;
 }
 
 export class KvDirectory implements TenantDirectory {
@@ -70,6 +73,12 @@ export class KvDirectory implements TenantDirectory {
   /** Hosts whose entry is such a cached copy. */
   readonly #stale = new Set<string>();
   #version: number | null = null;
+  /** The store that published `#version` (a recreated store starts its versions again). */
+  #store: string | null = null;
+  /** Since when (injected clock) a change list this isolate needs has not been readable. */
+  #listMissingSince: number | null = null;
+  /** Hosts being re-read in the background (never more than one read per host at a time). */
+  readonly #refreshing = new Set<string>();
   /** When the last successful version check started (injected clock); null before the first. */
   #checkedAt: number | null = null;
   /** After a failed check: no other check before this (injected clock); 0 when the last check succeeded. */
@@ -97,21 +106,33 @@ export class KvDirectory implements TenantDirectory {
 
   lookup(host: string, background: Background): Tenant | null | Promise<Tenant | null> {
     const key = host.toLowerCase();
+    // No configured host is this long (253 for the name, a port): unknown without a read (KV keys stop at 512 bytes).
+    if (key.length > MAX_HOST_CHARS) return null;
     const now = this.#now();
     if (this.#checkedAt !== null && now >= this.#retryAt) {
       const age = now - this.#checkedAt;
       // While the store fails, checks go on in the background only (the tenants held stay in use).
-      if (age >= CONFIG_MAX_STALE_MS && this.#retryAt === 0) return this.#check().then(() => this.#resolve(key));
+      if (age >= CONFIG_MAX_STALE_MS && this.#retryAt === 0) return this.#check().then(() => this.#resolve(key, background));
       if (age >= CONFIG_POLL_MS && Date.now() >= this.#checkingUntil) background(this.#check());
     }
-    return this.#resolve(key);
+    return this.#resolve(key, background);
   }
 
-  #resolve(host: string): Tenant | null | Promise<Tenant | null> {
+  #resolve(host: string, background: Background): Tenant | null | Promise<Tenant | null> {
     const entry = this.#hosts.get(host);
     if (entry) {
       this.#hosts.delete(host);
       this.#hosts.set(host, entry);
+      // Whatever the change lists said (or could not say), no copy outlives this age: a data
+      // center's cached copy read at the wrong moment is corrected within it.
+      if (this.#now() - entry.readAt >= CONFIG_HOST_MAX_AGE_MS && !this.#refreshing.has(host)) {
+        this.#refreshing.add(host);
+        background(
+          this.#read(host)
+            .catch(() => undefined)
+            .finally(() => this.#refreshing.delete(host)),
+        );
+      }
       return entry.tenant;
     }
     return this.#read(host);
@@ -133,10 +154,11 @@ export class KvDirectory implements TenantDirectory {
       const active = values.get(activeKey(this.#space));
       if (!isActiveRecord(active)) throw new ConfigUnavailable("not-configured", "no config version has been published");
       this.#version ??= active.version;
+      this.#store ??= active.store;
       this.#checkedAt ??= startedAt;
     }
     const record = values.get(hostKey(this.#space, host)) ?? null;
-    const entry = this.#entryFor(host, record);
+    const entry = this.#entryFor(host, record, startedAt);
     this.#remember(host, entry);
     const expected = this.#expected.get(host);
     if (expected && startedAt >= expected.until) this.#expected.delete(host);
@@ -145,11 +167,11 @@ export class KvDirectory implements TenantDirectory {
     return entry.tenant;
   }
 
-  #entryFor(host: string, record: unknown): HostEntry {
-    if (record === null) return { tenant: null, recordVersion: 0 };
+  #entryFor(host: string, record: unknown, readAt: number): HostEntry {
+    if (record === null) return { tenant: null, recordVersion: 0, readAt };
     if (!isHostRecord(record)) {
       this.#log({ event: "config-record-invalid", host, detail: "not a host record" });
-      return { tenant: null, recordVersion: 0 };
+      return { tenant: null, recordVersion: 0, readAt };
     }
     const id = (record.tenant as { id?: unknown } | null)?.id;
     const revision = `${String(id)}@${record.version}`;
@@ -161,12 +183,12 @@ export class KvDirectory implements TenantDirectory {
         // The store validated it; a record this code cannot read (a newer schema) is served as no tenant, loudly.
         const problems = error instanceof ConfigError ? error.problems : [String(error)];
         this.#log({ event: "config-record-invalid", host, version: record.version, problems });
-        return { tenant: null, recordVersion: record.version };
+        return { tenant: null, recordVersion: record.version, readAt };
       }
       this.#revisions.set(revision, tenant);
       if (this.#revisions.size > this.#maxHosts) this.#revisions.delete(this.#revisions.keys().next().value!);
     }
-    return { tenant, recordVersion: record.version };
+    return { tenant, recordVersion: record.version, readAt };
   }
 
   /**
@@ -210,9 +232,16 @@ export class KvDirectory implements TenantDirectory {
       if (!isActiveRecord(active)) throw new Error("no config version has been published");
       for (const host of this.#stale) this.#forget(host);
       this.#stale.clear();
+      for (const [host, expected] of this.#expected) if (startedAt >= expected.until) this.#expected.delete(host);
       const known = this.#version;
-      if (known !== null && active.version > known) await this.#forgetChanged(known, active.version);
-      if (known === null || active.version > known) this.#version = active.version;
+      if (this.#store !== null && active.store !== this.#store) {
+        // A recreated store numbers its versions from 1 again: nothing held can be compared.
+        this.#forgetAll(known ?? 0, active.version);
+        this.#version = active.version;
+      } else if (known === null || active.version > known) {
+        if (known === null || (await this.#forgetChanged(known, active.version))) this.#version = active.version;
+      }
+      this.#store = active.store;
       this.#checkedAt = Math.max(this.#checkedAt ?? startedAt, startedAt);
       this.#retryAt = 0;
     } catch (error) {
@@ -224,8 +253,16 @@ export class KvDirectory implements TenantDirectory {
     }
   }
 
-  async #forgetChanged(from: number, to: number): Promise<void> {
-    if (to - from > CONFIG_MAX_VERSION_GAP) return this.#forgetAll(from, to);
+  /**
+   * Forgets the hosts changed after `from` up to `to`; false when a change list is not readable
+   * yet (KV orders nothing across keys outside the writer's location): the version stays where
+   * it is and the next poll tries again, until CONFIG_EXPECT_CHANGE_MS, then every host goes.
+   */
+  async #forgetChanged(from: number, to: number): Promise<boolean> {
+    if (to - from > CONFIG_MAX_VERSION_GAP) {
+      this.#forgetAll(from, to);
+      return true;
+    }
     const keys = [];
     for (let version = from + 1; version <= to; version++) keys.push(changesKey(this.#space, version));
     const lists = new Map<string, unknown>();
@@ -236,19 +273,35 @@ export class KvDirectory implements TenantDirectory {
       );
       for (const [key, value] of part) lists.set(key, value);
     }
-    const until = this.#now() + CONFIG_EXPECT_CHANGE_MS;
-    for (const key of keys) {
-      const list = lists.get(key);
-      if (!isChangesRecord(list) || list.hosts === null) return this.#forgetAll(from, to);
+    const now = this.#now();
+    const records = keys.map((key) => lists.get(key));
+    if (records.some((list) => !isChangesRecord(list))) {
+      this.#listMissingSince ??= now;
+      if (now - this.#listMissingSince < CONFIG_EXPECT_CHANGE_MS) {
+        this.#log({ event: "config-changes-missing", from, to });
+        return false;
+      }
+      this.#forgetAll(from, to);
+      return true;
+    }
+    this.#listMissingSince = null;
+    const until = now + CONFIG_EXPECT_CHANGE_MS;
+    for (const list of records as ChangesRecord[]) {
+      if (list.hosts === null) {
+        this.#forgetAll(from, to);
+        return true;
+      }
       for (const host of list.hosts) {
         this.#forget(host);
         if (this.#expected.size < this.#maxHosts) this.#expected.set(host, { version: list.version, until });
       }
     }
     this.#log({ event: "config-version", from, to });
+    return true;
   }
 
   #forgetAll(from: number, to: number): void {
+    this.#listMissingSince = null;
     this.#hosts.clear();
     this.#unknown.clear();
     this.#revisions.clear();
@@ -261,6 +314,9 @@ export class KvDirectory implements TenantDirectory {
  * propagation (about 60 s) plus one `cacheTtl`.
  */
 const CONFIG_EXPECT_CHANGE_MS = 90_000;
+
+/** A Host header longer than this is no configured host (253 characters of name, ":" and a port). */
+const MAX_HOST_CHARS = 259;
 
 /** KV's bulk read limit. */
 const BULK_READ_MAX_KEYS = 100;

@@ -30,6 +30,8 @@ export function changesKey(space: string, version: number): string {
 /** The newest version whose host records and change lists are all written. */
 export interface ActiveRecord {
   readonly version: number;
+  /** The store's identity: a recreated store (versions from 1 again) has another. */
+  readonly store: string;
   /** Epoch ms at which it was published. */
   readonly publishedAt: number;
 }
@@ -49,7 +51,12 @@ export interface ChangesRecord {
 
 /** Narrowing for records read back from KV (written by this code, but KV is outside the isolate). */
 export function isActiveRecord(value: unknown): value is ActiveRecord {
-  return typeof value === "object" && value !== null && Number.isSafeInteger((value as ActiveRecord).version);
+  return (
+    typeof value === "object" &&
+    value !== null &&
+    Number.isSafeInteger((value as ActiveRecord).version) &&
+    typeof (value as ActiveRecord).store === "string"
+  );
 }
 
 export function isHostRecord(value: unknown): value is HostRecord {

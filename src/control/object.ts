@@ -7,6 +7,7 @@ import {
   CONFIG_MAX_VERSION_GAP,
   CONFIG_VERSIONS_LISTED,
 } from "../constants";
+import { hostName } from "../tenant/config-host";
 import { ConfigError, loadConfig, loadTenant, parseJsonText } from "../tenant/load";
 import { secretsNamed, type NamedSecret } from "../tenant/secrets";
 import type { Tenant } from "../tenant/types";
@@ -87,12 +88,17 @@ export class ConfigStore extends DurableObject<Env> {
   #publishing: Promise<void> | null = null;
   /** The object's name, which prefixes its KV keys (src/control/layout.ts). */
   readonly #space: string;
+  /** This store's identity, published with the active version (a recreated store has another). */
+  #storeId = "";
 
   constructor(ctx: DurableObjectState, env: Env) {
     super(ctx, env);
     this.#space = ctx.id.name ?? CONFIG_SPACE;
     ctx.blockConcurrencyWhile(async () => {
       for (const statement of SCHEMA) ctx.storage.sql.exec(statement);
+      const identity = ctx.storage.sql.exec<{ id: string }>("SELECT id FROM identity").toArray()[0];
+      this.#storeId = identity?.id ?? crypto.randomUUID();
+      if (!identity) ctx.storage.sql.exec("INSERT INTO identity (id) VALUES (?)", this.#storeId);
     });
   }
 
@@ -162,6 +168,13 @@ export class ConfigStore extends DurableObject<Env> {
 
   /** The active version and its document, with the secrets each tenant names but the Worker lacks. */
   async snapshot(): Promise<ConfigSnapshot> {
+    const status = await this.status();
+    const bodies = this.ctx.storage.sql.exec<{ body: string }>("SELECT body FROM current ORDER BY position").toArray();
+    return { ...status, document: { tenants: bodies.map((row) => JSON.parse(row.body) as unknown) } };
+  }
+
+  /** The snapshot without the document: cheap to poll while a large push publishes. */
+  async status(): Promise<Omit<ConfigSnapshot, "document">> {
     const sql = this.ctx.storage.sql;
     const version = this.#meta("active");
     const created = sql.exec<{ created_at: number }>("SELECT created_at FROM versions WHERE version = ?", version).toArray()[0];
@@ -171,20 +184,21 @@ export class ConfigStore extends DurableObject<Env> {
       list.push(row.host);
       hosts.set(row.tenant_id, list);
     }
-    const rows = [...this.#current().values()].sort((a, b) => a.position - b.position);
-    const missing = rows.flatMap((row) => this.#missing(row.tenant_id, JSON.parse(row.secrets) as NamedSecret[]));
+    const rows = sql
+      .exec<{ tenant_id: string; version: number; secrets: string }>("SELECT tenant_id, version, secrets FROM current ORDER BY position")
+      .toArray();
+    const missing = rows.map((row) => this.#missing(row.tenant_id, JSON.parse(row.secrets) as NamedSecret[]));
     return {
       version,
       publishedVersion: this.#meta("published"),
       updatedAt: created ? new Date(created.created_at).toISOString() : null,
-      document: { tenants: rows.map((row) => JSON.parse(row.body) as unknown) },
-      tenants: rows.map((row) => ({
+      tenants: rows.map((row, i) => ({
         id: row.tenant_id,
         hosts: hosts.get(row.tenant_id) ?? [],
         version: row.version,
-        missingSecrets: missing.filter((m) => m.tenant === row.tenant_id).map((m) => m.secret),
+        missingSecrets: missing[i]!.map((m) => m.secret),
       })),
-      missingSecrets: missing,
+      missingSecrets: missing.flat(),
     };
   }
 
@@ -216,7 +230,9 @@ export class ConfigStore extends DurableObject<Env> {
   async #commit(next: ReadonlyMap<string, Accepted>, removing: readonly string[], action: string, now: number): Promise<ConfigWrite> {
     const sql = this.ctx.storage.sql;
     const current = this.#current();
-    const changed = [...next].filter(([id, tenant]) => current.get(id)?.body !== tenant.body).map(([id]) => id);
+    // Compared as canonical JSON (keys sorted): a document that only reorders keys changes nothing.
+    const changed = [...next].filter(([id, tenant]) => !sameJson(current.get(id)?.body, tenant.body)).map(([id]) => id);
+    const changedSet = new Set(changed);
     const removed = removing.filter((id) => current.has(id));
     const previous = this.#meta("active");
     if (changed.length === 0 && removed.length === 0) return this.#written(previous, previous, [], [], true);
@@ -269,7 +285,7 @@ export class ConfigStore extends DurableObject<Env> {
       }
       // Unchanged tenants keep their order; a full document also sets it.
       for (const [id, tenant] of next)
-        if (!changed.includes(id)) sql.exec("UPDATE current SET position = ? WHERE tenant_id = ?", tenant.position, id);
+        if (!changedSet.has(id)) sql.exec("UPDATE current SET position = ? WHERE tenant_id = ?", tenant.position, id);
       for (const host of affected) {
         const owner = sql
           .exec<{ version: number; body: string }>(
@@ -322,6 +338,8 @@ export class ConfigStore extends DurableObject<Env> {
     const kv = this.env.CONFIG_KV;
     try {
       let written = 0;
+      // Until nothing is left: a write committed while this runs (a Durable Object takes other
+      // requests during outgoing I/O) is published by this same run, never left behind.
       for (;;) {
         const rows = sql
           .exec<{ key: string; value: string | null; seq: number }>(
@@ -329,31 +347,35 @@ export class ConfigStore extends DurableObject<Env> {
             Math.min(OUTBOX_BATCH, CONFIG_KV_WRITES_PER_RUN - written),
           )
           .toArray();
-        if (rows.length === 0) break;
-        await Promise.all(rows.map((row) => (row.value === null ? kv.delete(row.key) : kv.put(row.key, row.value))));
-        // Only what KV took, and only if no newer write replaced the row meanwhile.
-        for (const row of rows) sql.exec("DELETE FROM outbox WHERE rowid = ? AND key = ? AND value IS ?", row.seq, row.key, row.value);
-        written += rows.length;
-        if (written >= CONFIG_KV_WRITES_PER_RUN) {
-          await this.ctx.storage.setAlarm(Date.now() + CONTINUE_AFTER_MS);
-          return;
+        if (rows.length > 0) {
+          await Promise.all(rows.map((row) => (row.value === null ? kv.delete(row.key) : kv.put(row.key, row.value))));
+          // Only what KV took, and only if no newer write replaced the row meanwhile.
+          for (const row of rows) sql.exec("DELETE FROM outbox WHERE rowid = ? AND key = ? AND value IS ?", row.seq, row.key, row.value);
+          written += rows.length;
+          if (written >= CONFIG_KV_WRITES_PER_RUN) {
+            await this.ctx.storage.setAlarm(Date.now() + CONTINUE_AFTER_MS);
+            return;
+          }
+          continue;
         }
+        const active = this.#meta("active");
+        const published = this.#meta("published");
+        if (active <= published) return;
+        // Isolates further behind than CONFIG_MAX_VERSION_GAP forget everything instead.
+        for (let version = Math.max(published + 1, active - CONFIG_MAX_VERSION_GAP + 1); version <= active; version++) {
+          const hosts = sql.exec<{ host: string }>("SELECT host FROM changes WHERE version = ?", version).toArray();
+          const record: ChangesRecord = { version, hosts: hosts.length > CONFIG_MAX_CHANGED_HOSTS ? null : hosts.map((row) => row.host) };
+          await kv.put(changesKey(this.#space, version), JSON.stringify(record), { expirationTtl: CONFIG_CHANGES_TTL_SECONDS });
+        }
+        // A write that landed during those puts has outbox rows: they go first, then its own `active`.
+        if (sql.exec("SELECT 1 FROM outbox LIMIT 1").toArray().length > 0) continue;
+        const record: ActiveRecord = { version: active, store: this.#storeId, publishedAt: Date.now() };
+        await kv.put(activeKey(this.#space), JSON.stringify(record));
+        this.ctx.storage.transactionSync(() => {
+          this.#setMeta("published", active);
+          sql.exec("DELETE FROM changes WHERE version <= ?", active);
+        });
       }
-      const active = this.#meta("active");
-      const published = this.#meta("published");
-      if (active <= published) return;
-      // Isolates further behind than CONFIG_MAX_VERSION_GAP forget everything instead.
-      for (let version = Math.max(published + 1, active - CONFIG_MAX_VERSION_GAP + 1); version <= active; version++) {
-        const hosts = sql.exec<{ host: string }>("SELECT host FROM changes WHERE version = ?", version).toArray();
-        const record: ChangesRecord = { version, hosts: hosts.length > CONFIG_MAX_CHANGED_HOSTS ? null : hosts.map((row) => row.host) };
-        await kv.put(changesKey(this.#space, version), JSON.stringify(record), { expirationTtl: CONFIG_CHANGES_TTL_SECONDS });
-      }
-      const record: ActiveRecord = { version: active, publishedAt: Date.now() };
-      await kv.put(activeKey(this.#space), JSON.stringify(record));
-      this.ctx.storage.transactionSync(() => {
-        this.#setMeta("published", active);
-        sql.exec("DELETE FROM changes WHERE version <= ?", active);
-      });
     } catch (error) {
       console.log(JSON.stringify({ event: "config-publish-failed", detail: String(error) }));
       await this.ctx.storage.setAlarm(Date.now() + RETRY_AFTER_MS);
@@ -372,13 +394,28 @@ export class ConfigStore extends DurableObject<Env> {
     return (row?.p ?? -1) + 1;
   }
 
-  /** `hosts[i]: ...` for each host of `tenant` another tenant already claims. */
+  /**
+   * `hosts[i]: ...` for each host of `tenant` whose name another tenant already claims, on any
+   * port (ownership is by name: src/tenant/config-host.ts `hostName`).
+   */
   #hostConflicts(tenant: Tenant): string[] {
     return tenant.hosts.flatMap((host, index) => {
-      const owner = this.ctx.storage.sql.exec<{ tenant_id: string }>("SELECT tenant_id FROM hosts WHERE host = ?", host).toArray()[0];
-      return owner && owner.tenant_id !== tenant.id
-        ? [`hosts[${index}]: host ${JSON.stringify(host)} is already claimed by tenant ${JSON.stringify(owner.tenant_id)}`]
-        : [];
+      const name = hostName(host);
+      const owner = this.ctx.storage.sql
+        .exec<{ host: string; tenant_id: string }>(
+          "SELECT host, tenant_id FROM hosts WHERE (host = ? OR substr(host, 1, ?) = ?) AND tenant_id != ? LIMIT 1",
+          name,
+          name.length + 1,
+          `${name}:`,
+          tenant.id,
+        )
+        .toArray()[0];
+      if (!owner) return [];
+      return [
+        owner.host === host
+          ? `hosts[${index}]: host ${JSON.stringify(host)} is already claimed by tenant ${JSON.stringify(owner.tenant_id)}`
+          : `hosts[${index}]: host ${JSON.stringify(host)}: ${JSON.stringify(name)} (on any port) is already claimed by tenant ${JSON.stringify(owner.tenant_id)}`,
+      ];
     });
   }
 
@@ -404,6 +441,23 @@ const OUTBOX_BATCH = 50;
 const CONTINUE_AFTER_MS = 10;
 /** A failed KV write is retried this much later. */
 const RETRY_AFTER_MS = 5_000;
+
+/** Whether two JSON texts hold the same value, whatever the order of object keys. */
+function sameJson(a: string | undefined, b: string): boolean {
+  if (a === undefined) return false;
+  return a === b || canonical(JSON.parse(a)) === canonical(JSON.parse(b));
+}
+
+function canonical(value: unknown): string {
+  if (Array.isArray(value)) return `[${value.map(canonical).join(",")}]`;
+  if (typeof value === "object" && value !== null) {
+    const entries = Object.keys(value)
+      .sort()
+      .map((key) => `${JSON.stringify(key)}:${canonical((value as Record<string, unknown>)[key])}`);
+    return `{${entries.join(",")}}`;
+  }
+  return JSON.stringify(value);
+}
 
 function invalid(problems: readonly string[]): ConfigWrite {
   return { ok: false, error: "CONFIG_INVALID", problems };

@@ -7,6 +7,7 @@
  * - hosts: which tenant claims each host (PRIMARY KEY: two tenants can never claim one).
  * - outbox: KV writes not yet made (NULL value: delete); changes: hosts changed per unpublished version.
  * - meta: "active" (newest version) and "published" (newest version fully in KV).
+ * - identity: a random id made once, published with `active` (isolates notice a recreated store).
  */
 export const SCHEMA = [
   `CREATE TABLE IF NOT EXISTS versions (
@@ -21,4 +22,5 @@ export const SCHEMA = [
   `CREATE TABLE IF NOT EXISTS outbox (key TEXT PRIMARY KEY, value TEXT)`,
   `CREATE TABLE IF NOT EXISTS changes (version INTEGER NOT NULL, host TEXT NOT NULL, PRIMARY KEY (version, host))`,
   `CREATE TABLE IF NOT EXISTS meta (name TEXT PRIMARY KEY, value INTEGER NOT NULL)`,
+  `CREATE TABLE IF NOT EXISTS identity (id TEXT NOT NULL)`,
 ] as const;

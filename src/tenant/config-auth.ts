@@ -79,8 +79,17 @@ function urlSchema(description: string) {
     .meta({ description: `${description} https:// only, except for loopback hosts.` });
 }
 
+/**
+ * A Worker secret a tenant names. `BRIM_` names are the platform's own (BRIM_PLATFORM_TOKEN):
+ * a tenant naming one would make the platform's secret its admin token or HMAC key.
+ */
 const envName = (what: string) =>
-  z.string({ error: expected(what) }).regex(ENV_NAME, { error: expected(`${what} (letters, digits and "_")`) });
+  z
+    .string({ error: expected(what) })
+    .regex(ENV_NAME, { error: expected(`${what} (letters, digits and "_")`) })
+    .superRefine((name, ctx) => {
+      if (/^BRIM_/i.test(name)) custom(ctx, `${show(name)} is reserved for Brim's own secrets (names starting with "BRIM_")`);
+    });
 
 const headerName = z
   .string({ error: expected("a header name") })

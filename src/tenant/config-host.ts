@@ -40,6 +40,15 @@ export function hostProblem(text: string): string | null {
 }
 
 /** Splits off a trailing ":port"; a bracketed IPv6 literal keeps its own colons. */
+/**
+ * The host name without its port, lower-cased: what a tenant owns. Ports do not separate
+ * sites (cookies ignore them, and Cloudflare serves several ports on one hostname), so one
+ * name belongs to one tenant whatever the port.
+ */
+export function hostName(host: string): string {
+  return splitPort(host).name.toLowerCase();
+}
+
 function splitPort(text: string): { name: string; port: string | null } {
   const bracket = text.lastIndexOf("]");
   const colon = text.lastIndexOf(":");

@@ -5,7 +5,7 @@
  * the whole file in view: tenant ids and hosts are unique across tenants.
  */
 import { z } from "zod";
-import { hostProblem } from "./config-host";
+import { hostName, hostProblem } from "./config-host";
 import { TENANT_ID, tenantSchema } from "./config-tenant";
 import { expected, isRecord, show } from "./config-values";
 
@@ -50,7 +50,8 @@ export function configJsonSchema(): Record<string, unknown> {
 function checkAcrossTenants(value: unknown, ctx: z.RefinementCtx): void {
   if (!isRecord(value) || !Array.isArray(value.tenants)) return;
   const idOwners = new Map<string, number>();
-  const hostOwners = new Map<string, string>();
+  const hostOwners = new Map<string, { name: string; host: string }>();
+  const firstHost = new Map<string, string>();
   value.tenants.forEach((tenant: unknown, t: number) => {
     if (!isRecord(tenant)) return;
     const id = typeof tenant.id === "string" && TENANT_ID.test(tenant.id) ? tenant.id : null;
@@ -64,18 +65,24 @@ function checkAcrossTenants(value: unknown, ctx: z.RefinementCtx): void {
       }
     }
     if (!Array.isArray(tenant.hosts)) return;
-    // Repeats within one tenant are reported by the tenant's own schema.
+    // Repeats within one tenant are reported by the tenant's own schema. Ownership is by host
+    // name: another tenant cannot take `victim.example:8443` from the owner of `victim.example`.
     const own = new Set<string>();
     tenant.hosts.forEach((host: unknown, h: number) => {
       if (typeof host !== "string" || hostProblem(host) !== null) return;
       const key = host.toLowerCase();
-      const owner = hostOwners.get(key);
-      if (owner !== undefined && !own.has(key)) {
-        const message = `host ${show(key)} is already claimed by ${owner}, so ${name} cannot claim it`;
+      const owned = hostName(key);
+      const owner = hostOwners.get(owned);
+      if (owner !== undefined && !own.has(owned)) {
+        const message =
+          owner.host === key
+            ? `host ${show(key)} is already claimed by ${owner.name}, so ${name} cannot claim it`
+            : `host ${show(key)}: ${show(owned)} (on any port) is already claimed by ${owner.name}, so ${name} cannot claim it`;
         ctx.addIssue({ code: "custom", path: ["tenants", t, "hosts", h], message });
       }
-      own.add(key);
+      own.add(owned);
+      if (!hostOwners.has(owned)) firstHost.set(owned, key);
     });
-    for (const key of own) if (!hostOwners.has(key)) hostOwners.set(key, name);
+    for (const owned of own) if (!hostOwners.has(owned)) hostOwners.set(owned, { name, host: firstHost.get(owned)! });
   });
 }

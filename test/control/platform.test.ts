@@ -199,6 +199,65 @@ describe("platform API: validation", () => {
     expect(((await (await brim.platform("GET", "/config")).json()) as Snapshot).version).toBe(1);
   });
 
+  it("owns host names on every port: another tenant cannot claim the same name with a port", async () => {
+    const brim = storeBrim();
+    const [a, b] = [`a-${uid()}`, `b-${uid()}`];
+    const doc = {
+      tenants: [
+        tenantDoc({ id: a, routes: [{ path: "/*" }] }),
+        tenantDoc({ id: b, hosts: [`${b}.test`, `${a}.test:8443`], routes: [{ path: "/*" }] }),
+      ],
+    };
+    const res = await brim.platform("PUT", "/config", doc);
+    expect(res.status).toBe(400);
+    expect(((await res.json()) as { problems: string[] }).problems).toEqual([
+      `tenants[1].hosts[1]: host "${a}.test:8443": "${a}.test" (on any port) is already claimed by tenant "${a}", so tenant "${b}" cannot claim it`,
+    ]);
+    await written(await brim.platform("PUT", "/config", documentV(1, a, b)));
+    const steal = await brim.platform(
+      "PUT",
+      `/tenants/${b}`,
+      tenantDoc({ id: b, hosts: [`${b}.test`, `${a}.test:443`], routes: [{ path: "/*" }] }),
+    );
+    expect(steal.status).toBe(400);
+    expect(((await steal.json()) as { problems: string[] }).problems).toEqual([
+      `hosts[1]: host "${a}.test:443": "${a}.test" (on any port) is already claimed by tenant "${a}"`,
+    ]);
+    // The owner may add ports of its own name.
+    const own = await brim.platform(
+      "PUT",
+      `/tenants/${a}`,
+      tenantDoc({ id: a, hosts: [`${a}.test`, `${a}.test:8443`], routes: [{ path: "/v1/*" }] }),
+    );
+    expect(own.status).toBe(200);
+  });
+
+  it("refuses a tenant that names one of Brim's own secrets", async () => {
+    const brim = storeBrim();
+    const a = `a-${uid()}`;
+    const res = await brim.platform(
+      "PUT",
+      `/tenants/${a}`,
+      tenantDoc({ id: a, admin: { tokenEnv: "BRIM_PLATFORM_TOKEN" }, routes: [{ path: "/*" }] }),
+    );
+    expect(res.status).toBe(400);
+    expect(((await res.json()) as { problems: string[] }).problems).toEqual([
+      `admin.tokenEnv: "BRIM_PLATFORM_TOKEN" is reserved for Brim's own secrets (names starting with "BRIM_")`,
+    ]);
+  });
+
+  it("a document that only reorders keys is no change, and GET config/status answers without the document", async () => {
+    const brim = storeBrim();
+    const a = `a-${uid()}`;
+    await written(await brim.platform("PUT", "/config", { tenants: [tenantDoc({ id: a, routes: [{ path: "/*", cache: { ttl: 5 } }] })] }));
+    const plain = tenantDoc({ id: a, routes: [] });
+    const reordered = { tenants: [{ origin: plain.origin, routes: [{ cache: { ttl: 5 }, path: "/*" }], hosts: plain.hosts, id: a }] };
+    expect(await written(await brim.platform("PUT", "/config", reordered))).toMatchObject({ version: 1, changed: [] });
+    const status = (await (await brim.platform("GET", "/config/status")).json()) as Record<string, unknown>;
+    expect(status).toMatchObject({ ok: true, version: 1, publishedVersion: 1 });
+    expect(status.document).toBeUndefined();
+  });
+
   it("moves a host between tenants in one version", async () => {
     const brim = storeBrim();
     const [a, b] = [`a-${uid()}`, `b-${uid()}`];

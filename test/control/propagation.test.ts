@@ -7,8 +7,8 @@
  */
 import { env } from "cloudflare:workers";
 import { describe, expect, it } from "vitest";
-import { CONFIG_MAX_STALE_MS, CONFIG_POLL_MS } from "../../src/constants";
-import { hostKey } from "../../src/control/layout";
+import { CONFIG_HOST_MAX_AGE_MS, CONFIG_MAX_STALE_MS, CONFIG_POLL_MS } from "../../src/constants";
+import { activeKey, changesKey, hostKey } from "../../src/control/layout";
 import { TestClock } from "../support/brim";
 import { authBlock, goodClaims, jwksServer, sign, signingKey } from "../support/jwt";
 import { count, script, uniquePath } from "../support/origin";
@@ -208,6 +208,87 @@ describe("propagation of a pushed config", () => {
     clock.advance(CONFIG_POLL_MS / 1000);
     await reader.fetch(`/v1${path}`, { host: `${id}.test` }); // triggers the poll, which forgets the marked copy
     expect(await (await reader.fetch(`/v2${path}`, { host: `${id}.test` })).text()).toBe("v2");
+  });
+});
+
+describe("bounds on what an isolate holds", () => {
+  it("re-reads a host it holds once its copy is CONFIG_HOST_MAX_AGE_MS old, in the background, whatever the change lists said", async () => {
+    const space = newSpace();
+    const clock = new TestClock();
+    const counted = countingKv();
+    const reader = isolate(space, clock, counted.kv);
+    const writer = storeBrim({ space, clock });
+    const id = `t-${uid()}`;
+    const path = uniquePath();
+    await script(`/v1${path}`, [{ body: "v1" }]);
+    await script(`/v2${path}`, [{ body: "v2" }]);
+    const tenant = (v: number) => tenantDoc({ id, routes: [{ path: `/v${v}/*`, cache: false }] });
+    await writer.platform("PUT", "/config", { tenants: [tenant(1)] });
+    // This isolate's first read got a data center's copy from before v2, and the change list
+    // for v2 was consumed while that copy was still served (injected: see countingKv).
+    const key = hostKey(space, `${id}.test`);
+    counted.serveOld(key, await env.CONFIG_KV.get(key, "json"));
+    await writer.platform("PUT", `/tenants/${id}`, tenant(2));
+    expect(await (await reader.fetch(`/v1${path}`, { host: `${id}.test` })).text()).toBe("v1");
+    clock.advance(CONFIG_POLL_MS / 1000);
+    expect(await (await reader.fetch(`/v1${path}`, { host: `${id}.test` })).text()).toBe("v1");
+    counted.serveOld(key, undefined);
+    clock.advance(CONFIG_POLL_MS / 1000);
+    expect((await reader.fetch(`/v2${path}`, { host: `${id}.test` })).status).toBe(404);
+    clock.advance(CONFIG_HOST_MAX_AGE_MS / 1000);
+    await reader.fetch(`/v1${path}`, { host: `${id}.test` }); // served from memory; the re-read runs after it
+    expect(await (await reader.fetch(`/v2${path}`, { host: `${id}.test` })).text()).toBe("v2");
+  });
+
+  it("does not move past a version whose change list it cannot read yet; retries at the next poll", async () => {
+    const space = newSpace();
+    const clock = new TestClock();
+    const counted = countingKv();
+    const reader = isolate(space, clock, counted.kv);
+    const writer = storeBrim({ space, clock });
+    const id = `t-${uid()}`;
+    const path = uniquePath();
+    await script(`/v2${path}`, [{ body: "v2" }]);
+    const tenant = (v: number) => tenantDoc({ id, routes: [{ path: `/v${v}/*`, cache: false }] });
+    await writer.platform("PUT", "/config", { tenants: [tenant(1)] });
+    expect((await reader.fetch(`/v2${path}`, { host: `${id}.test` })).status).toBe(404);
+    // The change list of v2 is not visible here yet (injected: KV orders nothing across keys).
+    counted.serveOld(changesKey(space, 2), null);
+    await writer.platform("PUT", `/tenants/${id}`, tenant(2));
+    clock.advance(CONFIG_MAX_STALE_MS / 1000);
+    expect((await reader.fetch(`/v2${path}`, { host: `${id}.test` })).status).toBe(404);
+    expect(reader.directory.state().version).toBe(1);
+    expect(reader.logs).toContainEqual({ event: "config-changes-missing", from: 1, to: 2 });
+    counted.serveOld(changesKey(space, 2), undefined);
+    clock.advance(CONFIG_POLL_MS / 1000);
+    await reader.fetch(`/v2${path}`, { host: `${id}.test` }); // triggers the poll
+    expect(await (await reader.fetch(`/v2${path}`, { host: `${id}.test` })).text()).toBe("v2");
+    expect(reader.directory.state().version).toBe(2);
+  });
+
+  it("forgets everything when the store was recreated (its versions start again), and never reads for an over-long Host", async () => {
+    const space = newSpace();
+    const clock = new TestClock();
+    const counted = countingKv();
+    const reader = isolate(space, clock, counted.kv);
+    const id = `t-${uid()}`;
+    const path = uniquePath();
+    await script(`/v1${path}`, [{ body: "v1" }]);
+    await script(`/v9${path}`, [{ body: "v9" }]);
+    await storeBrim({ space, clock }).platform("PUT", "/config", {
+      tenants: [tenantDoc({ id, routes: [{ path: "/v1/*", cache: false }] })],
+    });
+    expect(await (await reader.fetch(`/v1${path}`, { host: `${id}.test` })).text()).toBe("v1");
+    // Another store now publishes version 1 in the same space (injected: a recreated object).
+    const hostRecord = { version: 1, tenant: tenantDoc({ id, routes: [{ path: "/v9/*", cache: false }] }) };
+    counted.serveOld(hostKey(space, `${id}.test`), hostRecord);
+    counted.serveOld(activeKey(space), { version: 1, store: "another-store", publishedAt: Date.now() });
+    clock.advance(CONFIG_MAX_STALE_MS / 1000);
+    expect(await (await reader.fetch(`/v9${path}`, { host: `${id}.test` })).text()).toBe("v9");
+
+    const before = counted.reads();
+    expect((await reader.fetch(path, { host: `${"x".repeat(300)}.test` })).status).toBe(421);
+    expect(counted.reads()).toBe(before);
   });
 });
 
