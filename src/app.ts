@@ -8,6 +8,7 @@ import { createAuthRuntime } from "./auth/runtime";
 import { edgeCache } from "./pipeline";
 import { RevalidationLocks } from "./cache/revalidation-locks";
 import { CacheStore } from "./cache/store";
+import type { MemoryTierOptions } from "./cache/memory";
 import { errorResponse } from "./errors";
 import type { Coalescer } from "./coalesce/object";
 import type { OriginFetcher } from "./http/fetch";
@@ -23,6 +24,7 @@ import type { BrimConfig } from "./tenant/types";
 import { observeRequests, timed } from "./stats/middleware";
 import type { StatsLog } from "./stats/object";
 import { StatsRecorder } from "./stats/recorder";
+import type { AnalyticsWriter } from "./stats/analytics";
 import type { RecompressDeps } from "./pipeline/context";
 import { RECOMPRESS_MAX_BYTES } from "./constants";
 
@@ -46,6 +48,8 @@ export interface BrimOptions {
   readonly random?: () => number;
   /** The Cache API cache to store in. Default: `caches.default`. */
   readonly cache?: () => Promise<Cache>;
+  /** Bounds of the in-isolate memory tier (src/cache/memory.ts). Default: MEMORY_TIER_* in src/constants.ts. */
+  readonly memoryTier?: Partial<MemoryTierOptions>;
   /** Durable Object namespace of `Coalescer`; without it every miss fetches for itself. */
   readonly coalescer?: DurableObjectNamespace<Coalescer> | null;
   /** Durable Object namespace of `RevocationList`; without it, tenants with a revocation list get their `onStale` policy. */
@@ -54,6 +58,13 @@ export interface BrimOptions {
   readonly purgeLog?: DurableObjectNamespace<PurgeLog> | null;
   /** Durable Object namespace of `StatsLog`; without it nothing is counted and `/__brim/stats` is 404. */
   readonly statsLog?: DurableObjectNamespace<StatsLog> | null;
+  /**
+   * This isolate's data center, which names the data center tier of coalescing. Default: each
+   * request's `cf.colo` ("" locally). Tests give two Brims two names to stand for two data centers.
+   */
+  readonly colo?: string;
+  /** Workers Analytics Engine dataset: one data point per request (src/stats/analytics.ts); needs `statsLog`. */
+  readonly analytics?: AnalyticsWriter | null;
   /** Structured log sink. Default: one JSON line on `console.log`. */
   readonly log?: (event: Record<string, unknown>) => void;
   /**
@@ -77,10 +88,12 @@ export function createBrim(options: BrimOptions): Hono<AppEnv> {
   let store: Promise<CacheStore> | null = null;
   const sink = options.log ?? ((event) => console.log(JSON.stringify(event)));
   const now = options.now ?? Date.now;
-  const stats = options.statsLog ? new StatsRecorder({ namespace: options.statsLog, log: sink }) : null;
+  const stats = options.statsLog
+    ? new StatsRecorder({ namespace: options.statsLog, analytics: options.analytics ?? null, log: sink })
+    : null;
   const log = sink;
   const deps = {
-    store: () => (store ??= openCache().then((cache) => new CacheStore(cache))),
+    store: () => (store ??= openCache().then((cache) => new CacheStore(cache, { now, memory: options.memoryTier ?? {} }))),
     fetcher: options.fetcher ?? ((request: Request, init?: RequestInit) => fetch(request, init)),
     now,
     random: options.random ?? Math.random,
@@ -89,13 +102,15 @@ export function createBrim(options: BrimOptions): Hono<AppEnv> {
     onCompressionSaved: stats
       ? (tenantId: string, route: string, bytes: number) => stats.compressionSaved(tenantId, route, bytes, now())
       : null,
-    purges: options.purgeLog ? new PurgeRegistry({ namespace: options.purgeLog }) : null,
+    // Purge marks and revocation lists reach isolates through the data center's cache (src/relay.ts).
+    purges: options.purgeLog ? new PurgeRegistry({ namespace: options.purgeLog, cache: openCache, log: sink }) : null,
     coalescer: options.coalescer ?? null,
+    ...(options.colo !== undefined ? { dataCenter: () => options.colo! } : {}),
     recompress: recompressDeps(options.recompress),
     log,
   };
 
-  const auth = createAuthRuntime({ revocations: options.revocations ?? null });
+  const auth = createAuthRuntime({ revocations: options.revocations ?? null, cache: openCache, log: sink });
 
   // strict: false — `/__brim/` and `/__brim` are both the stats page (Hono joins the mount
   // path and "/" as `/__brim`); tenant routes are matched by src/tenant/, not by this router.

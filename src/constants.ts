@@ -27,6 +27,41 @@ export const DECODE_RATIO_FLOOR_BYTES = 1024 * 1024;
 export const CACHE_SEGMENT_BYTES = 4 * 1024 * 1024;
 
 /**
+ * The in-isolate memory tier (src/cache/memory.ts), in front of the Cache API. Each isolate
+ * keeps its own copy of small hot entries; a Workers isolate has 128 MB, so together these
+ * bound the tier to about 7 % of it (entries + Vary fields), whatever the traffic. Thousands of
+ * isolates per data center each hold their own copy: that multiplies memory the platform
+ * already gives each isolate, not load on anything shared, and every copy passes the same
+ * freshness, purge and auth checks as a Cache API hit (docs/caching.md).
+ *
+ * Bodies larger than this (bytes) are never kept in memory (they are served from the Cache API).
+ */
+export const MEMORY_TIER_MAX_ENTRY_BYTES = 64 * 1024;
+
+/** Total bytes (bodies + stored header fields + keys) the memory tier holds per isolate; least recently used first out. */
+export const MEMORY_TIER_MAX_BYTES = 8 * 1024 * 1024;
+
+/** Entries the memory tier holds per isolate (bounds per-entry overhead when entries are tiny). */
+export const MEMORY_TIER_MAX_ENTRIES = 4096;
+
+/**
+ * Vary fields remembered per primary key (so a warm isolate reads a variant with one Cache API
+ * read instead of marker + variant): at most this many keys and MEMORY_TIER_VARY_MAX_BYTES.
+ */
+export const MEMORY_TIER_VARY_MAX_KEYS = 4096;
+export const MEMORY_TIER_VARY_MAX_BYTES = 1024 * 1024;
+
+/**
+ * How long an isolate trusts what it holds in memory (an entry, or a key's Vary fields) before
+ * reading the Cache API again. Purges never wait for this (purge marks are checked on every
+ * memory hit) nor does staleness (a memory entry is served only while fresh); it bounds how long
+ * a deletion by another isolate (an unsafe-method invalidation, a damaged entry) or a newer
+ * copy it stored can go unseen here. Cache.delete reaches one data center only, so other data
+ * centers already keep their copies far longer than this.
+ */
+export const MEMORY_TIER_RESIDENCY_MS = 2_000;
+
+/**
  * A Range header with more range-specs than this is ignored (the full 200 is sent): RFC 9110
  * §14.2 lets a server ignore range sets that cost more to evaluate than to answer in full.
  */
@@ -128,6 +163,20 @@ export const OVERRIDE_REQUEST_HEADERS: readonly string[] = [
 /** Default coalescing wait beyond the route's `timeoutMs` (the leader's own deadline). */
 export const COALESCE_WAIT_SLACK_MS = 1_000;
 
+/**
+ * Attempts a data center's Coalescer makes to reach the key's global Coalescer (first try plus
+ * retries) before telling its waiters the global tier is unavailable; and the pause before each
+ * retry (times the attempt number). Bounded so a waiter's total wait stays near its `waitMs`.
+ */
+export const COALESCE_GLOBAL_ATTEMPTS = 2;
+export const COALESCE_RETRY_BACKOFF_MS = 50;
+
+/**
+ * Cloudflare's `locationHint` regions for a Durable Object (placement at first creation only):
+ * `cache.coalesce.locationHint` places a key's global Coalescer near the origin.
+ */
+export const LOCATION_HINTS = ["wnam", "enam", "sam", "weur", "eeur", "apac", "oc", "afr", "me"] as const;
+
 /** Upper bound on a configured coalescing wait. */
 export const MAX_COALESCE_WAIT_MS = 600_000;
 
@@ -225,11 +274,17 @@ export const REVOCATION_FETCH_TIMEOUT_MS = 5_000;
 export const REVOCATION_MAX_BYTES = 64 * 1024 * 1024;
 
 /**
- * An isolate re-reads its tenant's revocation list from the Durable Object this often, in
- * the background; together with `refreshSeconds` and the fetch timeout this is the
- * enforcement bound (see docs/auth.md).
+ * An isolate re-reads its data center's relay copy of the revocation list (a Cache API read,
+ * src/relay.ts) at most this often, in the background.
  */
-export const REVOCATION_ISOLATE_TTL_MS = 5_000;
+export const REVOCATION_RELAY_POLL_MS = 2_500;
+
+/**
+ * The relay copy is refreshed from the `RevocationList` object once it is this old, by the one
+ * isolate of the data center that takes the lease. With `refreshSeconds` and the fetch timeout,
+ * POLL + REFRESH is the enforcement bound in other data centers (docs/auth.md).
+ */
+export const REVOCATION_RELAY_REFRESH_MS = 5_000;
 
 /** Bound on one isolate → Durable Object read of the revocation list. */
 export const REVOCATION_READ_TIMEOUT_MS = 5_000;
@@ -289,17 +344,26 @@ export const REVOCATION_IDLE_STOP_MS = 60 * 60 * 1000;
 // --- Purge (src/purge/) -------------------------------------------------------------------
 
 /**
- * An isolate re-reads its tenant's purge marks from the `PurgeLog` object once they are this
- * old, in the background: hits keep using the marks they have meanwhile.
+ * An isolate re-reads its data center's relay copy of a tenant's purge marks (one Cache API read,
+ * src/relay.ts) at most this often, in the background: hits keep using the marks they have.
  */
-export const PURGE_ISOLATE_TTL_MS = 1_000;
+export const PURGE_RELAY_POLL_MS = 500;
 
 /**
- * Marks older than this are never used: the request waits for a fresh read instead (an idle
- * isolate). This is the propagation bound: a request that arrives this long after a purge's
- * response never gets the purged content (docs/operations.md).
+ * The relay copy is refreshed from the tenant's `PurgeLog` once it is this old, by the one
+ * isolate of the data center holding the lease: about one object read per second per data
+ * center, whatever the number of isolates.
  */
-export const PURGE_MAX_STALE_MS = 2_000;
+export const PURGE_RELAY_REFRESH_MS = 1_000;
+
+/**
+ * Marks read from the object longer ago than this are never used: the request waits for one
+ * relay read (Cache API), and only when the relay has nothing this recent, for one object read.
+ * This is the propagation bound: a request that arrives this long after a purge's response
+ * never gets the purged content (docs/operations.md). Busy isolates never wait: REFRESH + POLL
+ * + a read keeps their marks younger than this.
+ */
+export const PURGE_MAX_STALE_MS = 3_000;
 
 /** Bound on one isolate → `PurgeLog` read. */
 export const PURGE_READ_TIMEOUT_MS = 2_000;
@@ -324,6 +388,13 @@ export const STATS_FLUSH_INTERVAL_MS = 5_000;
 
 /** …or after this many requests, whichever comes first. */
 export const STATS_FLUSH_MAX_REQUESTS = 200;
+
+/**
+ * With Workers Analytics Engine bound (every request is a data point there), the batches still
+ * go to the tenant's `StatsLog` for `/__brim/stats`, but at most this often per isolate: the
+ * object leaves the hot path (one call per isolate per minute, not per 200 requests).
+ */
+export const STATS_OBJECT_FLUSH_WITH_ANALYTICS_MS = 60_000;
 
 /** The stats page's charts: one point per this interval (on the flushing isolate's clock)… */
 export const STATS_SERIES_STEP_MS = 60_000;
@@ -401,3 +472,18 @@ export const CONFIG_MAX_TENANT_BYTES = 1024 * 1024;
 
 /** Versions `GET /__brim/platform/config/versions` lists, newest first. */
 export const CONFIG_VERSIONS_LISTED = 100;
+
+// --- Relay (src/relay.ts) -----------------------------------------------------------------
+
+/** After a failed object read, an isolate waits this long before the next one… */
+export const RELAY_BACKOFF_MIN_MS = 1_000;
+
+/** …doubling on each further failure up to this. */
+export const RELAY_BACKOFF_MAX_MS = 30_000;
+
+/**
+ * Cache API lifetime of a relay head and lease (garbage collection only: ages are judged on the
+ * injected clock from the time written inside), and of a relay body (immutable, one per version).
+ */
+export const RELAY_HEAD_TTL_SECONDS = 60;
+export const RELAY_BODY_TTL_SECONDS = 3_600;

@@ -14,6 +14,7 @@ export type BrimErrorCode =
   | "ORIGIN_TIMEOUT"
   | "ORIGIN_INVALID_RESPONSE"
   | "ORIGIN_UNSUPPORTED_ENCODING"
+  | "COALESCE_UNAVAILABLE"
   | "METHOD_NOT_SUPPORTED"
   | "INTERNAL"
   | "ONLY_IF_CACHED_MISS"
@@ -33,13 +34,19 @@ export type BrimErrorCode =
   | "PLATFORM_NOT_FOUND"
   | "CONFIG_INVALID";
 
-/** The ways an origin can fail a request (answered 502 / 504). */
-export type OriginErrorCode = "ORIGIN_UNREACHABLE" | "ORIGIN_TIMEOUT" | "ORIGIN_INVALID_RESPONSE" | "ORIGIN_UNSUPPORTED_ENCODING";
+/**
+ * The ways getting an origin response can fail a request (answered 502 / 503 / 504).
+ * `COALESCE_UNAVAILABLE`: the coalescing tiers could not be reached and nothing stale could be
+ * served; Brim refuses rather than let every such request fetch the origin (docs/coalescing.md).
+ */
+export type OriginErrorCode =
+  "ORIGIN_UNREACHABLE" | "ORIGIN_TIMEOUT" | "ORIGIN_INVALID_RESPONSE" | "ORIGIN_UNSUPPORTED_ENCODING" | "COALESCE_UNAVAILABLE";
 const ORIGIN_ERROR_CODES: ReadonlySet<string> = new Set<OriginErrorCode>([
   "ORIGIN_UNREACHABLE",
   "ORIGIN_TIMEOUT",
   "ORIGIN_INVALID_RESPONSE",
   "ORIGIN_UNSUPPORTED_ENCODING",
+  "COALESCE_UNAVAILABLE",
 ]);
 
 /** An origin error code from the wire (the Coalescer's answer); anything else is "unreachable". */
@@ -68,6 +75,8 @@ const ERRORS: Record<BrimErrorCode, ErrorShape> = {
   ORIGIN_INVALID_RESPONSE: { status: 502, body: "Bad Gateway: the origin sent an invalid response\n" },
   // A Content-Encoding the client does not accept and Brim cannot decode (RFC 9110 §8.4).
   ORIGIN_UNSUPPORTED_ENCODING: { status: 502, body: "Bad Gateway: the origin's content coding is not acceptable\n" },
+  // The coalescing Durable Objects failed and no stale entry could answer (docs/coalescing.md).
+  COALESCE_UNAVAILABLE: { status: 503, body: "Service Unavailable: the response is being fetched; retry shortly\n" },
   // CONNECT (and TRACE/TRACK, which the runtime forbids): a reverse proxy does not tunnel.
   METHOD_NOT_SUPPORTED: { status: 501, body: "Not Implemented: this method is not supported\n" },
   // Brim's own bug, never the origin's: logged with its stack.

@@ -20,6 +20,7 @@ function appFor(env: Env): Hono<AppEnv> {
     revocations: env.REVOCATIONS,
     purgeLog: env.PURGE_LOG,
     statsLog: env.STATS_LOG,
+    analytics: env.STATS_AE ?? null,
     log,
   });
   return app;

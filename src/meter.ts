@@ -25,17 +25,29 @@ export function newCosts(): Costs {
   return { cacheReads: 0, cacheWrites: 0, memoryHits: 0, objectCalls: { coalescer: 0, purge: 0, revocation: 0, stats: 0, config: 0 } };
 }
 
-const current = new AsyncLocalStorage<Costs>();
-
-/** Runs `work` with `costs` as the request's counters (for it and everything it starts). */
-export function metered<T>(costs: Costs, work: () => T): T {
-  return current.run(costs, work);
+/** The counters in scope: the innermost `metered` call's, then those of the scopes around it. */
+interface Scope {
+  readonly costs: Costs;
+  readonly outer: Scope | undefined;
 }
 
-/** Counts `n` of `kind` for the current request, if any. */
+const current = new AsyncLocalStorage<Scope>();
+
+/**
+ * Runs `work` with `costs` as the request's counters (for it and everything it starts). Scopes
+ * nest: a cost paid inside counts for every enclosing scope too (a test measuring several
+ * requests around the per-request scope of src/stats/ sees the sum).
+ */
+export function metered<T>(costs: Costs, work: () => T): T {
+  return current.run({ costs, outer: current.getStore() }, work);
+}
+
+/** Counts `n` of `kind` for the current request (and every enclosing scope), if any. */
 export function meter(kind: CostKind, n = 1): void {
-  const costs = current.getStore();
-  if (!costs) return;
+  for (let scope = current.getStore(); scope; scope = scope.outer) add(scope.costs, kind, n);
+}
+
+function add(costs: Costs, kind: CostKind, n: number): void {
   switch (kind) {
     case "cacheRead":
       costs.cacheReads += n;

@@ -1,9 +1,10 @@
 /**
  * `POST /__brim/revocations`: immediate revocation. Body `{ "jti": [...] }` and/or
  * `{ "sub": { "<sub>": <unix seconds> } }` (the published list's format); authenticated with
- * the tenant's admin token. The entries go to the tenant's `RevocationList` object (every
- * isolate picks them up within `REVOCATION_ISOLATE_TTL_MS`) and are enforced by this isolate
- * at once.
+ * the tenant's admin token. The entries go to the tenant's `RevocationList` object and are
+ * enforced by this isolate at once; this isolate also writes its data center's relay copy, so
+ * the data center's other isolates follow within `REVOCATION_RELAY_POLL_MS`, other data
+ * centers within REFRESH + POLL (src/relay.ts, docs/auth.md).
  */
 import { badRequest } from "./respond";
 import { parseEntries, type RevocationEntries } from "../auth/revocation/list";

@@ -31,6 +31,9 @@ export interface AuthRuntime {
 export interface AuthRuntimeOptions {
   /** Namespace of `RevocationList`; without it, tenants with a revocation list get their `onStale` policy. */
   readonly revocations: DurableObjectNamespace<RevocationList> | null;
+  /** The data center's cache, where revocation relay copies live (src/relay.ts). Default `caches.default`. */
+  readonly cache?: () => Promise<Cache>;
+  readonly log?: (event: Record<string, unknown>) => void;
   /** JWKS fetching; default `fetchBounded` + JSON.parse. */
   readonly fetchJson?: FetchJson;
   /** Entries per tenant in the verified-token cache. Default `TOKEN_CACHE_MAX_ENTRIES`. */
@@ -51,7 +54,14 @@ export function createAuthRuntime(options: AuthRuntimeOptions): AuthRuntime {
       tokens: new TokenCache(options.tokenCacheEntries ?? TOKEN_CACHE_MAX_ENTRIES),
       revocations:
         policy && options.revocations
-          ? new RevocationClient({ tenantId: tenant.id, issuer: auth.issuer, policy, namespace: options.revocations })
+          ? new RevocationClient({
+              tenantId: tenant.id,
+              issuer: auth.issuer,
+              policy,
+              namespace: options.revocations,
+              cache: options.cache ?? (async () => caches.default),
+              log: options.log ?? ((event) => console.log(JSON.stringify(event))),
+            })
           : null,
     };
   };

@@ -1,7 +1,8 @@
 import { BrimError, originErrorCode, type OriginErrorCode } from "../errors";
-import type { CachePolicy } from "../tenant/types";
+import { meter } from "../meter";
+import type { CachePolicy, LocationHint } from "../tenant/types";
 import type { Coalescer } from "./object";
-import { CONTROL, writeControl, type CoalesceMode } from "./protocol";
+import { CONTROL, writeControl, type CoalesceMode, type CoalesceTier, type ControlFields } from "./protocol";
 
 /** What the Worker does next after asking the key's Coalescer. */
 export type CoalesceOutcome =
@@ -13,8 +14,18 @@ export type CoalesceOutcome =
   | { readonly kind: "direct"; readonly reason: string }
   /** Background refresh not needed: another one is running or just finished. */
   | { readonly kind: "skipped" }
-  /** The coalescing layer failed or the wait ran out; fetch for yourself and say so. */
-  | { readonly kind: "fallback"; readonly reason: "coalesce-error" | "coalesce-timeout"; readonly detail: string };
+  /**
+   * The data center's object answered, but the global one failed it (after the bounded retries),
+   * or its wait on the global one ran out (`reason` `coalesce-timeout`).
+   */
+  | { readonly kind: "unavailable"; readonly reason: string }
+  /** The object itself failed (`overloaded`: it said so) or the wait ran out. */
+  | {
+      readonly kind: "fallback";
+      readonly reason: "coalesce-error" | "coalesce-timeout";
+      readonly detail: string;
+      readonly overloaded?: boolean;
+    };
 
 export interface CoalesceCall {
   readonly namespace: DurableObjectNamespace<Coalescer>;
@@ -27,6 +38,9 @@ export interface CoalesceCall {
   readonly bodyIdleTimeoutMs: number;
   readonly waitMs: number;
   readonly policy: CachePolicy;
+  /** This request's data center (`request.cf.colo`, or BrimOptions.colo): names its tier-1 object. */
+  readonly dataCenter: string;
+  /** Writer identity: data center + coding variant (one cache writer each). */
   readonly colo: string;
   /** The caller's clock, epoch ms. */
   readonly now: number;
@@ -34,6 +48,7 @@ export interface CoalesceCall {
   readonly mustValidate: boolean;
   /** The client's own request fields (the ones not forwarded are sent for Vary matching). */
   readonly clientHeaders: Headers;
+  readonly locationHint: LocationHint | null;
 }
 
 /** Never sent to the object for matching: credentials and cookies stay out of its memory. */
@@ -42,17 +57,33 @@ const NOT_MATCHED = new Set(["authorization", "cookie"]);
 const CONTROL_NAMES = Object.values(CONTROL);
 
 /**
- * Sends a miss or revalidation through the key's Durable Object. Never throws: any failure of
- * the object, or a wait longer than `waitMs`, becomes a `fallback` so the request can still be
- * answered by a direct fetch.
+ * The object a tier uses for a key. `global`: one per key for the deployment, placed by
+ * `locationHint` (only honoured when the object is first created). `colo`: one per data center
+ * and key, created where its first caller runs, so it is a nearby hop.
  */
-export async function throughCoalescer(call: CoalesceCall): Promise<CoalesceOutcome> {
-  const headers = new Headers(call.originRequest.headers);
+export function coalescerStub(
+  namespace: DurableObjectNamespace<Coalescer>,
+  tier: CoalesceTier,
+  key: string,
+  dataCenter: string,
+  locationHint: DurableObjectLocationHint | null,
+): DurableObjectStub<Coalescer> {
+  if (tier === "colo") return namespace.get(namespace.idFromName(`colo:${dataCenter}|${key}`));
+  return namespace.get(namespace.idFromName(key), locationHint ? { locationHint } : undefined);
+}
+
+/**
+ * Sends a miss or revalidation through one tier of the key's Coalescers (normally `colo`, which
+ * goes on to the global one). Never throws: a failure of the object, or a wait longer than
+ * `waitMs`, becomes a `fallback`, and the caller decides (src/pipeline/upstream.ts). Counts one
+ * `coalescer` call, plus the calls the data center's object made to the global one for it.
+ */
+export async function throughCoalescer(call: CoalesceCall, tier: CoalesceTier): Promise<CoalesceOutcome> {
   const unforwarded: [string, string][] = [];
   call.clientHeaders.forEach((value, name) => {
     if (!call.originRequest.headers.has(name) && !NOT_MATCHED.has(name)) unforwarded.push([name, value]);
   });
-  writeControl(headers, {
+  const control: ControlFields = {
     mode: call.mode,
     timeoutMs: call.timeoutMs,
     bodyIdleTimeoutMs: call.bodyIdleTimeoutMs,
@@ -61,22 +92,54 @@ export async function throughCoalescer(call: CoalesceCall): Promise<CoalesceOutc
     now: call.now,
     mustValidate: call.mustValidate,
     unforwarded,
-  });
-  // "manual": a 3xx from the origin is the answer, for the object hop as for the origin hop.
-  const request = new Request(call.originRequest.url, { method: "GET", headers, redirect: "manual" });
-  let timer: ReturnType<typeof setTimeout> | undefined;
-  const deadline = new Promise<"timeout">((resolve) => (timer = setTimeout(() => resolve("timeout"), call.waitMs)));
+    tier,
+    key: call.key,
+    waitMs: call.waitMs,
+    locationHint: call.locationHint,
+  };
+  meter("coalescer");
   try {
-    const stub = call.namespace.get(call.namespace.idFromName(call.key));
+    const stub = coalescerStub(call.namespace, tier, call.key, call.dataCenter, call.locationHint);
+    const outcome = await askCoalescer(stub, call.originRequest, control);
+    if (outcome.globalCalls > 0) meter("coalescer", outcome.globalCalls);
+    return outcome.outcome;
+  } catch (error) {
+    return failure(error);
+  }
+}
+
+/**
+ * One call to one Coalescer (from a Worker, or from a data center's object to the global one):
+ * the origin request plus control headers, raced against `control.waitMs`. Never throws.
+ */
+export async function askCoalescer(
+  stub: DurableObjectStub<Coalescer>,
+  originRequest: Request,
+  control: ControlFields,
+): Promise<{ outcome: CoalesceOutcome; globalCalls: number }> {
+  const headers = new Headers(originRequest.headers);
+  writeControl(headers, control);
+  // "manual": a 3xx from the origin is the answer, for the object hop as for the origin hop.
+  const request = new Request(originRequest.url, { method: "GET", headers, redirect: "manual" });
+  let timer: ReturnType<typeof setTimeout> | undefined;
+  const deadline = new Promise<"timeout">((resolve) => (timer = setTimeout(() => resolve("timeout"), control.waitMs)));
+  try {
     // "manual": the object sends the origin's exact bytes; nothing on this hop decodes them.
     const answer = await Promise.race([stub.fetch(request, { encodeResponseBody: "manual" }), deadline]);
-    if (answer === "timeout") return { kind: "fallback", reason: "coalesce-timeout", detail: `no answer within ${call.waitMs} ms` };
-    return interpret(answer);
+    if (answer === "timeout")
+      return { outcome: { kind: "fallback", reason: "coalesce-timeout", detail: `no answer within ${control.waitMs} ms` }, globalCalls: 0 };
+    return { outcome: interpret(answer), globalCalls: Number(answer.headers.get(CONTROL.globalCalls)) || 0 };
   } catch (error) {
-    return { kind: "fallback", reason: "coalesce-error", detail: String(error) };
+    return { outcome: failure(error), globalCalls: 0 };
   } finally {
     clearTimeout(timer);
   }
+}
+
+/** A thrown Durable Object error; `overloaded` is set by the platform when the object is (docs: "Error handling"). */
+function failure(error: unknown): Extract<CoalesceOutcome, { kind: "fallback" }> {
+  const overloaded = typeof error === "object" && error !== null && (error as { overloaded?: unknown }).overloaded === true;
+  return { kind: "fallback", reason: "coalesce-error", detail: String(error), ...(overloaded ? { overloaded } : {}) };
 }
 
 function interpret(answer: Response): CoalesceOutcome {
@@ -86,6 +149,7 @@ function interpret(answer: Response): CoalesceOutcome {
   if (error) return { kind: "failed", error: new BrimError(originErrorCode(error), "shared origin fetch failed"), collapsed };
   if (role === "direct") return { kind: "direct", reason: answer.headers.get(CONTROL.reason) ?? "" };
   if (role === "skipped") return { kind: "skipped" };
+  if (role === "unavailable") return { kind: "unavailable", reason: answer.headers.get(CONTROL.reason) ?? "" };
   if (role !== "leader" && role !== "joined" && role !== "late") {
     void answer.body?.cancel();
     return { kind: "fallback", reason: "coalesce-error", detail: `unexpected role ${String(role)}` };
@@ -101,15 +165,27 @@ function interpret(answer: Response): CoalesceOutcome {
   };
 }
 
-/** Tells the key's object to forget any response it keeps (best effort, never throws). */
-export async function invalidateCoalescer(namespace: DurableObjectNamespace<Coalescer>, key: string, now: number): Promise<void> {
-  try {
-    const headers = new Headers();
-    headers.set(CONTROL.mode, "invalidate");
-    headers.set(CONTROL.now, String(now));
-    const answer = await namespace.get(namespace.idFromName(key)).fetch("https://coalescer.invalid/", { headers });
-    await answer.body?.cancel();
-  } catch {
-    // Without the object there is nothing kept to forget.
+/**
+ * Tells the key's objects (this data center's, then the global one) to forget any response they
+ * keep (best effort, never throws). Other data centers' objects keep theirs at most
+ * COALESCE_RECENT_MS, as their caches keep their entries: an unsafe request invalidates locally.
+ */
+export async function invalidateCoalescer(
+  namespace: DurableObjectNamespace<Coalescer>,
+  key: string,
+  now: number,
+  dataCenter = "",
+): Promise<void> {
+  const headers = new Headers();
+  headers.set(CONTROL.mode, "invalidate");
+  headers.set(CONTROL.now, String(now));
+  for (const tier of ["colo", "global"] as const) {
+    meter("coalescer");
+    try {
+      const answer = await coalescerStub(namespace, tier, key, dataCenter, null).fetch("https://coalescer.invalid/", { headers });
+      await answer.body?.cancel();
+    } catch {
+      // Without the object there is nothing kept to forget.
+    }
   }
 }

@@ -8,13 +8,12 @@ import {
   COALESCE_WAIT_SLACK_MS,
 } from "../constants";
 import type { BrimErrorCode } from "../errors";
-import { BODY_FAULT_EVENTS } from "../http/body";
-import { fetchOrigin } from "../http/fetch";
 import { remainingFreshness } from "../http/entry";
 import { analyzeResponse } from "../http/storability";
 import { roleHeaders, takeControl, type CoalesceRole, type ControlFields } from "./protocol";
 import { answersWaiter, shareability, type Shareability } from "./share";
 import { SharedBody } from "./shared-body";
+import { askGlobal, fetchFromOrigin, type Signal } from "./upstream";
 
 type Shared = Extract<Shareability, { shareable: true }>;
 
@@ -29,7 +28,8 @@ type Head =
       readonly body: SharedBody | null;
     }
   | { readonly kind: "private" }
-  | { readonly kind: "failed"; readonly code: BrimErrorCode };
+  | { readonly kind: "failed"; readonly code: BrimErrorCode }
+  | Signal;
 
 interface Flight {
   /** No one joins after this: a stuck fetch cannot keep a key "updating" forever. */
@@ -50,10 +50,12 @@ interface Recent {
 }
 
 /**
- * One object per cache key (tenant + key hash; never a token). Every miss and revalidation
- * for the key, from every isolate and location, comes here, so the origin sees one fetch.
- * State is in memory only: losing it (eviction, restart) costs at most one extra origin
- * fetch, and the Worker falls back to a direct fetch if a call fails or waits too long.
+ * Two tiers, one class (docs/coalescing.md). The global object, one per cache key (tenant + key
+ * hash; never a token), makes the one origin fetch for the deployment. A data center object,
+ * one per data center and key, is what Workers call: it collapses the data center's concurrent
+ * misses and sends one request on to the global object. Both share a body with every waiter as
+ * it streams (SharedBody) and keep a small fresh response briefly for late arrivals. State is
+ * in memory only: losing it (eviction, restart) costs at most one extra fetch upstream.
  */
 export class Coalescer extends DurableObject<Env> {
   #flight: Flight | null = null;
@@ -61,6 +63,8 @@ export class Coalescer extends DurableObject<Env> {
   #bypassUntil = 0;
   /** Bumped by every invalidation; a flight from an older epoch keeps nothing. */
   #epoch = 0;
+  /** Calls received (not invalidations), for tests that count calls per tier. */
+  received = 0;
 
   override async fetch(request: Request): Promise<Response> {
     const headers = new Headers(request.headers);
@@ -79,6 +83,7 @@ export class Coalescer extends DurableObject<Env> {
       this.#flight = null;
       return signal("skipped", { reason: "invalidated" });
     }
+    this.received += 1;
     if (now < this.#bypassUntil) return signal("direct", { reason: "hit-for-miss" });
     const recent = this.#recent;
     if (recent && !control.mustValidate && now < recent.until && answersWaiter(recent.head.share, recent.leaderHeaders, selecting)) {
@@ -87,14 +92,17 @@ export class Coalescer extends DurableObject<Env> {
     const flight = this.#flight;
     if (flight && now < flight.joinUntil) {
       if (control.mode === "background") return signal("skipped", { reason: "in-flight" });
-      return this.#join(flight, selecting, control);
+      const joined = await this.#join(flight, selecting, control);
+      // A data center flight led by a background refresh the global object skipped: lead anew.
+      if (joined !== "lead") return joined;
     }
     return this.#lead(originRequest, selecting, control, now);
   }
 
-  async #join(flight: Flight, waiter: Headers, control: ControlFields): Promise<Response> {
+  async #join(flight: Flight, waiter: Headers, control: ControlFields): Promise<Response | "lead"> {
     const head = await flight.head;
     if (head.kind === "failed") return signal("joined", { error: head.code });
+    if (head.kind === "signal") return head.role === "skipped" ? "lead" : signal(head.role, { reason: head.reason });
     if (head.kind === "private") return signal("direct", { reason: "not-shareable" });
     if (!answersWaiter(head.share, flight.leaderHeaders, waiter)) return signal("direct", { reason: "vary" });
     if (head.body && !head.body.joinable) return signal("direct", { reason: "too-large" });
@@ -119,17 +127,22 @@ export class Coalescer extends DurableObject<Env> {
     const started = Date.now();
     const clock = () => now + (Date.now() - started);
     const requestTime = now;
-    const fetched = await fetchOrigin((r, init) => fetch(r, init), originRequest, {
-      timeoutMs: control.timeoutMs,
-      bodyIdleTimeoutMs: control.bodyIdleTimeoutMs,
-      // The object's own log line; each caller also logs the fault it sees (src/pipeline/upstream.ts).
-      onFault: (fault) => console.log(JSON.stringify({ event: BODY_FAULT_EVENTS[fault.kind], where: "coalescer", detail: fault.message })),
-    });
-    if (!fetched.ok) {
-      resolveHead({ kind: "failed", code: fetched.error.code });
+    const { upstream: fetched, globalCalls } =
+      control.tier === "colo"
+        ? await askGlobal(this.env.COALESCER, originRequest, control)
+        : { upstream: await fetchFromOrigin(originRequest, control), globalCalls: 0 };
+    if (fetched.kind === "failed") {
       end();
-      return signal("leader", { error: fetched.error.code });
+      resolveHead({ kind: "failed", code: fetched.code });
+      return signal("leader", { error: fetched.code, globalCalls });
     }
+    if (fetched.kind === "signal") {
+      end();
+      resolveHead(fetched);
+      return signal(fetched.role, { reason: fetched.reason, globalCalls });
+    }
+    // The leader's role: `joined` when the global object collapsed it into another data center's fetch.
+    const role: CoalesceRole = fetched.collapsed ? "joined" : "leader";
     const response = fetched.response;
     const responseTime = clock();
     const share = shareability(response.headers, originRequest.headers.has("authorization"));
@@ -141,8 +154,9 @@ export class Coalescer extends DurableObject<Env> {
       return respond(
         { status: response.status, statusText: response.statusText, headers: response.headers },
         response.body,
-        "leader",
-        true,
+        role,
+        fetched.store,
+        globalCalls,
       );
     }
     const body = response.body
@@ -158,7 +172,7 @@ export class Coalescer extends DurableObject<Env> {
     };
     resolveHead(head);
     this.ctx.waitUntil(this.#settle(flight, head, control, requestTime, responseTime, clock).finally(end));
-    return respond(head, body?.reader() ?? null, "leader", true);
+    return respond(head, body?.reader() ?? null, role, fetched.store, globalCalls);
   }
 
   /** When the body is complete: keep a small, fresh response briefly for late arrivals. */
@@ -213,9 +227,10 @@ function respond(
   body: BodyInit | null,
   role: CoalesceRole,
   store: boolean,
+  globalCalls = 0,
 ): Response {
   const headers = new Headers(head.headers);
-  roleHeaders(role, { store }).forEach((value, name) => headers.set(name, value));
+  roleHeaders(role, { store, globalCalls }).forEach((value, name) => headers.set(name, value));
   // "manual": the origin's exact (possibly encoded) bytes go to the caller as they are.
   return new Response(body instanceof ReadableStream ? body.pipeThrough(new IdentityTransformStream()) : body, {
     status: head.status,
@@ -226,6 +241,6 @@ function respond(
 }
 
 /** A reply that carries no origin response, only what the caller should do. */
-function signal(role: CoalesceRole, extra: { error?: BrimErrorCode; reason?: string }): Response {
+function signal(role: CoalesceRole, extra: { error?: BrimErrorCode; reason?: string; globalCalls?: number }): Response {
   return new Response(null, { status: 204, headers: roleHeaders(role, extra) });
 }

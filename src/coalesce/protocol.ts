@@ -16,11 +16,24 @@ export const CONTROL = {
   now: "x-brim-co-now",
   mustValidate: "x-brim-co-must-validate",
   unforwarded: "x-brim-co-unforwarded",
+  tier: "x-brim-co-tier",
+  key: "x-brim-co-key",
+  waitMs: "x-brim-co-wait-ms",
+  locationHint: "x-brim-co-location-hint",
   role: "x-brim-co-role",
   store: "x-brim-co-store",
   error: "x-brim-co-error",
   reason: "x-brim-co-reason",
+  /** On a data center object's answer: calls it made to the global object for this caller. */
+  globalCalls: "x-brim-co-global-calls",
 } as const;
+
+/**
+ * `colo`: the data center's object for the key (named by colo + key, created near its first
+ * caller); its leader asks the global object. `global`: the key's one object for the whole
+ * deployment (named by key, placed by `locationHint`); its leader fetches the origin.
+ */
+export type CoalesceTier = "colo" | "global";
 
 /**
  * `fetch`: a miss or a foreground revalidation. `background`: a stale-while-revalidate
@@ -34,8 +47,9 @@ export type CoalesceMode = "fetch" | "background" | "invalidate";
  * - `late`: it got a just-completed response the object kept.
  * - `direct`: it must fetch for itself (not shareable, other Vary values, body too large).
  * - `skipped`: a background refresh is already running or just finished.
+ * - `unavailable`: (data center tier) the global object could not be reached; nothing fetched.
  */
-export type CoalesceRole = "leader" | "joined" | "late" | "direct" | "skipped";
+export type CoalesceRole = "leader" | "joined" | "late" | "direct" | "skipped" | "unavailable";
 
 export interface ControlFields {
   readonly mode: CoalesceMode;
@@ -61,6 +75,13 @@ export interface ControlFields {
    * waiter with another value never gets a response selected for a different one.
    */
   readonly unforwarded: readonly (readonly [string, string])[];
+  readonly tier: CoalesceTier;
+  /** The cache key URL (names the global object; a data center object is named by colo + key). */
+  readonly key: string;
+  /** The caller's wait budget (ms): a data center object's call to the global one is bounded by it. */
+  readonly waitMs: number;
+  /** Where the global object is placed when a data center object first reaches it. */
+  readonly locationHint: DurableObjectLocationHint | null;
 }
 
 export function writeControl(headers: Headers, fields: ControlFields): void {
@@ -71,6 +92,10 @@ export function writeControl(headers: Headers, fields: ControlFields): void {
   headers.set(CONTROL.colo, fields.colo);
   headers.set(CONTROL.now, String(fields.now));
   if (fields.mustValidate) headers.set(CONTROL.mustValidate, "1");
+  headers.set(CONTROL.tier, fields.tier);
+  headers.set(CONTROL.key, fields.key);
+  headers.set(CONTROL.waitMs, String(fields.waitMs));
+  if (fields.locationHint) headers.set(CONTROL.locationHint, fields.locationHint);
   if (fields.unforwarded.length > 0) headers.set(CONTROL.unforwarded, encodeURIComponent(JSON.stringify(fields.unforwarded)));
 }
 
@@ -85,13 +110,21 @@ export function takeControl(headers: Headers): ControlFields {
     now: Number(headers.get(CONTROL.now)) || Date.now(),
     mustValidate: headers.get(CONTROL.mustValidate) === "1",
     unforwarded: parseUnforwarded(headers.get(CONTROL.unforwarded)),
+    tier: headers.get(CONTROL.tier) === "colo" ? "colo" : "global",
+    key: headers.get(CONTROL.key) ?? "",
+    waitMs: Number(headers.get(CONTROL.waitMs)) || Number(headers.get(CONTROL.timeoutMs)),
+    locationHint: (headers.get(CONTROL.locationHint) as DurableObjectLocationHint | null) ?? null,
   };
   for (const name of Object.values(CONTROL)) headers.delete(name);
   return fields;
 }
 
-export function roleHeaders(role: CoalesceRole, extra: { store?: boolean; error?: BrimErrorCode; reason?: string } = {}): Headers {
+export function roleHeaders(
+  role: CoalesceRole,
+  extra: { store?: boolean; error?: BrimErrorCode; reason?: string; globalCalls?: number } = {},
+): Headers {
   const headers = new Headers({ [CONTROL.role]: role });
+  if (extra.globalCalls) headers.set(CONTROL.globalCalls, String(extra.globalCalls));
   if (extra.store !== undefined) headers.set(CONTROL.store, extra.store ? "1" : "0");
   if (extra.error) headers.set(CONTROL.error, extra.error);
   if (extra.reason) headers.set(CONTROL.reason, extra.reason);

@@ -6,7 +6,8 @@ import { declaredLength, guardBody, type BodyFault } from "./body";
  * The one way Brim talks to origins; injected so tests and coalescing can wrap it. Brim passes
  * `init` with `encodeResponseBody: "manual"`: the body arrives as the origin's exact bytes,
  * still encoded, so Brim can check them against Content-Length and decode within its own
- * limits (src/compress/decode.ts) instead of the runtime expanding them without bound.
+ * limits (src/compress/decode.ts) instead of the runtime expanding them without bound, and
+ * `cache: "no-store"`, so Cloudflare's own cache never answers or stores an origin fetch.
  */
 export type OriginFetcher = (request: Request, init?: RequestInit) => Promise<Response>;
 
@@ -45,7 +46,9 @@ export async function fetchOrigin(fetcher: OriginFetcher, request: Request, opti
   const timer = setTimeout(() => controller.abort(), options.timeoutMs);
   let response: Response;
   try {
-    response = await fetcher(request, { signal: controller.signal, encodeResponseBody: "manual" });
+    // cache "no-store": on Cloudflare a Worker's fetch otherwise reads through the zone's own
+    // cache, which Brim's purge does not reach (docs/caching.md "Origin fetches").
+    response = await fetcher(request, { signal: controller.signal, encodeResponseBody: "manual", cache: "no-store" });
   } catch (error) {
     if (controller.signal.aborted)
       return failed("ORIGIN_TIMEOUT", `no response headers within ${options.timeoutMs} ms from ${new URL(request.url).origin}`);

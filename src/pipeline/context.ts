@@ -21,6 +21,8 @@ export interface CacheDeps {
   readonly locks: RevalidationLocks;
   /** The per-key Coalescer Durable Objects; null turns coalescing off everywhere. */
   readonly coalescer: DurableObjectNamespace<Coalescer> | null;
+  /** This request's data center (names its data center Coalescer). Default: `request.cf.colo`, "" locally. */
+  readonly dataCenter?: (request: Request) => string;
   readonly log: (event: Record<string, unknown>) => void;
   /**
    * Told the bytes Brim's own compression saved on a response (identity length − bytes sent),

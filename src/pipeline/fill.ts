@@ -210,6 +210,8 @@ export function analyzeFor(
 export function originFailure(outcome: RequestOutcome, error: BrimError<OriginErrorCode>, status: CacheStatus): Response {
   const response = errorResponse(error.code);
   tag(outcome, response.headers, { ...status, detail: failureDetail(error.code) });
+  // RFC 9110 §10.2.3: the coalescing tiers are expected back shortly.
+  if (error.code === "COALESCE_UNAVAILABLE") response.headers.set("retry-after", "1");
   return response;
 }
 
@@ -224,6 +226,8 @@ export function failureDetail(code: OriginErrorCode): string {
       return "origin-encoding";
     case "ORIGIN_UNREACHABLE":
       return "origin-unreachable";
+    case "COALESCE_UNAVAILABLE":
+      return "coalesce-unavailable";
   }
   const unhandled: never = code;
   return unhandled;

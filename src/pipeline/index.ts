@@ -8,7 +8,8 @@
  *     uncached route, unsafe method, credentials, Cookie → proxy to the origin (src/origin/)
  *     and invalidate what an unsafe method changed (a Range GET is served from the cache)
  *  5. key, directives, purge marks — src/cache/key.ts, src/purge/
- *  6. lookup — src/cache/store.ts (whole entries only), purge verdict, reuse decision
+ *  6. lookup — ./lookup.ts, src/cache/store.ts (memory tier, then one Cache API read; whole
+ *     entries only), purge verdict, reuse decision
  *     (src/http/freshness.ts): fresh → hit; stale → stale-while-revalidate or validate first
  *  7. miss → one origin fetch per key — src/coalesce/ (the key's Durable Object) → src/origin/
  *  8. represent — src/compress/ (pass through, decode within limits, or compress as negotiated)
@@ -21,7 +22,6 @@ import type { CacheStatus } from "../http/cache-status";
 import { finalizeForClient } from "../cache/serve";
 import type { AppEnv } from "../env";
 import { clientAcceptEncoding, negotiateEncoding } from "../http/accept-encoding";
-import { decideReuse } from "../http/freshness";
 import { isWebSocketUpgrade } from "../http/upgrade";
 import type { TenantResolver } from "../tenant/match";
 import { bypassStatus } from "./bypass";
@@ -33,7 +33,8 @@ import { proxyToOrigin } from "./proxy";
 import { proxyWebSocket } from "./websocket";
 import { rangeOfResponse, tooLargeToFill } from "./range";
 import { cacheRequestFor } from "./request";
-import { bypassingKeptResponses, countingSaved, forThisClient, onlyIfCachedMiss, softPurged } from "./reuse";
+import { lookUp } from "./lookup";
+import { bypassingKeptResponses, countingSaved, onlyIfCachedMiss } from "./reuse";
 import { revalidateInBackground, revalidateThenRespond } from "./revalidate";
 
 export interface EdgeCacheOptions {
@@ -73,18 +74,9 @@ async function lookupAndServe(
   deps: CacheDeps,
   forwardRange: (status: CacheStatus) => Promise<Response>,
 ): Promise<Response> {
-  // 6. Lookup: only whole entries come back (src/cache/store.ts).
-  const store = await deps.store();
-  const found = await store.lookup(req.key.url, req.varyHeaders);
-  const { varyMiss } = found;
-  const entry = found.entry && forThisClient(found.entry, req.request);
-  // src/purge/: a map lookup against this isolate's marks, no I/O.
-  const purged = entry && req.purge ? req.purge.snapshot.verdict(entry.meta.purge) : "none";
-  // RFC 9111 §3.5: a request with credentials only reuses responses marked shareable for it.
-  const usable = entry !== null && purged !== "hard" && (!req.request.headers.has("authorization") || entry.meta.authOk);
-  if (entry && usable) {
-    const now = deps.now();
-    const reuse = softPurged(decideReuse(entry.meta, req.directives, now), entry.meta.noStale, purged);
+  // 6. Lookup: only whole entries come back (src/cache/store.ts); memory copies only when fresh.
+  const { entry, varyMiss, purged, usable, reuse, now } = await lookUp(req, deps);
+  if (entry && usable && reuse) {
     if (purged !== "none") req = bypassingKeptResponses(req);
     switch (reuse.kind) {
       case "fresh":

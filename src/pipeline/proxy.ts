@@ -16,6 +16,7 @@ import type { KeyIdentity, Route, Tenant } from "../tenant/types";
 import type { CacheDeps } from "./context";
 import { answerOpaque, failureDetail, wire } from "./fill";
 import { tag } from "./outcome";
+import { coloOf } from "./upstream";
 
 /** RFC 9110 §9.2.1. Every other method, known or not, invalidates (RFC 9111 §4.4). */
 const SAFE_METHODS = new Set(["GET", "HEAD", "OPTIONS", "TRACE"]);
@@ -52,7 +53,7 @@ export async function proxyToOrigin(
       resolver,
       tenant,
       invalidationTargets(request.url, result.response.status, result.response.headers),
-      request.headers,
+      request,
       identity,
     );
   }
@@ -69,9 +70,11 @@ async function invalidate(
   resolver: TenantResolver,
   tenant: Tenant,
   targets: readonly URL[],
-  headers: Headers,
+  request: Request,
   identity?: KeyIdentity,
 ): Promise<void> {
+  const headers = request.headers;
+  const dataCenter = (deps.dataCenter ?? coloOf)(request);
   const cached = targets.flatMap((target) => {
     // Keyed as a request for the target would be: its canonical path, its route's policy.
     const resolved = resolver.resolvePath(tenant, rawPathOf(target.href));
@@ -86,7 +89,7 @@ async function invalidate(
         const key = (await cacheKey(tenant.id, target, policy.key, headers, identity)).url;
         await Promise.all([
           store.delete(key),
-          policy.coalesce && deps.coalescer ? invalidateCoalescer(deps.coalescer, key, deps.now()) : null,
+          policy.coalesce && deps.coalescer ? invalidateCoalescer(deps.coalescer, key, deps.now(), dataCenter) : null,
         ]);
       }),
     );

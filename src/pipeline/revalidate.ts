@@ -30,8 +30,14 @@ export async function revalidateThenRespond(
   // RFC 9211 §2.2: `request` when the entry was fresh but the request's directives did not
   // allow its use; `stale` otherwise (stale, or a no-cache response, which is never fresh).
   const fwd = reuse.reason === "request" && reuse.ttl > 0 ? "request" : "stale";
-  const result = await fetchForCache(req, deps, validatorsOf(entry));
+  // RFC 5861-like: when the coalescing tiers are overloaded or unreachable, a stale entry that
+  // could be served without validation (not no-cache / must-revalidate, not a client demanding
+  // validation) answers instead of the origin (docs/coalescing.md "Overload").
+  const staleOk = reuse.reason === "stale" && !entry.meta.noStale && !entry.meta.noCache && !req.directives.noCache;
+  const result = await fetchForCache(req, deps, validatorsOf(entry), "fetch", staleOk);
   if (!result.ok) {
+    if (staleOk && result.error.code === "COALESCE_UNAVAILABLE")
+      return served(req, entry, { fwd, ttl: reuse.ttl, detail: "coalesce-unavailable" }, deps.now());
     if (reuse.staleIfError) return served(req, entry, { fwd, ttl: reuse.ttl, detail: "stale-if-error" }, deps.now());
     await entry.response.body?.cancel();
     return originFailure(req.outcome, result.error, result.collapsed ? { fwd, collapsed: true } : { fwd });
@@ -60,7 +66,8 @@ export function revalidateInBackground(client: CacheRequest, deps: CacheDeps): v
     (async () => {
       try {
         const store = await deps.store();
-        const { entry } = await store.lookup(req.key.url, req.varyHeaders);
+        // The shared copy, not this isolate's memory one: another isolate may have refreshed it.
+        const { entry } = await store.lookup(req.key.url, req.varyHeaders, { memory: false });
         const result = await fetchForCache(req, deps, entry ? validatorsOf(entry) : undefined, "background");
         if (result === null) {
           // Another isolate or location is already refreshing this key (or just did).

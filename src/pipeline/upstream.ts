@@ -1,6 +1,6 @@
-import { invalidateCoalescer, throughCoalescer } from "../coalesce/client";
-import type { CoalesceMode } from "../coalesce/protocol";
-import type { BrimError, OriginErrorCode } from "../errors";
+import { invalidateCoalescer, throughCoalescer, type CoalesceCall, type CoalesceOutcome } from "../coalesce/client";
+import type { CoalesceMode, CoalesceTier } from "../coalesce/protocol";
+import { BrimError, type OriginErrorCode } from "../errors";
 import { BODY_FAULT_EVENTS, declaredLength, guardBody, type BodyFault } from "../http/body";
 import { fetchOrigin } from "../http/fetch";
 import { sharedRequestHeaders } from "../origin/forward-headers";
@@ -21,13 +21,25 @@ export type OriginResult =
   | ({ readonly ok: false; readonly error: BrimError<OriginErrorCode> } & Shared);
 
 /**
- * Fetches a full (or, with validators, conditional) GET for the cache. With coalescing on,
- * the key's Durable Object makes one origin fetch for all concurrent callers; when it cannot
- * share the answer with this request, or fails, or is too slow, this request fetches for
- * itself. Never throws. Returns null only in `background` mode, when another refresh of the
- * key is already running or just finished.
+ * Fetches a full (or, with validators, conditional) GET for the cache. With coalescing on, the
+ * request asks its data center's Coalescer for the key, which collapses the data center's
+ * misses and asks the key's global Coalescer, which makes one origin fetch for the deployment
+ * (docs/coalescing.md). When the answer cannot be shared with this request, this request
+ * fetches for itself. When the coalescing tiers fail (overloaded, unreachable: the data
+ * center's object, then one retry straight to the global one), nobody fetches the origin on
+ * their own: with `staleOk` the result is `COALESCE_UNAVAILABLE` so the caller serves its stale
+ * entry; otherwise too, a 503 (a wait past `waitMs` alone still fetches for itself, as
+ * configured, unless `staleOk`). Never throws. Returns null only in `background` mode, when
+ * another refresh of the key is running or just finished, or the tiers are unavailable.
  */
 export function fetchForCache(req: CacheRequest, deps: CacheDeps, validators?: OriginRequestOptions["validators"]): Promise<OriginResult>;
+export function fetchForCache(
+  req: CacheRequest,
+  deps: CacheDeps,
+  validators: OriginRequestOptions["validators"] | undefined,
+  mode: "fetch",
+  staleOk: boolean,
+): Promise<OriginResult>;
 export function fetchForCache(
   req: CacheRequest,
   deps: CacheDeps,
@@ -39,6 +51,7 @@ export async function fetchForCache(
   deps: CacheDeps,
   validators?: OriginRequestOptions["validators"],
   mode: CoalesceMode = "fetch",
+  staleOk = false,
 ): Promise<OriginResult | null> {
   const originRequest = buildOriginRequest(req.request, req.route, {
     search: req.key.search,
@@ -57,7 +70,8 @@ export async function fetchForCache(
   let detail: string | undefined;
   const coalesce = req.policy.coalesce;
   if (coalesce && deps.coalescer) {
-    const outcome = await throughCoalescer({
+    const dataCenter = (deps.dataCenter ?? coloOf)(req.request);
+    const call: CoalesceCall = {
       namespace: deps.coalescer,
       key: req.key.url,
       originRequest,
@@ -66,12 +80,23 @@ export async function fetchForCache(
       bodyIdleTimeoutMs: req.route.bodyIdleTimeoutMs,
       waitMs: coalesce.waitMs,
       policy: req.policy,
+      dataCenter,
       // One writer per data center and per coding variant.
-      colo: `${coloOf(req.request)}/${req.coding ?? ""}`,
+      colo: `${dataCenter}/${req.coding ?? ""}`,
       now: requestTime,
       mustValidate: req.directives.noCache || req.directives.maxAge !== null || req.directives.minFresh !== null,
       clientHeaders: req.varyHeaders,
-    });
+      locationHint: coalesce.locationHint,
+    };
+    let tier: CoalesceTier = "colo";
+    let outcome = await throughCoalescer(call, tier);
+    if (outcome.kind === "fallback" && outcome.reason === "coalesce-error" && !outcome.overloaded) {
+      // The data center's object failed (reset, unreachable): one retry, straight to the global
+      // tier. Not when it said it is overloaded: those callers would pile onto the global object.
+      logFallback(req, deps, "colo", outcome);
+      tier = "global";
+      outcome = await throughCoalescer({ ...call, waitMs: Math.max(1, coalesce.waitMs - (Date.now() - started)) }, tier);
+    }
     switch (outcome.kind) {
       case "response":
         if (!outcome.collapsed) req.outcome.originMs = Date.now() - started;
@@ -90,16 +115,23 @@ export async function fetchForCache(
         return { ok: false, error: outcome.error, collapsed: outcome.collapsed, store: false };
       case "skipped":
         return null;
-      case "fallback":
-        deps.log({
-          event: "coalesce-fallback",
-          tenant: req.tenant.id,
-          route: req.route.path,
-          reason: outcome.reason,
-          detail: outcome.detail,
-        });
+      case "unavailable":
+      case "fallback": {
+        logFallback(req, deps, outcome.kind === "unavailable" ? "global" : tier, outcome);
+        // A background refresh leaves the stale entry in place; a caller with a stale entry serves it.
+        if (mode === "background") return null;
+        const timedOut = outcome.reason === "coalesce-timeout";
+        if (staleOk || !timedOut) {
+          const error = new BrimError(
+            "COALESCE_UNAVAILABLE",
+            outcome.kind === "fallback" ? outcome.detail : `global tier: ${outcome.reason}`,
+          );
+          return { ok: false, error, collapsed: false, store: false };
+        }
+        // `waitMs` ran out with the objects alive: the route chose to fetch for itself then.
         detail = "coalesce-fallback";
         break;
+      }
       case "direct":
         break;
     }
@@ -134,7 +166,8 @@ export function faultLogger(req: CacheRequest, deps: CacheDeps): (fault: BodyFau
   return (fault) => {
     deps.log({ event: BODY_FAULT_EVENTS[fault.kind], tenant: req.tenant.id, route: req.route.path, detail: fault.message });
     deps.onFailure?.(req.tenant.id, req.route.path, BODY_FAULT_EVENTS[fault.kind]);
-    if (req.policy.coalesce && deps.coalescer) req.waitUntil(invalidateCoalescer(deps.coalescer, req.key.url, deps.now()));
+    if (req.policy.coalesce && deps.coalescer)
+      req.waitUntil(invalidateCoalescer(deps.coalescer, req.key.url, deps.now(), (deps.dataCenter ?? coloOf)(req.request)));
   };
 }
 
@@ -153,8 +186,24 @@ export function logOriginError(req: CacheRequest, deps: CacheDeps, error: BrimEr
   deps.onFailure?.(req.tenant.id, req.route.path, `origin-error:${error.code}`);
 }
 
-/** Cloudflare's data center for this request; "" locally, where there is only one. */
-function coloOf(request: Request): string {
+function logFallback(
+  req: CacheRequest,
+  deps: CacheDeps,
+  tier: string,
+  outcome: Extract<CoalesceOutcome, { kind: "fallback" | "unavailable" }>,
+): void {
+  deps.log({
+    event: "coalesce-fallback",
+    tenant: req.tenant.id,
+    route: req.route.path,
+    tier,
+    reason: outcome.kind === "fallback" ? outcome.reason : `global:${outcome.reason}`,
+    ...(outcome.kind === "fallback" ? { detail: outcome.detail } : {}),
+  });
+}
+
+/** Cloudflare's data center for this request; "" locally, where there is only one (tests inject one). */
+export function coloOf(request: Request): string {
   const cf = (request as Request & { cf?: { colo?: unknown } }).cf;
   return typeof cf?.colo === "string" ? cf.colo : "";
 }

@@ -1,14 +1,19 @@
 /**
  * The isolate's view of each tenant's purge marks. A hit checks the marks this isolate holds
- * (map lookups, no I/O); they are re-read from the tenant's `PurgeLog` in the background once
- * older than PURGE_ISOLATE_TTL_MS. Only a request that finds them older than
- * PURGE_MAX_STALE_MS (a cold or idle isolate) waits for the read: that is what bounds
- * propagation. Read times are the start of the read, so the bound holds whatever its latency.
+ * (map lookups, no I/O). They reach the isolate through its data center's relay (src/relay.ts):
+ * every PURGE_RELAY_POLL_MS an isolate re-reads the relay copy in the background (one Cache API
+ * read), and the one isolate per data center holding the lease refreshes that copy from the
+ * tenant's `PurgeLog` once it is PURGE_RELAY_REFRESH_MS old. Only a request whose marks were read
+ * from the object more than PURGE_MAX_STALE_MS ago (a cold or idle isolate) waits: for one
+ * relay read, and for one object read only if the relay has nothing that young. That bounds
+ * propagation; read times are the start of the object read, so it holds whatever the latency.
  */
-import { PURGE_ISOLATE_TTL_MS, PURGE_MAX_STALE_MS, PURGE_READ_TIMEOUT_MS } from "../constants";
+import { PURGE_MAX_STALE_MS, PURGE_READ_TIMEOUT_MS, PURGE_RELAY_POLL_MS, PURGE_RELAY_REFRESH_MS } from "../constants";
+import { meter } from "../meter";
+import { Relay, type Loaded, type RelayTiming } from "../relay";
 import type { PurgeLog } from "./object";
 import type { PurgeRequest } from "./request";
-import { PurgeSnapshot } from "./rules";
+import { PurgeSnapshot, type Mark, type MarkRecord } from "./rules";
 
 export interface PurgeViewContext {
   /** Epoch ms (the injected clock). */
@@ -17,37 +22,65 @@ export interface PurgeViewContext {
   readonly log: (event: Record<string, unknown>) => void;
 }
 
-interface TenantMarks {
-  readonly snapshot: PurgeSnapshot;
-  /** When the last successful read started (injected clock). */
-  readAt: number;
-  /** Real-time deadline of the read in flight; never shared as a promise across requests. */
-  readingUntil: number;
-}
-
 /** Options of `PurgeRegistry`. */
 export interface PurgeRegistryOptions {
   /** The `PurgeLog` namespace (one object per tenant id). */
   readonly namespace: DurableObjectNamespace<PurgeLog>;
+  /** The data center's cache, where the relay copies live. */
+  readonly cache: () => Promise<Cache>;
+  readonly log: (event: Record<string, unknown>) => void;
+  /** Default: PURGE_RELAY_POLL_MS, PURGE_RELAY_REFRESH_MS, PURGE_MAX_STALE_MS, PURGE_READ_TIMEOUT_MS. */
+  readonly timing?: RelayTiming;
 }
 
-/** One per isolate: every tenant's marks, read from its `PurgeLog`. */
+const TIMING: RelayTiming = {
+  pollMs: PURGE_RELAY_POLL_MS,
+  refreshMs: PURGE_RELAY_REFRESH_MS,
+  maxStaleMs: PURGE_MAX_STALE_MS,
+  readTimeoutMs: PURGE_READ_TIMEOUT_MS,
+};
+
+interface TenantMarks {
+  readonly snapshot: PurgeSnapshot;
+  readonly relay: Relay;
+}
+
+/** What a relay body holds: every mark at `seq`. */
+interface MarksBody {
+  readonly seq: number;
+  readonly all: Mark;
+  readonly marks: readonly MarkRecord[];
+}
+
+/** One per isolate: every tenant's marks. */
 export class PurgeRegistry {
-  readonly #namespace: DurableObjectNamespace<PurgeLog>;
+  readonly #options: PurgeRegistryOptions;
   readonly #tenants = new Map<string, TenantMarks>();
 
   constructor(options: PurgeRegistryOptions) {
-    this.#namespace = options.namespace;
+    this.#options = options;
   }
 
   #stub(tenantId: string): DurableObjectStub<PurgeLog> {
-    return this.#namespace.get(this.#namespace.idFromName(tenantId));
+    const namespace = this.#options.namespace;
+    return namespace.get(namespace.idFromName(tenantId));
   }
 
   #marks(tenantId: string): TenantMarks {
     let marks = this.#tenants.get(tenantId);
     if (!marks) {
-      marks = { snapshot: new PurgeSnapshot(), readAt: Number.NEGATIVE_INFINITY, readingUntil: 0 };
+      const snapshot = new PurgeSnapshot();
+      const relay: Relay = new Relay({
+        name: `purge/${tenantId}`,
+        cache: this.#options.cache,
+        timing: this.#options.timing ?? TIMING,
+        kind: "purge",
+        log: this.#options.log,
+        // Nothing held yet (no copy taken): the whole set, so the relay gets a body.
+        load: (_now, full) => this.#load(tenantId, snapshot, full || relay.version === null),
+        apply: (copy) => applyBody(snapshot, copy),
+      });
+      marks = { snapshot, relay };
       this.#tenants.set(tenantId, marks);
     }
     return marks;
@@ -56,38 +89,45 @@ export class PurgeRegistry {
   /** The marks to check this request's entry against (and to stamp what it stores with). */
   async view(tenantId: string, ctx: PurgeViewContext): Promise<PurgeSnapshot> {
     const marks = this.#marks(tenantId);
-    const age = ctx.now - marks.readAt;
-    if (age >= PURGE_MAX_STALE_MS) await this.#read(tenantId, marks, ctx);
-    else if (age >= PURGE_ISOLATE_TTL_MS && Date.now() >= marks.readingUntil) ctx.waitUntil(this.#read(tenantId, marks, ctx));
+    await marks.relay.ensure(ctx);
     return marks.snapshot;
   }
 
-  /** Records a purge in the tenant's log and applies it here at once. */
+  /** Records a purge in the tenant's log and applies it here at once (and to the data center's relay). */
   async purge(tenantId: string, request: PurgeRequest, now: number): Promise<number> {
+    meter("purge");
     const { seq } = await this.#stub(tenantId).purge(request, now);
-    const marks = this.#marks(tenantId);
-    // Re-read everything after `have` right away, so this isolate sees its own purge at once.
-    await this.#read(tenantId, marks, { now, waitUntil: () => undefined, log: () => undefined });
+    try {
+      await this.#marks(tenantId).relay.reload(now);
+    } catch (error) {
+      // Durable already; other isolates get it through the relay. Logged by the relay.
+      this.#options.log({ event: "purge-reload-failed", tenant: tenantId, detail: String(error) });
+    }
     return seq;
   }
 
-  async #read(tenantId: string, marks: TenantMarks, ctx: PurgeViewContext): Promise<void> {
-    const startedAt = ctx.now;
-    marks.readingUntil = Date.now() + PURGE_READ_TIMEOUT_MS;
-    let timer: ReturnType<typeof setTimeout> | undefined;
-    try {
-      const deadline = new Promise<never>(
-        (_, reject) => (timer = setTimeout(() => reject(new Error(`no answer within ${PURGE_READ_TIMEOUT_MS} ms`)), PURGE_READ_TIMEOUT_MS)),
-      );
-      const delta = await Promise.race([this.#stub(tenantId).read(marks.snapshot.seq), deadline]);
-      marks.snapshot.apply(delta.seq, delta.all, delta.marks);
-      marks.readAt = Math.max(marks.readAt, startedAt);
-    } catch (error) {
-      // Availability over consistency: the marks this isolate has stay in use (logged).
-      ctx.log({ event: "purge-read-failed", tenant: tenantId, detail: String(error) });
-    } finally {
-      clearTimeout(timer);
-      marks.readingUntil = 0;
-    }
+  /** Marks changed since what this isolate holds; the whole set (for the relay) when they changed. */
+  async #load(tenantId: string, snapshot: PurgeSnapshot, full: boolean): Promise<Loaded> {
+    const held = snapshot.seq;
+    const delta = await this.#stub(tenantId).read(full ? 0 : held);
+    if (!full && delta.seq === held && delta.marks.length === 0) return { v: String(delta.seq), meta: null, body: null };
+    // Merge first, then export the merged set: the relay body is everything at delta.seq.
+    snapshot.apply(delta.seq, delta.all, delta.marks);
+    return { v: String(delta.seq), meta: null, body: encodeMarks(snapshot) };
   }
+}
+
+function encodeMarks(snapshot: PurgeSnapshot): ArrayBuffer {
+  const marks: MarkRecord[] = [];
+  for (const [name, mark] of snapshot.urls) marks.push({ kind: "url", name, mark });
+  for (const [name, mark] of snapshot.prefixes) marks.push({ kind: "prefix", name, mark });
+  for (const [name, mark] of snapshot.tags) marks.push({ kind: "tag", name, mark });
+  const body: MarksBody = { seq: snapshot.seq, all: snapshot.all, marks };
+  return new TextEncoder().encode(JSON.stringify(body)).buffer as ArrayBuffer;
+}
+
+function applyBody(snapshot: PurgeSnapshot, copy: Loaded): void {
+  if (copy.body === null) return;
+  const body = JSON.parse(new TextDecoder().decode(copy.body)) as MarksBody;
+  snapshot.apply(body.seq, body.all, body.marks);
 }

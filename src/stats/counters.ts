@@ -4,6 +4,8 @@
  * percentiles need no samples.
  */
 
+import type { Costs, ObjectKind } from "../meter";
+
 /** Upper bounds (ms) of the latency buckets; the last bucket is everything above. */
 export const LATENCY_BUCKETS_MS: readonly number[] = [1, 2, 5, 10, 20, 50, 100, 200, 500, 1_000, 2_000, 5_000, 10_000, 30_000, 60_000];
 
@@ -29,7 +31,16 @@ export interface RouteCounters {
    * `origin-error:<CODE>` for failures before the body; `internal-error` for Brim's own bugs.
    */
   errors: Record<string, number>;
+  /** Platform costs of the requests (src/meter.ts), with the background work they started. */
+  cacheReads: number;
+  cacheWrites: number;
+  memoryHits: number;
+  /** Durable Object calls by class (`ObjectKind`). */
+  objectCalls: Record<string, number>;
 }
+
+/** Object classes always shown (zeros included), in this order. */
+export const OBJECT_KINDS: readonly ObjectKind[] = ["coalescer", "purge", "revocation", "stats", "config"];
 
 /** What one request contributes. */
 export interface RequestSample {
@@ -51,7 +62,19 @@ export function emptyCounters(): RouteCounters {
     authRejections: {},
     compressionBytesSaved: 0,
     errors: {},
+    cacheReads: 0,
+    cacheWrites: 0,
+    memoryHits: 0,
+    objectCalls: {},
   };
+}
+
+/** Adds one request's costs (at flush time, so its finished background work is in them). */
+export function addCosts(into: RouteCounters, costs: Costs): void {
+  into.cacheReads += costs.cacheReads;
+  into.cacheWrites += costs.cacheWrites;
+  into.memoryHits += costs.memoryHits;
+  for (const [kind, n] of Object.entries(costs.objectCalls)) if (n > 0) into.objectCalls[kind] = (into.objectCalls[kind] ?? 0) + n;
 }
 
 export function addSample(into: RouteCounters, sample: RequestSample): void {
@@ -77,6 +100,12 @@ export function addCounters(into: RouteCounters, from: RouteCounters): void {
   for (const [reason, n] of Object.entries(from.authRejections)) into.authRejections[reason] = (into.authRejections[reason] ?? 0) + n;
   into.errors ??= {};
   for (const [kind, n] of Object.entries(from.errors ?? {})) into.errors[kind] = (into.errors[kind] ?? 0) + n;
+  // Counters stored before cost accounting have none of these: they count as 0.
+  into.cacheReads = (into.cacheReads ?? 0) + (from.cacheReads ?? 0);
+  into.cacheWrites = (into.cacheWrites ?? 0) + (from.cacheWrites ?? 0);
+  into.memoryHits = (into.memoryHits ?? 0) + (from.memoryHits ?? 0);
+  into.objectCalls ??= {};
+  for (const [kind, n] of Object.entries(from.objectCalls ?? {})) into.objectCalls[kind] = (into.objectCalls[kind] ?? 0) + n;
 }
 
 function bucketOf(ms: number): number {
@@ -114,6 +143,37 @@ export interface RouteReport {
   readonly authRejections: Readonly<Record<string, number>>;
   readonly compressionBytesSaved: number;
   readonly errors: Readonly<Record<string, number>>;
+  readonly costs: CostReport;
+}
+
+/** What the requests cost on the platform (src/meter.ts). */
+export interface CostReport {
+  /** Durable Object calls by class, every class listed. */
+  readonly objectCalls: Readonly<Record<string, number>>;
+  readonly objectCallsTotal: number;
+  /** objectCallsTotal × 1000 / requests, two decimals; null without requests. */
+  readonly objectCallsPer1000Requests: number | null;
+  readonly cacheReads: number;
+  readonly cacheWrites: number;
+  readonly memoryHits: number;
+  /** Requests that made an origin fetch of their own (as `originFetches`). */
+  readonly originFetches: number;
+}
+
+export function costReport(counters: RouteCounters): CostReport {
+  const objectCalls: Record<string, number> = {};
+  for (const kind of OBJECT_KINDS) objectCalls[kind] = counters.objectCalls?.[kind] ?? 0;
+  for (const [kind, n] of Object.entries(counters.objectCalls ?? {})) objectCalls[kind] = n;
+  const total = Object.values(objectCalls).reduce((a, b) => a + b, 0);
+  return {
+    objectCalls,
+    objectCallsTotal: total,
+    objectCallsPer1000Requests: counters.requests === 0 ? null : Math.round((total * 1000 * 100) / counters.requests) / 100,
+    cacheReads: counters.cacheReads ?? 0,
+    cacheWrites: counters.cacheWrites ?? 0,
+    memoryHits: counters.memoryHits ?? 0,
+    originFetches: counters.originFetches,
+  };
 }
 
 export function report(counters: RouteCounters): RouteReport {
@@ -136,5 +196,6 @@ export function report(counters: RouteCounters): RouteReport {
     authRejections: counters.authRejections,
     compressionBytesSaved: counters.compressionBytesSaved ?? 0,
     errors: counters.errors ?? {},
+    costs: costReport(counters),
   };
 }

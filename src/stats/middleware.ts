@@ -1,6 +1,7 @@
 import type { MiddlewareHandler } from "hono";
 import type { AppEnv, RequestOutcome } from "../env";
 import { formatCacheStatus } from "../http/cache-status";
+import { metered, newCosts } from "../meter";
 import type { RequestSample } from "./counters";
 import type { StatsRecorder } from "./recorder";
 
@@ -18,17 +19,21 @@ export interface ObserveRequestsOptions {
  * stale, collapsed, time to the origin's response headers for requests that fetched
  * themselves, the auth failure reason) from the request's typed outcome (src/env.ts), which
  * the pipeline and auth filled in; the cost is a map update, no I/O (flushes run under `waitUntil`).
+ * The request runs `metered` (src/meter.ts): its platform costs, and those of the background
+ * work it starts, are added to the counters when the isolate closes its batch.
  * Tenants with `observability` also get `Server-Timing` (W3C Server Timing) and one JSON log
  * line per request. Durations use the runtime clock, which Workers advance across I/O only.
  */
 export function observeRequests({ recorder, now, log }: ObserveRequestsOptions): MiddlewareHandler<AppEnv> {
   return async function observeRequests(c, next) {
     const started = Date.now();
-    await next();
+    const costs = newCosts();
+    await metered(costs, next);
     const elapsedMs = Date.now() - started;
     const { tenant, route, outcome } = c.var;
     const sample = classify(outcome);
-    recorder?.record(tenant.id, route.path, sample, now(), (p) => c.executionCtx.waitUntil(p));
+    // Inside the request's context: a flush it triggers counts for it.
+    metered(costs, () => recorder?.record(tenant.id, route.path, sample, costs, now(), (p) => c.executionCtx.waitUntil(p)));
     if (outcome.authFailure !== null) recorder?.authRejected(tenant.id, route.path, outcome.authFailure, now());
     const observe = tenant.observability;
     if (!observe) return;

@@ -3,7 +3,7 @@
  * (no script, no CDN, `Content-Security-Policy: default-src 'none'`), reloading itself every
  * STATS_PAGE_REFRESH_SECONDS. Pure: report in, HTML out.
  */
-import type { RouteReport } from "./counters";
+import { OBJECT_KINDS, type RouteReport } from "./counters";
 import type { SeriesPoint, StatsReport } from "./object";
 
 const WIDTH = 560;
@@ -43,6 +43,10 @@ export function renderStatsPage(tenantId: string, report: StatsReport, atIso: st
   const rows = Object.entries(report.routes)
     .map(([route, r]) => row(route, r))
     .join("");
+  const costRows = [...Object.entries(report.routes), ["all routes", report.total] as const]
+    .map(([route, r]) => costRow(route, r))
+    .join("");
+  const perThousand = report.total.costs.objectCallsPer1000Requests;
   return `<!doctype html>
 <html lang="en"><head><meta charset="utf-8"><meta http-equiv="refresh" content="${refreshSeconds}">
 <title>Brim · ${escape(tenantId)}</title>
@@ -54,6 +58,9 @@ table{border-collapse:collapse}td,th{border-bottom:1px solid #ddd;padding:4px 8p
 ${charts.join("\n")}
 <h2>Routes</h2>
 <table id="routes"><tr><th>route</th><th>requests</th><th>hit ratio</th><th>stale</th><th>collapsed</th><th>origin fetches</th><th>p50 ms</th><th>p99 ms</th><th>auth rejections</th><th>bytes saved</th></tr>${rows}</table>
+<h2>Platform costs</h2>
+<p>Durable Object calls per 1,000 requests: <b id="do-per-1000">${perThousand ?? "–"}</b> (background work counts for the request that started it)</p>
+<table id="costs"><tr><th>route</th>${OBJECT_KINDS.map((k) => `<th>DO ${k}</th>`).join("")}<th>DO per 1,000 requests</th><th>cache reads</th><th>cache writes</th><th>memory hits</th><th>origin fetches</th></tr>${costRows}</table>
 </body></html>
 `;
 }
@@ -74,6 +81,19 @@ function row(route: string, r: RouteReport): string {
     r.compressionBytesSaved,
   ];
   return `<tr><td>${escape(route)}</td>${cells.map((c) => `<td>${escape(String(c))}</td>`).join("")}</tr>`;
+}
+
+function costRow(route: string, r: RouteReport): string {
+  const c = r.costs;
+  const cells = [
+    ...OBJECT_KINDS.map((kind) => c.objectCalls[kind] ?? 0),
+    c.objectCallsPer1000Requests ?? "–",
+    c.cacheReads,
+    c.cacheWrites,
+    c.memoryHits,
+    c.originFetches,
+  ];
+  return `<tr><td>${escape(route)}</td>${cells.map((cell) => `<td>${escape(String(cell))}</td>`).join("")}</tr>`;
 }
 
 /** A line chart over the series' steps; `max` fixes the y range (else the data's maximum). */

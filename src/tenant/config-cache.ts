@@ -1,6 +1,6 @@
 /** A route's `cache` block: what is stored, for how long, and under which key. */
 import { z } from "zod";
-import { COALESCE_WAIT_SLACK_MS, DEFAULT_MAX_OBJECT_BYTES, MAX_COALESCE_WAIT_MS } from "../constants";
+import { COALESCE_WAIT_SLACK_MS, DEFAULT_MAX_OBJECT_BYTES, LOCATION_HINTS, MAX_COALESCE_WAIT_MS } from "../constants";
 import type { CacheKeyPolicy, CachePolicy } from "./types";
 import { expected, flag, intRange, isRecord, reportDuplicates, seconds, show } from "./config-values";
 import { checkForwardUnkeyed, cookiesSchema, forwardUnkeyedSchema } from "./config-forward";
@@ -72,11 +72,18 @@ const coalesceObject = z.strictObject(
     waitMs: intRange(1, MAX_COALESCE_WAIT_MS, `an integer from 1 to ${MAX_COALESCE_WAIT_MS} (milliseconds)`).optional().meta({
       description: "How long a request waits for a shared origin fetch before fetching itself. Default: the route's timeoutMs plus 1 s.",
     }),
+    locationHint: z
+      .enum(LOCATION_HINTS, { error: expected(`one of ${LOCATION_HINTS.join(", ")}`) })
+      .optional()
+      .meta({
+        description:
+          "Cloudflare region for each key's global coalescing object (the one that fetches the origin): put it near the origin. Applies when an object is first created. Default: near its first caller.",
+      }),
   },
   { error: expected("true, false or an object") },
 );
 
-/** Request coalescing: `true` (default), `false`, or `{ waitMs }`. */
+/** Request coalescing: `true` (default), `false`, or `{ waitMs, locationHint }`. */
 const coalesceSchema = z
   .union([z.boolean(), coalesceObject], { error: expected("true, false or an object") })
   .default(true)
@@ -121,10 +128,11 @@ export type CacheConfig = z.output<typeof cacheSchema>;
  * `timeoutMs` is the route's, which the default coalescing wait is derived from.
  */
 export function toCachePolicy(cache: CacheConfig, timeoutMs: number): CachePolicy {
+  const options = cache.coalesce === true || cache.coalesce === false ? {} : cache.coalesce;
   const coalesce =
     cache.coalesce === false
       ? null
-      : { waitMs: (cache.coalesce === true ? undefined : cache.coalesce.waitMs) ?? timeoutMs + COALESCE_WAIT_SLACK_MS };
+      : { waitMs: options.waitMs ?? timeoutMs + COALESCE_WAIT_SLACK_MS, locationHint: options.locationHint ?? null };
   return {
     ttlSeconds: cache.ttl ?? null,
     staleWhileRevalidateSeconds: cache.staleWhileRevalidate ?? null,

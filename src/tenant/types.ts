@@ -3,6 +3,7 @@
  * validated and defaulted the raw JSON. Every field is present (no `undefined` on the hot
  * path) and every object is frozen.
  */
+import type { LOCATION_HINTS } from "../constants";
 
 export type QueryKeyPolicy =
   { readonly mode: "all" } | { readonly mode: "none" } | { readonly mode: "allow"; readonly names: readonly string[] };
@@ -51,7 +52,11 @@ export interface CachePolicy {
 export interface CoalescePolicy {
   /** How long a request waits for the shared fetch before falling back to its own. */
   readonly waitMs: number;
+  /** Cloudflare `locationHint` for the key's global Coalescer (near the origin); null: near its first caller. */
+  readonly locationHint: LocationHint | null;
 }
+
+export type LocationHint = (typeof LOCATION_HINTS)[number];
 
 export interface Route {
   /** The pattern as written in the config, for logs and stats. */

@@ -10,7 +10,7 @@ import { runInDurableObject } from "cloudflare:test";
 import { env } from "cloudflare:workers";
 import { describe, expect, it } from "vitest";
 import { testBrim, type TestBrim } from "../support/brim";
-import { REVOCATION_ISOLATE_TTL_MS, REVOCATION_MAX_SHRINK_FRACTION } from "../../src/constants";
+import { REVOCATION_MAX_SHRINK_FRACTION, REVOCATION_RELAY_POLL_MS, REVOCATION_RELAY_REFRESH_MS } from "../../src/constants";
 import type { RevocationList } from "../../src/auth/revocation/object";
 import { count, script, uniquePath } from "../support/origin";
 import {
@@ -28,7 +28,9 @@ import {
 } from "../support/jwt";
 
 const REFRESH = 30;
-const TTL_SECONDS = REVOCATION_ISOLATE_TTL_MS / 1000;
+// How long a change takes to reach an isolate once the object has it: the relay copy is refreshed
+// once REFRESH old, and isolates poll the relay every POLL (src/relay.ts).
+const TTL_SECONDS = (REVOCATION_RELAY_REFRESH_MS + REVOCATION_RELAY_POLL_MS) / 1000;
 const ECHO = { headers: { "cache-control": "public, max-age=600" }, body: "user={header:x-user-id} #{count}" };
 
 /** The last good list: four revoked jti and one revoked subject (five entries). */

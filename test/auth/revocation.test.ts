@@ -8,7 +8,7 @@ import { runDurableObjectAlarm } from "cloudflare:test";
 import { env } from "cloudflare:workers";
 import { describe, expect, it } from "vitest";
 import { testBrim, type TestBrim } from "../support/brim";
-import { REVOCATION_ISOLATE_TTL_MS } from "../../src/constants";
+import { REVOCATION_RELAY_POLL_MS, REVOCATION_RELAY_REFRESH_MS } from "../../src/constants";
 import { count, requests, uniquePath } from "../support/origin";
 import {
   ADMIN_TOKEN,
@@ -24,10 +24,18 @@ import {
 
 const REFRESH = 30;
 const MAX_STALE = 300;
-const TTL_SECONDS = REVOCATION_ISOLATE_TTL_MS / 1000;
+// How long a change takes to reach an isolate once the object has it: the relay copy is refreshed
+// once REFRESH old, and isolates poll the relay every POLL (src/relay.ts).
+const TTL_SECONDS = (REVOCATION_RELAY_REFRESH_MS + REVOCATION_RELAY_POLL_MS) / 1000;
 
 async function setup(
-  options: { onStale?: "deny" | "allow"; list?: { jti?: string[]; sub?: Record<string, number> }; isolates?: number } = {},
+  options: {
+    onStale?: "deny" | "allow";
+    list?: { jti?: string[]; sub?: Record<string, number> };
+    isolates?: number;
+    /** Named caches, one per isolate: isolates with the same name share a data center (default: all share one). */
+    dataCenters?: readonly string[];
+  } = {},
 ) {
   const key = await signingKey("ES256");
   const server = await revocationServer(options.list ?? {});
@@ -40,7 +48,10 @@ async function setup(
     admin: { tokenEnv: ADMIN_TOKEN_ENV },
     routes: [{ path: "/*", auth: "required", cache: false }],
   };
-  const isolates = Array.from({ length: options.isolates ?? 1 }, () => testBrim([tenant]));
+  const dcs = options.dataCenters;
+  const isolates = Array.from({ length: dcs?.length ?? options.isolates ?? 1 }, (_, i) =>
+    testBrim([tenant], dcs ? { cache: () => caches.open(dcs[i]!) } : {}),
+  );
   return { key, server, isolates, brim: isolates[0]! };
 }
 
@@ -199,6 +210,26 @@ describe("immediate revocation: POST /__brim/revocations", () => {
     b.clock.advance(TTL_SECONDS);
     await b.fetch(path, { token: await tokenFor(key, b) });
     expect((await b.fetch(path, { token })).status).toBe(401);
+  });
+
+  it("through the relay: the pushing isolate's data center at its next poll, another data center after its relay refresh", async () => {
+    const [dcA, dcB] = [`dc-${crypto.randomUUID()}`, `dc-${crypto.randomUUID()}`];
+    const { key, isolates } = await setup({ dataCenters: [dcA, dcA, dcB] });
+    const [a1, a2, b1] = isolates as [TestBrim, TestBrim, TestBrim];
+    const advance = (ms: number) => isolates.forEach((brim) => brim.clock.advance(ms / 1000));
+    const path = uniquePath();
+    const token = await tokenFor(key, a1, { jti: "relayed-1" });
+    for (const brim of isolates) expect((await brim.fetch(path, { token })).status).toBe(200);
+    expect((await push(a1, { jti: ["relayed-1"] })).status).toBe(200);
+    expect((await a1.fetch(path, { token })).status).toBe(401);
+    advance(REVOCATION_RELAY_POLL_MS);
+    // Each request at the poll used the list it had; the poll read the data center's relay copy.
+    for (const brim of [a2, b1]) expect((await brim.fetch(path, { token })).status).toBe(200);
+    expect((await a2.fetch(path, { token })).status).toBe(401);
+    expect((await b1.fetch(path, { token })).status).toBe(200);
+    advance(REVOCATION_RELAY_REFRESH_MS - REVOCATION_RELAY_POLL_MS);
+    expect((await b1.fetch(path, { token })).status).toBe(200);
+    expect((await b1.fetch(path, { token })).status).toBe(401);
   });
 
   it("pushes subjects too, and survives the next pull of a list that does not carry them yet", async () => {

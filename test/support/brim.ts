@@ -147,3 +147,25 @@ export async function settleAll(): Promise<void> {
   for (const brim of [...unsettledBrims]) await brim.settled().catch((error: unknown) => errors.push(error));
   if (errors.length > 0) throw errors.length === 1 ? errors[0] : new AggregateError(errors, "waitUntil work failed after the test");
 }
+
+/**
+ * One edge of a local "two data centers" setup: a Brim with its own Cache API cache
+ * (`edge-<name>`) and its own data center name (`colo`), sharing the Durable Objects with every
+ * other edge, as two Cloudflare locations share them. Several brims with one name stand for
+ * several isolates of one data center.
+ */
+export function testEdge(
+  name: string,
+  tenants: Record<string, RawRoute[]> | readonly TenantSpec[],
+  options: TestBrimOptions = {},
+): TestBrim {
+  return testBrim(tenants, { cache: () => caches.open(`edge-${name}`), colo: name, ...options });
+}
+
+/** The key's Coalescers: the global one, and the one for data center `colo`. */
+export function coalescerStubs(keyUrl: string, colo: string): { global: DurableObjectStub; colo: DurableObjectStub } {
+  return {
+    global: env.COALESCER.get(env.COALESCER.idFromName(keyUrl)),
+    colo: env.COALESCER.get(env.COALESCER.idFromName(`colo:${colo}|${keyUrl}`)),
+  };
+}

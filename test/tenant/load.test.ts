@@ -37,7 +37,7 @@ const DEFAULT_CACHE: CachePolicy = {
   ignoreRequestDirectives: false,
   ttlJitter: 0,
   maxObjectBytes: 104857600,
-  coalesce: { waitMs: 31000 },
+  coalesce: { waitMs: 31000, locationHint: null },
   cookies: "bypass",
   forwardUnkeyed: [],
 };
@@ -98,7 +98,7 @@ const expectedExample: BrimConfig = {
             ignoreRequestDirectives: true,
             ttlJitter: 0.1,
             maxObjectBytes: 1048576,
-            coalesce: { waitMs: 6000 },
+            coalesce: { waitMs: 6000, locationHint: null },
           },
         },
         {

@@ -1,15 +1,20 @@
 /**
- * The isolate's view of a tenant's revocation list. Read from the tenant's `RevocationList`
- * Durable Object at most once per `REVOCATION_ISOLATE_TTL_MS`, in the background (only a
- * cold isolate, holding no list yet, waits for the read); unchanged lists cost no transfer.
+ * The isolate's view of a tenant's revocation list. It reaches the isolate through its data
+ * center's relay (src/relay.ts): the isolate re-reads the relay copy (one Cache API read) at most
+ * every REVOCATION_RELAY_POLL_MS, in the background, and the one isolate per data center holding
+ * the lease refreshes that copy from the tenant's `RevocationList` object once it is
+ * REVOCATION_RELAY_REFRESH_MS old. Only a cold isolate, holding no list yet, waits (for the relay,
+ * or the object if the relay has none). Unchanged lists cost no transfer (versions are compared).
  * Staleness is judged from when the publisher last confirmed the list, not when this isolate
  * read it, so a publisher outage is seen everywhere alike.
  */
-import { REVOCATION_ISOLATE_TTL_MS, REVOCATION_READ_TIMEOUT_MS } from "../../constants";
+import { REVOCATION_READ_TIMEOUT_MS, REVOCATION_RELAY_POLL_MS, REVOCATION_RELAY_REFRESH_MS } from "../../constants";
+import { meter } from "../../meter";
+import { Relay, type Loaded } from "../../relay";
 import type { RevocationPolicy } from "../../tenant/types";
 import type { Claims } from "../claims";
 import { mergeSubjects, revokedReason, type RevocationEntries, type RevocationSnapshot, type RevokedReason } from "./list";
-import type { PushResult, ReadResult, RevocationList, RevocationSource } from "./object";
+import type { PushResult, RevocationList, RevocationSource } from "./object";
 import { FingerprintSet } from "./set";
 
 export interface RevocationContext {
@@ -32,6 +37,14 @@ export interface RevocationClientOptions {
   readonly issuer: string;
   readonly policy: RevocationPolicy;
   readonly namespace: DurableObjectNamespace<RevocationList>;
+  /** The data center's cache, where the relay copy lives. */
+  readonly cache: () => Promise<Cache>;
+  readonly log: (event: Record<string, unknown>) => void;
+}
+
+/** Relay meta: when the publisher last confirmed the list. */
+interface ListMeta {
+  readonly fetchedAt: number | null;
 }
 
 export class RevocationClient {
@@ -42,9 +55,7 @@ export class RevocationClient {
   #snapshot: RevocationSnapshot | null = null;
   /** Pushes handled by this isolate, enforced here before the object's next version arrives. */
   #local: { jti: Set<string>; sub: Map<string, number> } = { jti: new Set(), sub: new Map() };
-  #readAt = Number.NEGATIVE_INFINITY;
-  /** Real-time deadline of the read in flight; never shared as a promise across requests. */
-  #readingUntil = 0;
+  readonly #relay: Relay;
 
   constructor(options: RevocationClientOptions) {
     this.#tenantId = options.tenantId;
@@ -56,6 +67,21 @@ export class RevocationClient {
       issuer: options.issuer,
       tenantId: options.tenantId,
     };
+    this.#relay = new Relay({
+      name: `revocation/${options.tenantId}\n${options.policy.url}`,
+      cache: options.cache,
+      timing: {
+        pollMs: REVOCATION_RELAY_POLL_MS,
+        refreshMs: REVOCATION_RELAY_REFRESH_MS,
+        maxStaleMs: Number.POSITIVE_INFINITY,
+        readTimeoutMs: REVOCATION_READ_TIMEOUT_MS,
+      },
+      kind: "revocation",
+      log: options.log,
+      load: (now, full) => this.#load(now, full),
+      apply: (copy) => this.#apply(copy),
+      bodyless: (v) => v === "",
+    });
   }
 
   /** The object for this tenant and list URL: tenant id and URL only, never a token. */
@@ -65,8 +91,7 @@ export class RevocationClient {
 
   /** Whether the verified token is revoked, or the list too old to trust. */
   async check(claims: Claims, ctx: RevocationContext): Promise<RevocationCheck> {
-    if (this.#snapshot === null) await this.#read(ctx);
-    else if (ctx.now - this.#readAt >= REVOCATION_ISOLATE_TTL_MS && Date.now() >= this.#readingUntil) ctx.waitUntil(this.#read(ctx));
+    await this.#relay.ensure(ctx);
     const snapshot = this.#snapshot;
     const local = revokedReason(this.#local, claims);
     if (local) return { kind: "revoked", reason: local };
@@ -83,54 +108,38 @@ export class RevocationClient {
 
   /** Sends a push to the object and enforces it in this isolate at once. */
   async push(entries: RevocationEntries, now: number): Promise<PushResult> {
+    meter("revocation");
     const result = await this.#stub().push({ source: this.#source, now, entries });
     if (result.ok) {
       for (const id of entries.jti) this.#local.jti.add(id);
       mergeSubjects(this.#local.sub, entries.sub);
-      // Make the next request re-read, so the object's merged version replaces the overlay soon.
-      this.#readAt = Number.NEGATIVE_INFINITY;
+      // Read the merged version now and hand it to the data center's relay.
+      await this.#relay.reload(now).catch(() => undefined);
     }
     return result;
   }
 
-  async #read(ctx: RevocationContext): Promise<void> {
-    this.#readingUntil = Date.now() + REVOCATION_READ_TIMEOUT_MS;
-    let timer: ReturnType<typeof setTimeout> | undefined;
-    try {
-      const deadline = new Promise<never>(
-        (_, reject) =>
-          (timer = setTimeout(() => reject(new Error(`no answer within ${REVOCATION_READ_TIMEOUT_MS} ms`)), REVOCATION_READ_TIMEOUT_MS)),
-      );
-      const result: ReadResult = await Promise.race([
-        this.#stub().read({ source: this.#source, now: ctx.now, have: this.#snapshot?.version ?? null }),
-        deadline,
-      ]);
-      this.#readAt = ctx.now;
-      this.#apply(result);
-    } catch (error) {
-      ctx.log({ event: "revocation-read-failed", tenant: this.#tenantId, detail: String(error), keptLastGood: this.#snapshot !== null });
-    } finally {
-      clearTimeout(timer);
-      this.#readingUntil = 0;
-    }
+  /** One object read; the list's bytes only when its version is not the one held (or `full`). */
+  async #load(now: number, full: boolean): Promise<Loaded> {
+    const have = full ? null : (this.#relay.version ?? null);
+    const result = await this.#stub().read({ source: this.#source, now, have: have === "" ? null : have });
+    const meta: ListMeta = { fetchedAt: result.fetchedAt };
+    if (result.version === null) return { v: "", meta, body: null };
+    return { v: result.version, meta, body: result.data ? encodeList(result.data) : null };
   }
 
-  #apply(result: ReadResult): void {
-    if (result.version === null) {
-      this.#snapshot = { version: "", fetchedAt: result.fetchedAt, jti: FingerprintSet.EMPTY, sub: new Map() };
+  #apply(copy: Loaded): void {
+    const { fetchedAt } = copy.meta as ListMeta;
+    if (copy.v === "") {
+      this.#snapshot = { version: "", fetchedAt, jti: FingerprintSet.EMPTY, sub: new Map() };
       return;
     }
-    if (!result.data && this.#snapshot) {
-      this.#snapshot = { ...this.#snapshot, fetchedAt: result.fetchedAt };
+    if (copy.body === null) {
+      if (this.#snapshot) this.#snapshot = { ...this.#snapshot, fetchedAt };
       return;
     }
-    if (!result.data) return;
-    this.#snapshot = {
-      version: result.version,
-      fetchedAt: result.fetchedAt,
-      jti: FingerprintSet.fromSorted(result.data.jti),
-      sub: new Map(Object.entries(result.data.sub)),
-    };
+    const data = decodeList(copy.body);
+    this.#snapshot = { version: copy.v, fetchedAt, jti: FingerprintSet.fromSorted(data.jti), sub: new Map(Object.entries(data.sub)) };
     // Drop the local overlay once the object's list carries it (a read that started before
     // the push may not).
     const snapshot = this.#snapshot;
@@ -138,4 +147,22 @@ export class RevocationClient {
     for (const id of this.#local.jti) if (snapshot.jti.has(id)) this.#local.jti.delete(id);
     for (const [name, at] of this.#local.sub) if ((snapshot.sub.get(name) ?? Number.NEGATIVE_INFINITY) >= at) this.#local.sub.delete(name);
   }
+}
+
+/** Relay body: u32 length of the subjects' JSON, the JSON, zero padding to 8 bytes, the sorted fingerprints. */
+function encodeList(data: { readonly jti: BigUint64Array; readonly sub: Record<string, number> }): ArrayBuffer {
+  const sub = new TextEncoder().encode(JSON.stringify(data.sub));
+  const offset = Math.ceil((4 + sub.length) / 8) * 8;
+  const bytes = new Uint8Array(offset + data.jti.byteLength);
+  new DataView(bytes.buffer).setUint32(0, sub.length, true);
+  bytes.set(sub, 4);
+  bytes.set(new Uint8Array(data.jti.buffer, data.jti.byteOffset, data.jti.byteLength), offset);
+  return bytes.buffer;
+}
+
+function decodeList(body: ArrayBuffer): { jti: BigUint64Array; sub: Record<string, number> } {
+  const length = new DataView(body).getUint32(0, true);
+  const sub = JSON.parse(new TextDecoder().decode(new Uint8Array(body, 4, length))) as Record<string, number>;
+  const offset = Math.ceil((4 + length) / 8) * 8;
+  return { jti: new BigUint64Array(body, offset, (body.byteLength - offset) / 8), sub };
 }
