@@ -25,6 +25,8 @@ import { observeRequests, timed } from "./stats/middleware";
 import type { StatsLog } from "./stats/object";
 import { StatsRecorder } from "./stats/recorder";
 import type { AnalyticsWriter } from "./stats/analytics";
+import type { RecompressDeps } from "./pipeline/context";
+import { RECOMPRESS_MAX_BYTES } from "./constants";
 
 export interface BrimOptions {
   /**
@@ -65,6 +67,12 @@ export interface BrimOptions {
   readonly analytics?: AnalyticsWriter | null;
   /** Structured log sink. Default: one JSON line on `console.log`. */
   readonly log?: (event: Record<string, unknown>) => void;
+  /**
+   * The background high-quality pass over compressed variants (docs/compression.md): `maxBytes`
+   * (default RECOMPRESS_MAX_BYTES; 0 turns it off) bounds the identity bodies it takes;
+   * `beforeReplace` (tests only) is awaited just before a stored variant is replaced.
+   */
+  readonly recompress?: { readonly maxBytes?: number; readonly beforeReplace?: () => Promise<void> };
 }
 
 /**
@@ -98,6 +106,7 @@ export function createBrim(options: BrimOptions): Hono<AppEnv> {
     purges: options.purgeLog ? new PurgeRegistry({ namespace: options.purgeLog, cache: openCache, log: sink }) : null,
     coalescer: options.coalescer ?? null,
     ...(options.colo !== undefined ? { dataCenter: () => options.colo! } : {}),
+    recompress: recompressDeps(options.recompress),
     log,
   };
 
@@ -150,3 +159,9 @@ export function createBrim(options: BrimOptions): Hono<AppEnv> {
 
 /** Methods Brim never proxies (see `unsupportedMethods`). */
 const UNSUPPORTED_METHODS = new Set(["CONNECT", "TRACE", "TRACK"]);
+
+function recompressDeps(options: BrimOptions["recompress"]): RecompressDeps | null {
+  const maxBytes = options?.maxBytes ?? RECOMPRESS_MAX_BYTES;
+  if (!Number.isSafeInteger(maxBytes) || maxBytes < 0) throw new Error("createBrim: recompress.maxBytes must be a whole number of bytes");
+  return maxBytes === 0 ? null : { maxBytes, beforeReplace: options?.beforeReplace ?? null };
+}

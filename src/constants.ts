@@ -318,6 +318,23 @@ export const ZSTD_LEVEL = 3;
  */
 export const ZSTD_FRAME_BYTES = 256 * 1024;
 
+/**
+ * The background high-quality pass (src/compress/recompress.ts, docs/compression.md): a variant
+ * Brim compressed at the fast level on a miss is compressed again at these levels and replaces
+ * the stored one when smaller. Brotli 11 runs at roughly 0.2–0.5 MB/s of input (0.25–0.55 s of
+ * CPU for 100 KB of JSON, against ~5 ms at quality 4: `bench/recompress-cost.ts`); gzip 9 costs
+ * a few ms. zstd has no second pass (src/compress/recompress.ts).
+ */
+export const BROTLI_BEST_QUALITY = 11;
+export const GZIP_BEST_LEVEL = 9;
+
+/**
+ * Identity bodies larger than this are not recompressed (bytes): Brotli 11 is synchronous CPU in
+ * the isolate, so this bounds how long one pass holds it (0.6–0.9 s at 256 KiB; 1 MiB would take
+ * 2–4 s). It is also the most a storing miss copies beside its buffered cache write.
+ */
+export const RECOMPRESS_MAX_BYTES = 256 * 1024;
+
 /** Retry-After for a 503 when no verification key is available and no better hint exists. */
 export const AUTH_UNAVAILABLE_RETRY_AFTER_SECONDS = 30;
 

@@ -164,8 +164,9 @@ export class CacheStore {
    * then the head entry (first segment + metadata naming the segments and total length) last;
    * the Vary marker only after that. A body that errors or passes `maxBytes` leaves nothing
    * reachable (segments already written are deleted, and unreachable anyway).
-   * Resolves when committed; rejects (having committed nothing) otherwise. A small entry
-   * replaces this isolate's memory copy once committed; a large one drops it.
+   * Resolves with the metadata as committed (its `body` names this write) when committed;
+   * rejects (having committed nothing) otherwise. A small entry replaces this isolate's memory
+   * copy once committed; a large one drops it.
    */
   async put(
     primaryKey: string,
@@ -174,7 +175,7 @@ export class CacheStore {
     meta: EntryMeta,
     storageSeconds: number,
     maxBytes: number,
-  ): Promise<void> {
+  ): Promise<EntryMeta> {
     const headers = new Headers(response.headers);
     for (const name of ["cache-control", "expires", "vary", "age", "set-cookie", "cdn-cache-control", "content-length"])
       headers.delete(name);
@@ -234,6 +235,60 @@ export class CacheStore {
       const until = this.#now() + this.#limits.residencyMs;
       this.#markers.set(primaryKey, marker.marker, markerBytes(primaryKey, marker.marker), until);
     } else this.#markers.delete(primaryKey);
+    return committed;
+  }
+
+  /**
+   * Replaces the body of the variant stored by write `write` with `body` (at most one segment),
+   * keeping its status, headers and metadata except `body` and the fields in `patch`; kept for
+   * `storageSeconds` from now. Only a variant still reachable through the current Vary marker
+   * (read from the Cache API, not this isolate's memory), and still from that write, is
+   * replaced: an entry rewritten since (a revalidation, another miss) answers "changed", a
+   * deleted one (invalidation, a marker replaced) "gone", and neither is touched. The check is
+   * the read just before the one put that replaces the head, so a reader sees the old entry or
+   * the new one, each whole. The variant key carries the marker's generation: if the marker is
+   * deleted between that read and the put, the new head lands under a key no lookup reaches,
+   * so a deleted entry never comes back. This isolate's memory copy follows the replacement;
+   * other isolates' copies keep the old bytes until their residency ends.
+   */
+  async replaceBody(
+    primaryKey: string,
+    requestHeaders: Headers,
+    write: string,
+    body: Uint8Array,
+    patch: Partial<Pick<EntryMeta, "recompressed">>,
+    storageSeconds: number,
+  ): Promise<"replaced" | "changed" | "gone"> {
+    if (body.byteLength > CACHE_SEGMENT_BYTES) throw new RangeError(`replaceBody: ${body.byteLength} bytes is more than one segment`);
+    const first = await this.#match(primaryKey);
+    await first?.body?.cancel();
+    const marker = first ? readMarker(first.headers) : null;
+    if (marker === null) return "gone";
+    const key = await variantKey(primaryKey, marker, requestHeaders);
+    const head = await this.#match(key);
+    if (!head) return "gone";
+    await head.body?.cancel();
+    const meta = parseMeta(head.headers.get(META_HEADER));
+    if (meta === null || meta.body?.write !== write) return "changed";
+    const headers = new Headers(head.headers);
+    for (const name of ["content-length", "cf-cache-status", "age"]) headers.delete(name);
+    headers.set("cache-control", `public, max-age=${Math.ceil(storageSeconds)}`);
+    const committed: EntryMeta = { ...meta, ...patch, body: { bytes: body.byteLength, segments: 1, write: crypto.randomUUID() } };
+    headers.set(META_HEADER, serializeMeta(committed));
+    // Copied before the put, which may take the buffer.
+    const kept = this.#fits(body.byteLength, 1) ? body.slice() : null;
+    await this.#put(key, new Response(body, { status: head.status, statusText: head.statusText, headers, encodeBody: "manual" }));
+    if (kept) {
+      const record: MemoryRecord = {
+        status: head.status,
+        statusText: head.statusText,
+        headers: [...headers, ["content-length", String(kept.byteLength)]],
+        body: kept,
+        meta: committed,
+      };
+      this.#keep(key, record, Math.min(this.#limits.residencyMs, storageSeconds * 1000));
+    } else this.#entries.delete(key);
+    return "replaced";
   }
 
   /**

@@ -1,6 +1,7 @@
 import * as zlib from "node:zlib";
 import type { Coding } from "../http/accept-encoding";
 import { zstdCompressStream } from "./zstd";
+import { BROTLI_BEST_QUALITY, GZIP_BEST_LEVEL } from "../constants";
 
 /**
  * Streaming compression and decompression with workerd's `node:zlib` (flag `nodejs_compat`),
@@ -26,16 +27,41 @@ export function compressionCount(): number {
 export type ProducedCoding = "br" | "gzip" | "zstd";
 export const PRODUCED_CODINGS: readonly ProducedCoding[] = ["br", "gzip", "zstd"];
 
-export function compressStream(coding: ProducedCoding): TransformStream<Uint8Array, Uint8Array> {
+/**
+ * A compressing stream for `coding`. Options: `best` (default false) uses the high-quality
+ * levels of the background pass (src/compress/recompress.ts) instead of the fast ones;
+ * `sizeHint` (bytes, default none) is the input length when known, which sizes Brotli's window
+ * to the body (RFC 7932 §9.1: a decoder needs the window's memory, so no more than the input).
+ */
+export function compressStream(
+  coding: ProducedCoding,
+  options: { best?: boolean; sizeHint?: number } = {},
+): TransformStream<Uint8Array, Uint8Array> {
   compressions += 1;
+  const best = options.best ?? false;
   switch (coding) {
     case "br":
-      return fromNode(() => zlib.createBrotliCompress({ params: { [zlib.constants.BROTLI_PARAM_QUALITY]: BROTLI_QUALITY } }));
+      return fromNode(() => zlib.createBrotliCompress({ params: brotliParams(best, options.sizeHint) }));
     case "gzip":
-      return fromNode(() => zlib.createGzip({ level: GZIP_LEVEL }));
+      return fromNode(() => zlib.createGzip({ level: best ? GZIP_BEST_LEVEL : GZIP_LEVEL }));
     case "zstd":
+      // No best level: see RECOMPRESSED_CODINGS (src/compress/recompress.ts).
       return zstdCompressStream();
   }
+}
+
+/** Brotli's smallest and largest window, log2 bytes (RFC 7932 §9.1). */
+const BROTLI_MIN_WINDOW_BITS = 10;
+const BROTLI_MAX_WINDOW_BITS = 24;
+
+function brotliParams(best: boolean, sizeHint: number | undefined): Record<number, number> {
+  const params: Record<number, number> = { [zlib.constants.BROTLI_PARAM_QUALITY]: best ? BROTLI_BEST_QUALITY : BROTLI_QUALITY };
+  if (sizeHint !== undefined && sizeHint > 0) {
+    params[zlib.constants.BROTLI_PARAM_SIZE_HINT] = sizeHint;
+    const bits = Math.ceil(Math.log2(sizeHint));
+    params[zlib.constants.BROTLI_PARAM_LGWIN] = Math.min(BROTLI_MAX_WINDOW_BITS, Math.max(BROTLI_MIN_WINDOW_BITS, bits));
+  }
+  return params;
 }
 
 /**

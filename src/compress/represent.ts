@@ -25,6 +25,11 @@ export interface RepresentOptions {
   readonly policy: CompressionPolicy;
   /** Bounds on decoding an origin-encoded body (decompression bombs). */
   readonly limits: DecodeLimits;
+  /**
+   * Called only when Brim compresses the body itself: a stream put in front of the compressor,
+   * which sees the identity bytes (src/compress/recompress.ts keeps them for the second pass).
+   */
+  readonly tap?: () => TransformStream<Uint8Array, Uint8Array>;
 }
 
 /**
@@ -70,9 +75,10 @@ export function represent(response: Response, options: RepresentOptions): Repres
   headers.set("content-encoding", options.chosen);
   headers.delete("content-length");
   weakenEtag(headers);
+  const identity = options.tap ? body.pipeThrough(options.tap()) : body;
   return {
     kind: "ok",
-    response: rebuild(response, headers, body.pipeThrough(compressStream(options.chosen))),
+    response: rebuild(response, headers, identity.pipeThrough(compressStream(options.chosen))),
     encoded: true,
     negotiated: true,
   };

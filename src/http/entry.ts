@@ -28,6 +28,8 @@ export interface EntryMeta {
   readonly identityBytes?: number;
   /** The entry is one Accept-Encoding variant of a negotiable response (src/compress/). */
   readonly negotiated?: boolean;
+  /** The stored bytes come from the background high-quality pass (src/compress/recompress.ts). */
+  readonly recompressed?: boolean;
   /** What purges match (src/purge/): the purge generation, URL and tags; absent on older entries. */
   readonly purge?: {
     /** The tenant's purge sequence number when the request that stored it began. */

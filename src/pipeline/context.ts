@@ -37,6 +37,15 @@ export interface CacheDeps {
   readonly onFailure?: ((tenantId: string, route: string, kind: string) => void) | null;
   /** Every tenant's purge marks (src/purge/); null turns purge checks off. */
   readonly purges?: PurgeRegistry | null;
+  /** The background high-quality pass over fresh compressed variants (src/pipeline/recompress.ts); null turns it off. */
+  readonly recompress?: RecompressDeps | null;
+}
+
+export interface RecompressDeps {
+  /** Identity bodies larger than this (bytes) are not recompressed. */
+  readonly maxBytes: number;
+  /** Awaited between the high-quality compression and the replacing write (tests land requests there). */
+  readonly beforeReplace?: (() => Promise<void>) | null;
 }
 
 /** Everything one cacheable request needs, resolved before the cache runs. */

@@ -14,6 +14,8 @@ import { faultLogger, logOriginError, type OriginResult } from "./upstream";
 import { clientAcceptEncoding } from "../http/accept-encoding";
 import { acceptsAll } from "../compress/decode";
 import { sizedBody } from "../http/body";
+import { identityCapture, RECOMPRESSED_CODINGS } from "../compress/recompress";
+import { recompressAfter } from "./recompress";
 
 /**
  * Decides whether an origin response may be stored; if so, tees the body so the client
@@ -27,10 +29,21 @@ export function storeAndRespond(
   status: CacheStatus,
 ): Response {
   const limits = { maxBytes: req.policy.maxObjectBytes, onFault: faultLogger(req, deps) };
+  // The identity bytes for the background high-quality pass (src/pipeline/recompress.ts), when
+  // this request stores. It sees bytes only if represent() compresses; otherwise it holds nothing.
+  const capture =
+    result.store && deps.recompress && req.coding !== null && RECOMPRESSED_CODINGS.has(req.coding)
+      ? identityCapture(deps.recompress.maxBytes)
+      : null;
   const shaped =
     req.coding === null || req.route.compression === null
       ? decodedForStore(result.response, limits)
-      : represent(result.response, { chosen: req.coding, policy: req.route.compression, limits });
+      : represent(result.response, {
+          chosen: req.coding,
+          policy: req.route.compression,
+          limits,
+          ...(capture ? { tap: () => capture.stream } : {}),
+        });
   const base: CacheStatus = { ...status, fwdStatus: result.response.status, ...(result.collapsed ? { collapsed: true } : {}) };
   if (shaped.kind === "opaque")
     return answerOpaque(req.outcome, req.request, result.response, shaped.codings, { ...base, detail: "not-stored-encoding" }, (error) =>
@@ -41,6 +54,7 @@ export function storeAndRespond(
   const headers = acceptableHeaders(new Headers(response.headers), shaped.encoded, clientAcceptEncoding(req.request));
   const detail = status.detail ?? result.detail;
   if (!analysis.storable || !result.store) {
+    capture?.discard();
     // Not storable, or stored by the request whose fetch this one joined.
     const why = analysis.storable ? detail : (detail ?? `not-stored-${analysis.reason}`);
     tag(req.outcome, headers, why ? { ...base, detail: why } : base);
@@ -67,7 +81,10 @@ export function storeAndRespond(
     shaped.negotiated || shaped.encoded
       ? { ...analysis.meta, encoded: shaped.encoded, negotiated: shaped.negotiated, ...(identityBytes !== null ? { identityBytes } : {}) }
       : analysis.meta;
-  req.waitUntil(writeEntry(req, deps, copy, meta, analysis.storageSeconds));
+  const written = writeEntry(req, deps, copy, meta, analysis.storageSeconds);
+  req.waitUntil(
+    capture && req.coding !== null ? recompressAfter(req, deps, written, capture, req.coding, analysis.storageSeconds) : written,
+  );
   const counted =
     forClient && identityBytes !== null && deps.onCompressionSaved
       ? countBytes(forClient, (sent) => deps.onCompressionSaved?.(req.tenant.id, req.route.path, identityBytes - sent))
@@ -138,19 +155,23 @@ export function wire(encoded: boolean | undefined): "manual" | "automatic" {
   return encoded ? "manual" : "automatic";
 }
 
-/** Writes an entry; a failed or oversized write is logged and leaves no entry behind. */
+/**
+ * Writes an entry; a failed or oversized write is logged and leaves no entry behind. Resolves
+ * with the metadata as committed, or null when nothing was.
+ */
 export async function writeEntry(
   req: CacheRequest,
   deps: CacheDeps,
   response: Response,
   meta: EntryMeta,
   storageSeconds: number,
-): Promise<void> {
+): Promise<EntryMeta | null> {
   try {
     const store = await deps.store();
-    await store.put(req.key.url, req.varyHeaders, response, stamped(req, response, meta), storageSeconds, req.policy.maxObjectBytes);
+    return await store.put(req.key.url, req.varyHeaders, response, stamped(req, response, meta), storageSeconds, req.policy.maxObjectBytes);
   } catch (error) {
     deps.log({ event: "cache-write-failed", tenant: req.tenant.id, route: req.route.path, detail: String(error) });
+    return null;
   }
 }
 

@@ -165,12 +165,13 @@ async function refreshFrom304(
 
 /** A 304 refreshes freshness; what Brim made of the body (coding, original size) stays. */
 function keepRepresentation(fresh: EntryMeta, stored: EntryMeta): EntryMeta {
-  const { encoded, negotiated, identityBytes } = stored;
+  const { encoded, negotiated, identityBytes, recompressed } = stored;
   return {
     ...fresh,
     ...(encoded !== undefined ? { encoded } : {}),
     ...(negotiated !== undefined ? { negotiated } : {}),
     ...(identityBytes !== undefined ? { identityBytes } : {}),
+    ...(recompressed !== undefined ? { recompressed } : {}),
   };
 }
 
