@@ -62,7 +62,7 @@ export const compression: Scenario = {
     "asked for with `Accept-Encoding: br`, `zstd`, `gzip` or `identity`. Bytes: a cache hit's body as received. " +
     `First miss: median over ${s.compression.misses} fresh URL${s.compression.misses === 1 ? "" : "s"} per coding, new connection each. ` +
     `Hits: ${s.compression.connections} keep-alive connections for ${s.compression.durationMs / 1000} s on one cached URL per coding; CPU is the proxy's own (from /proc). ` +
-    "Brim compresses a miss once and caches each coding (Brotli 4, gzip 6; it does not produce zstd, see docs/compression.md, so its zstd column is —); nginx compresses every response, hits included, at the levels set to Brim's, and has no zstd (—). " +
+    "Brim answers a miss with fast compression (Brotli 4, gzip 6) and caches it, then recompresses the stored variant in the background (Brotli 11, gzip 9; two-pass compression, docs/compression.md), so hits get the smaller bytes; the sequential first misses here also wait for the previous miss's background pass, which holds the one isolate. Brim does not produce zstd on these routes (opt-in per route), so its zstd column is —; nginx compresses every response, hits included, at Brotli 4 / gzip 6, and has no zstd (—). " +
     "Brim negotiates on `request.cf.clientAcceptEncoding`, which wrangler dev fills from the client's real header.",
   includeReference: false,
   targets: ["brim", "nginx"],
