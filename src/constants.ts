@@ -369,13 +369,57 @@ export const PURGE_MAX_STALE_MS = 3_000;
 export const PURGE_READ_TIMEOUT_MS = 2_000;
 
 /**
- * Marks kept per tenant. Past this the oldest are folded into a purge of everything (hard
- * marks into a hard one, soft into a soft one): over-purging is safe, forgetting is not.
+ * Slack added to the longest storage time before a mark expires: covers propagation
+ * (PURGE_MAX_STALE_MS), the time from a request's start (when its entry's purge generation is
+ * taken) to its Cache API write (a slow fill), and clock differences between the caller that
+ * stamped the mark and the one expiring it (Workers clocks agree within milliseconds).
  */
-export const PURGE_MAX_MARKS = 10_000;
+export const PURGE_MARK_TTL_SLACK_MS = 24 * 3_600 * 1_000;
 
-/** Selectors accepted in one `POST /__brim/purge`. */
-export const PURGE_MAX_SELECTORS = 1_000;
+/**
+ * A purge mark expires this long after its last purge (`at`): no entry stored before it can
+ * still be served, because the Cache API drops every entry MAX_STORAGE_SECONDS after its write
+ * at the latest (src/http/storability.ts caps freshness + stale windows + margin at that), and
+ * the memory tier never outlives the Cache API entry. About 366 days.
+ */
+export const PURGE_MARK_TTL_MS = MAX_STORAGE_SECONDS * 1_000 + PURGE_MARK_TTL_SLACK_MS;
+
+/** The `PurgeLog` looks for expired marks at most this often (a scan of its table), and when it is full. */
+export const PURGE_EXPIRY_INTERVAL_MS = 3_600 * 1_000;
+
+/**
+ * Marks kept per tenant (object memory, the relay copy, each isolate's copy). Still past this
+ * after expiry, the oldest marks are folded into a purge of everything of the same strength
+ * down to PURGE_FOLD_TO_MARKS: over-purging is safe, forgetting is not (last resort, logged).
+ */
+export const PURGE_MAX_MARKS = 50_000;
+
+/** Total bytes of mark names (URLs, prefixes, tags) kept per tenant; past this, as PURGE_MAX_MARKS. */
+export const PURGE_MAX_MARK_NAME_BYTES = 4 * 1024 * 1024;
+
+/** What a fold leaves: room for a few more large purges before the next one. */
+export const PURGE_FOLD_TO_MARKS = 40_000;
+
+/**
+ * Selectors accepted in one `POST /__brim/purge` (one `PurgeLog` call however many; the body is
+ * also bounded by ADMIN_MAX_BODY_BYTES).
+ */
+export const PURGE_MAX_SELECTORS = 10_000;
+
+/**
+ * URL purges up to this size also tell each URL's Coalescer (two calls per URL: this data
+ * center's and the global one) to forget a response it keeps; larger purges skip that (bounded
+ * object calls) and rely on misses of a recently purged tenant bypassing kept responses.
+ */
+export const PURGE_FORGET_KEPT_MAX_URLS = 8;
+
+/**
+ * For this long after a purge this isolate knows of (its `at`), the tenant's misses ask their
+ * Coalescer as a request requiring validation would: no response it kept (COALESCE_RECENT_MS
+ * after a fetch that may have started before the purge, within DEFAULT_ORIGIN_TIMEOUT_MS) is
+ * reused. Costs only late-arrival reuse for a minute after a purge.
+ */
+export const PURGE_KEPT_BYPASS_MS = 60_000;
 
 /** Tags kept per stored entry, and the longest tag kept (Cloudflare's Cache-Tag limit is 1024). */
 export const PURGE_MAX_TAGS_PER_ENTRY = 64;

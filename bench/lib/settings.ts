@@ -30,6 +30,8 @@ export interface Settings {
   };
   /** Revoked ids in the set, and lookups of each kind (hits, misses). */
   readonly revocation: { readonly entries: number; readonly lookups: number };
+  /** URLs cached then purged in one request, tags in one tag purge (`tagged` cached entries carry some), checks per purge. */
+  readonly purge: { readonly urls: number; readonly tags: number; readonly tagged: number; readonly checks: number };
 }
 
 const FULL: Settings = {
@@ -44,6 +46,7 @@ const FULL: Settings = {
   compression: { bodyBytes: 100_000, misses: 7, connections: 20, durationMs: 5_000 },
   auth: { connections: 50, durationMs: 6_000, slices: 3, warmupMs: 1_000, tokens: 12_000 },
   revocation: { entries: 1_000_000, lookups: 1_000_000 },
+  purge: { urls: 1_000, tags: 10_000, tagged: 20, checks: 50 },
 };
 
 const QUICK: Settings = {
@@ -69,6 +72,7 @@ const SMOKE: Settings = {
   compression: { bodyBytes: 100_000, misses: 2, connections: 5, durationMs: 1_000 },
   auth: { connections: 5, durationMs: 1_000, slices: 1, warmupMs: 0, tokens: 100 },
   revocation: { entries: 10_000, lookups: 10_000 },
+  purge: { urls: 100, tags: 10_000, tagged: 5, checks: 10 },
 };
 
 export const SETTINGS: Readonly<Record<Mode, Settings>> = { smoke: SMOKE, quick: QUICK, full: FULL };

@@ -50,6 +50,8 @@ export function startBenchOrigin(port: number): Promise<Server> {
       "cache-control": CACHE_PROFILES[parts.profile],
       etag,
       "last-modified": LAST_MODIFIED,
+      // `?tag=x`: a purge tag (Cloudflare's Cache-Tag), for the purge scenario.
+      ...(url.searchParams.has("tag") ? { "cache-tag": url.searchParams.get("tag") ?? "" } : {}),
     };
     const notModified = (req.headers["if-none-match"] ?? "").split(",").some((tag) => tag.trim().replace(/^W\//, "") === etag);
     if (notModified) entry.notModified++;

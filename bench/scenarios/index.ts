@@ -3,6 +3,7 @@ import { auth } from "./auth";
 import { compression } from "./compression";
 import { hotHits } from "./hot-hits";
 import { manyKeys } from "./many-keys";
+import { purge } from "./purge";
 import { revocation } from "./revocation";
 import { slowOrigin } from "./slow-origin";
 import { stampede } from "./stampede";
@@ -10,4 +11,4 @@ import { swr } from "./swr";
 import { tenants } from "./tenants";
 import type { Scenario } from "./types";
 
-export const SCENARIOS: readonly Scenario[] = [stampede, slowOrigin, hotHits, swr, manyKeys, compression, auth, revocation, tenants];
+export const SCENARIOS: readonly Scenario[] = [stampede, slowOrigin, hotHits, swr, manyKeys, compression, auth, revocation, tenants, purge];

@@ -72,7 +72,7 @@ export const brim: TargetDef = {
       await target.stop();
       throw new Error(`brim: cannot push the bench tenants: ${error instanceof Error ? error.message : String(error)}`);
     }
-    return { ...target, costs: () => readBrimCosts(host, adminToken) };
+    return { ...target, adminToken, costs: () => readBrimCosts(host, adminToken) };
   },
 };
 

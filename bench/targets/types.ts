@@ -19,6 +19,8 @@ export interface Target {
   cpuPids(): number[];
   /** Its platform-cost counters, when it keeps any (Brim's `/__brim/stats`); see bench/lib/costs.ts. */
   costs?(): Promise<CostCounts>;
+  /** The bench tenant's admin token (`POST /__brim/purge`), for targets with an admin API (Brim). */
+  readonly adminToken?: string;
   stop(): Promise<void>;
 }
 

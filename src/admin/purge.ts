@@ -4,10 +4,11 @@
  * Authenticated with the tenant's admin token by src/admin/; acts on the caller's tenant only
  * (its own `PurgeLog`, and URLs on its own hosts).
  */
-import { PURGE_MAX_STALE_MS } from "../constants";
+import { PURGE_FORGET_KEPT_MAX_URLS, PURGE_MAX_STALE_MS } from "../constants";
 import { invalidateCoalescer } from "../coalesce/client";
 import type { Coalescer } from "../coalesce/object";
 import { cacheKey } from "../cache/key";
+import { metered, newCosts } from "../meter";
 import { badRequest } from "./respond";
 import type { TenantResolver } from "../tenant/match";
 import type { Tenant } from "../tenant/types";
@@ -31,10 +32,18 @@ export async function handlePurge(request: Request, ctx: PurgeEndpointContext): 
     ctx.log({ event: "admin-bad-request", tenant: ctx.tenant.id, endpoint: "purge", detail: parsed });
     return badRequest(parsed);
   }
-  const seq = await ctx.purges.purge(ctx.tenant.id, parsed, ctx.now);
-  // A Coalescer keeps the last response for a moment (COALESCE_RECENT_MS); forget it for the
-  // URLs named. (Misses after any purge also skip kept responses: see src/cache/handler.ts.)
-  if (ctx.coalescer) await Promise.all(parsed.urls.map((url) => forgetKept(ctx, url)));
+  // One PurgeLog call carries every selector (PURGE_MAX_SELECTORS, ADMIN_MAX_BODY_BYTES), and
+  // one more object read refreshes this data center's relay: two object calls for any size.
+  // Counted here too (admin requests are not in /__brim/stats): the answer says what it cost.
+  const costs = newCosts();
+  const outcome = await metered(costs, () => ctx.purges.purge(ctx.tenant.id, parsed, ctx.now));
+  // A Coalescer keeps the last response for a moment (COALESCE_RECENT_MS): a small URL purge
+  // tells each URL's Coalescer to forget it (two calls per URL). Larger purges skip that, so
+  // their cost stays bounded: misses of a tenant purged within PURGE_KEPT_BYPASS_MS skip kept
+  // responses anyway (src/pipeline/index.ts), as do misses on purged entries.
+  const forgotten = ctx.coalescer && parsed.urls.length <= PURGE_FORGET_KEPT_MAX_URLS ? parsed.urls : [];
+  await metered(costs, () => Promise.all(forgotten.map((url) => forgetKept(ctx, url))));
+  const { seq } = outcome;
   ctx.log({
     event: "purged",
     tenant: ctx.tenant.id,
@@ -44,7 +53,11 @@ export async function handlePurge(request: Request, ctx: PurgeEndpointContext): 
     urls: parsed.urls.length,
     prefixes: parsed.prefixes.length,
     tags: parsed.tags.length,
+    marks: outcome.marks,
+    expired: outcome.expired,
   });
+  if (outcome.folded > 0)
+    ctx.log({ event: "purge-log-folded", tenant: ctx.tenant.id, seq, folded: outcome.folded, marks: outcome.marks, folds: outcome.folds });
   const result = {
     ok: true,
     seq,
@@ -54,6 +67,10 @@ export async function handlePurge(request: Request, ctx: PurgeEndpointContext): 
     prefixes: parsed.prefixes,
     tags: parsed.tags,
     propagationMs: PURGE_MAX_STALE_MS,
+    // The log after this purge: marks kept, expired and (last resort) folded into a purge of everything.
+    log: { marks: outcome.marks, expired: outcome.expired, folded: outcome.folded, folds: outcome.folds },
+    // Durable Object calls this purge made, by class (PurgeLog write + relay refresh; Coalescers for small URL purges).
+    objectCalls: { purge: costs.objectCalls.purge, coalescer: costs.objectCalls.coalescer },
   };
   return new Response(`${JSON.stringify(result)}\n`, { headers: { "content-type": "application/json", "cache-control": "no-store" } });
 }

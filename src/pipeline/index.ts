@@ -34,7 +34,7 @@ import { proxyWebSocket } from "./websocket";
 import { rangeOfResponse, tooLargeToFill } from "./range";
 import { cacheRequestFor } from "./request";
 import { lookUp } from "./lookup";
-import { bypassingKeptResponses, countingSaved, onlyIfCachedMiss } from "./reuse";
+import { bypassingKeptResponses, countingSaved, onlyIfCachedMiss, recentlyPurged } from "./reuse";
 import { revalidateInBackground, revalidateThenRespond } from "./revalidate";
 
 export interface EdgeCacheOptions {
@@ -98,7 +98,7 @@ async function lookupAndServe(
   if (req.directives.onlyIfCached) return onlyIfCachedMiss(req);
   const fwd = purged === "hard" ? "miss" : entry ? "request" : varyMiss ? "vary-miss" : "uri-miss";
   const detail = purged === "hard" ? "purged" : entry ? "authorization" : undefined;
-  if (purged !== "none") req = bypassingKeptResponses(req);
+  if (purged !== "none" || recentlyPurged(req, now)) req = bypassingKeptResponses(req);
   // 7. One origin fetch per key (the key's Coalescer, else a direct fetch).
   const result = await fetchForCache(req, deps);
   if (!result.ok) return originFailure(req.outcome, result.error, result.collapsed ? { fwd, collapsed: true } : { fwd });

@@ -1,6 +1,7 @@
 import { countBytes } from "./fill";
 import type { StoredEntry } from "../cache/store";
 import { acceptableHeaders } from "../compress/represent";
+import { PURGE_KEPT_BYPASS_MS } from "../constants";
 import { errorResponse } from "../errors";
 import { clientAcceptEncoding } from "../http/accept-encoding";
 import type { Reuse } from "../http/freshness";
@@ -57,6 +58,16 @@ export function softPurged(reuse: Reuse, noStale: boolean, purged: Verdict): Reu
  */
 export function bypassingKeptResponses(req: CacheRequest): CacheRequest {
   return { ...req, directives: { ...req.directives, noCache: true } };
+}
+
+/**
+ * The tenant was purged within PURGE_KEPT_BYPASS_MS (as this isolate knows): a response a
+ * Coalescer kept may predate the purge, whatever the entry. Large purges rely on this instead of
+ * telling every URL's Coalescer (src/admin/purge.ts).
+ */
+export function recentlyPurged(req: CacheRequest, now: number): boolean {
+  const lastAt = req.purge?.snapshot.lastAt ?? 0;
+  return lastAt > 0 && now - lastAt < PURGE_KEPT_BYPASS_MS;
 }
 
 /** RFC 9111 §5.2.1.7: nothing usable stored for an only-if-cached request. */

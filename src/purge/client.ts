@@ -11,9 +11,9 @@
 import { PURGE_MAX_STALE_MS, PURGE_READ_TIMEOUT_MS, PURGE_RELAY_POLL_MS, PURGE_RELAY_REFRESH_MS } from "../constants";
 import { meter } from "../meter";
 import { Relay, type Loaded, type RelayTiming } from "../relay";
-import type { PurgeLog } from "./object";
+import type { PurgeLog, PurgeOutcome } from "./object";
 import type { PurgeRequest } from "./request";
-import { PurgeSnapshot, type Mark, type MarkRecord } from "./rules";
+import { PurgeSnapshot, type Mark, type MarkRecord, type MarksUpdate } from "./rules";
 
 export interface PurgeViewContext {
   /** Epoch ms (the injected clock). */
@@ -45,11 +45,12 @@ interface TenantMarks {
   readonly relay: Relay;
 }
 
-/** What a relay body holds: every mark at `seq`. */
+/** What a relay body holds: every mark at `seq` (a full set), and the object's expiry horizon. */
 interface MarksBody {
   readonly seq: number;
   readonly all: Mark;
   readonly marks: readonly MarkRecord[];
+  readonly horizon: number;
 }
 
 /** One per isolate: every tenant's marks. */
@@ -77,7 +78,7 @@ export class PurgeRegistry {
         kind: "purge",
         log: this.#options.log,
         // Nothing held yet (no copy taken): the whole set, so the relay gets a body.
-        load: (_now, full) => this.#load(tenantId, snapshot, full || relay.version === null),
+        load: (now, full) => this.#load(tenantId, snapshot, full || relay.version === null, now),
         apply: (copy) => applyBody(snapshot, copy),
       });
       marks = { snapshot, relay };
@@ -93,26 +94,34 @@ export class PurgeRegistry {
     return marks.snapshot;
   }
 
-  /** Records a purge in the tenant's log and applies it here at once (and to the data center's relay). */
-  async purge(tenantId: string, request: PurgeRequest, now: number): Promise<number> {
+  /**
+   * Records a purge in the tenant's log (one object call, however many selectors) and applies it
+   * here at once (and to the data center's relay: one more object read).
+   */
+  async purge(tenantId: string, request: PurgeRequest, now: number): Promise<PurgeOutcome> {
     meter("purge");
-    const { seq } = await this.#stub(tenantId).purge(request, now);
+    const outcome = await this.#stub(tenantId).purge(request, now);
     try {
       await this.#marks(tenantId).relay.reload(now);
     } catch (error) {
       // Durable already; other isolates get it through the relay. Logged by the relay.
       this.#options.log({ event: "purge-reload-failed", tenant: tenantId, detail: String(error) });
     }
-    return seq;
+    return outcome;
   }
 
   /** Marks changed since what this isolate holds; the whole set (for the relay) when they changed. */
-  async #load(tenantId: string, snapshot: PurgeSnapshot, full: boolean): Promise<Loaded> {
+  async #load(tenantId: string, snapshot: PurgeSnapshot, full: boolean, now: number): Promise<Loaded> {
     const held = snapshot.seq;
-    const delta = await this.#stub(tenantId).read(full ? 0 : held);
-    if (!full && delta.seq === held && delta.marks.length === 0) return { v: String(delta.seq), meta: null, body: null };
+    // A delta since what is held; the object sends everything instead when this isolate is
+    // behind a mark it removed (expired or folded), so what is held never keeps those forever.
+    const delta = await this.#stub(tenantId).read(full ? 0 : held, now);
+    if (!full && delta.seq === held && delta.marks.length === 0) {
+      snapshot.apply(delta);
+      return { v: String(delta.seq), meta: null, body: null };
+    }
     // Merge first, then export the merged set: the relay body is everything at delta.seq.
-    snapshot.apply(delta.seq, delta.all, delta.marks);
+    snapshot.apply(delta);
     return { v: String(delta.seq), meta: null, body: encodeMarks(snapshot) };
   }
 }
@@ -122,12 +131,14 @@ function encodeMarks(snapshot: PurgeSnapshot): ArrayBuffer {
   for (const [name, mark] of snapshot.urls) marks.push({ kind: "url", name, mark });
   for (const [name, mark] of snapshot.prefixes) marks.push({ kind: "prefix", name, mark });
   for (const [name, mark] of snapshot.tags) marks.push({ kind: "tag", name, mark });
-  const body: MarksBody = { seq: snapshot.seq, all: snapshot.all, marks };
+  const body: MarksBody = { seq: snapshot.seq, all: snapshot.all, marks, horizon: snapshot.horizon };
   return new TextEncoder().encode(JSON.stringify(body)).buffer as ArrayBuffer;
 }
 
 function applyBody(snapshot: PurgeSnapshot, copy: Loaded): void {
   if (copy.body === null) return;
   const body = JSON.parse(new TextDecoder().decode(copy.body)) as MarksBody;
-  snapshot.apply(body.seq, body.all, body.marks);
+  // Everything at body.seq: replaces what is held when at least as new (drops what expired).
+  const update: MarksUpdate = { ...body, full: true };
+  snapshot.apply(update);
 }

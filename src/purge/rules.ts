@@ -36,6 +36,17 @@ export type Verdict = "none" | "soft" | "hard";
 
 export const NO_MARK: Mark = Object.freeze({ hard: 0, soft: 0, at: 0 });
 
+/** How an isolate takes marks from the object or the relay (src/purge/object.ts `PurgeDelta`). */
+export interface MarksUpdate {
+  readonly seq: number;
+  readonly all: Mark;
+  readonly marks: readonly MarkRecord[];
+  /** Marks last purged before this (epoch ms) have expired: dropped here too. */
+  readonly horizon?: number;
+  /** `marks` is every mark at `seq`: replaces what is held (unless what is held is newer). */
+  readonly full?: boolean;
+}
+
 /** A tenant's marks as one isolate holds them, indexed for a hit's check. */
 export class PurgeSnapshot {
   seq = 0;
@@ -43,18 +54,48 @@ export class PurgeSnapshot {
   readonly urls = new Map<string, Mark>();
   readonly prefixes = new Map<string, Mark>();
   readonly tags = new Map<string, Mark>();
+  /** Epoch ms of the newest purge held (`at` of the newest mark), for PURGE_KEPT_BYPASS_MS. */
+  lastAt = 0;
+  /** Marks older than this were dropped (the object's expiry horizon, epoch ms). */
+  horizon = 0;
   /** Distinct prefix lengths, so a check costs one map lookup per length, not per prefix. */
   #prefixLengths: number[] = [];
 
-  /** Merges marks read from the object (a delta since `seq`, or everything). */
-  apply(seq: number, all: Mark, marks: readonly MarkRecord[]): void {
+  /** Marks held, all kinds (per-isolate memory, for tests and operators). */
+  get size(): number {
+    return this.urls.size + this.prefixes.size + this.tags.size;
+  }
+
+  /**
+   * Takes marks read from the object (a delta since `seq`, or everything) or the relay
+   * (everything at its `seq`). A full set replaces what is held only when it is at least as
+   * new: reads may overlap, and an older full set lacks the newest marks.
+   */
+  apply(update: MarksUpdate): void {
+    const { seq, all, marks } = update;
+    if (update.full && seq >= this.seq) {
+      this.urls.clear();
+      this.prefixes.clear();
+      this.tags.clear();
+      this.#prefixLengths = [];
+    }
     this.seq = Math.max(this.seq, seq);
     this.all = newer(this.all, all);
+    this.lastAt = Math.max(this.lastAt, all.at);
     let prefixesChanged = false;
     for (const { kind, name, mark } of marks) {
       const map = kind === "url" ? this.urls : kind === "prefix" ? this.prefixes : this.tags;
       if (kind === "prefix" && !map.has(name)) prefixesChanged = true;
       map.set(name, newer(map.get(name) ?? NO_MARK, mark));
+      if (mark.at > this.lastAt) this.lastAt = mark.at;
+    }
+    if (update.horizon !== undefined && update.horizon > this.horizon) {
+      // Rare (the object's expiry moves at most hourly): one pass over what is held.
+      this.horizon = update.horizon;
+      const before = this.prefixes.size;
+      for (const map of [this.urls, this.prefixes, this.tags])
+        for (const [name, mark] of map) if (mark.at < update.horizon) map.delete(name);
+      if (this.prefixes.size !== before) prefixesChanged = true;
     }
     if (prefixesChanged) this.#prefixLengths = [...new Set([...this.prefixes.keys()].map((p) => p.length))].sort((a, b) => a - b);
   }
@@ -98,6 +139,11 @@ function higher(mark: Mark, hard: number, soft: number): { hard: number; soft: n
 export function newer(a: Mark, b: Mark): Mark {
   if (b.hard <= a.hard && b.soft <= a.soft) return a;
   return { hard: Math.max(a.hard, b.hard), soft: Math.max(a.soft, b.soft), at: Math.max(a.at, b.at) };
+}
+
+/** The sequence number of a mark's last purge (a hard purge also counts as soft). */
+export function markSeq(mark: Mark): number {
+  return mark.hard > mark.soft ? mark.hard : mark.soft;
 }
 
 /** A mark after one more purge with sequence number `seq`. A hard purge also counts as soft. */

@@ -4,7 +4,7 @@ import { marked, NO_MARK, PurgeSnapshot, responseTags, type MarkRecord } from ".
 
 function snapshot(seq: number, marks: MarkRecord[], all = NO_MARK): PurgeSnapshot {
   const s = new PurgeSnapshot();
-  s.apply(seq, all, marks);
+  s.apply({ seq, all, marks });
   return s;
 }
 const hard = (seq: number) => marked(NO_MARK, seq, false, 0);
@@ -40,7 +40,7 @@ describe("verdict", () => {
 
   it("marks only grow: an older read never undoes a newer one", () => {
     const s3 = snapshot(5, [{ kind: "url", name: "/a", mark: hard(5) }]);
-    s3.apply(3, NO_MARK, [{ kind: "url", name: "/a", mark: hard(3) }]);
+    s3.apply({ seq: 3, all: NO_MARK, marks: [{ kind: "url", name: "/a", mark: hard(3) }] });
     expect(s3.seq).toBe(5);
     expect(s3.verdict({ gen: 4, url: "/a" })).toBe("hard");
   });
