@@ -118,6 +118,13 @@ describe("npm run bench -- --smoke", () => {
     }
   });
 
+  it("purges 10,000 tags and a batch of URLs in a bounded number of object calls, without folding", () => {
+    const purge = results.summary.purge?.brim ?? {};
+    expect(purge.urlObjectCalls).toBeLessThanOrEqual(2);
+    expect(purge.tagObjectCalls).toBeLessThanOrEqual(2);
+    expect(purge.folded).toBe(0);
+  });
+
   it("measures compression, auth and the revocation set", () => {
     const compression = results.summary.compression?.brim ?? {};
     const bodyBytes = results.settings.compression.bodyBytes;

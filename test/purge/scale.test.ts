@@ -12,8 +12,8 @@ import { metered, newCosts } from "../../src/meter";
 import { PurgeRegistry } from "../../src/purge/client";
 import { PurgeLog } from "../../src/purge/object";
 import type { PurgeRequest } from "../../src/purge/request";
-import { TestClock, testBrim } from "../support/brim";
-import { script, uniquePath, type ResponseSpec } from "../support/origin";
+import { TestClock, testBrim, testEdge } from "../support/brim";
+import { count, script, uniquePath, type ResponseSpec } from "../support/origin";
 import { cacheStatus, expectHit, expectPurgedMiss, purge, uniqueTenant } from "./support";
 
 // Coalescing on (the default): a large URL purge must not call each URL's Coalescer.
@@ -100,6 +100,28 @@ describe("purge at scale", () => {
       expect(log).toMatchObject({ marks: 10_000, folds: 0 });
     },
   );
+});
+
+describe("kept Coalescer responses after a large purge (no per-URL Coalescer calls)", () => {
+  it("another data center's miss right after the purge does not get the response the global Coalescer kept", async () => {
+    const tenant = uniqueTenant("k");
+    const host = `${tenant}.test`;
+    const clock = new TestClock();
+    const path = uniquePath();
+    await script(path, [{ headers: { "cache-control": "max-age=600" }, body: "v{count}" }]);
+    const a = testEdge(`ka-${tenant}`, { [tenant]: ROUTES }, { purge: true, clock });
+    // A fills through the global Coalescer, which keeps v1 for late arrivals (COALESCE_RECENT_MS).
+    expect((await cacheStatus(a, path, host)).body).toBe("v1");
+    // Nine URLs: past PURGE_FORGET_KEPT_MAX_URLS, so no Coalescer is told to forget.
+    const urls = [path, ...Array.from({ length: 8 }, (_, i) => `/other/${i}`)];
+    const costs = newCosts();
+    expect((await metered(costs, () => purge(a, host, { urls }))).status).toBe(200);
+    expect(costs.objectCalls.coalescer).toBe(0);
+    // B (another data center, nothing stored) knows the purge: its miss must not take the kept v1.
+    const b = testEdge(`kb-${tenant}`, { [tenant]: ROUTES }, { purge: true, clock });
+    expect((await cacheStatus(b, path, host)).body).toBe("v2");
+    expect(await count(path)).toBe(2);
+  });
 });
 
 describe("expiry on the injected clock", () => {
