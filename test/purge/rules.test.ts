@@ -46,6 +46,32 @@ describe("verdict", () => {
   });
 });
 
+describe("expiry and full sets in an isolate's copy", () => {
+  const at = (seq: number, ms: number) => marked(NO_MARK, seq, false, ms);
+
+  it("marks older than the object's horizon are dropped, prefixes included; newer ones stay", () => {
+    const s = snapshot(3, [
+      { kind: "url", name: "/old", mark: at(1, 100) },
+      { kind: "prefix", name: "/p/", mark: at(2, 100) },
+      { kind: "tag", name: "t", mark: at(3, 300) },
+    ]);
+    expect(s.verdict({ gen: 0, url: "/p/x" })).toBe("hard");
+    s.apply({ seq: 3, all: NO_MARK, marks: [], horizon: 200 });
+    expect([s.size, s.horizon, s.lastAt]).toEqual([1, 200, 300]);
+    expect(s.verdict({ gen: 0, url: "/p/x" })).toBe("none");
+    expect(s.verdict({ gen: 0, url: "/old" })).toBe("none");
+    expect(s.verdict({ gen: 0, url: "/z", tags: ["t"] })).toBe("hard");
+  });
+
+  it("a full set replaces the copy when at least as new, and only merges when older", () => {
+    const s = snapshot(5, [{ kind: "url", name: "/a", mark: at(5, 1) }]);
+    s.apply({ seq: 4, all: NO_MARK, marks: [{ kind: "url", name: "/b", mark: at(4, 1) }], full: true });
+    expect([s.seq, s.urls.has("/a"), s.urls.has("/b")]).toEqual([5, true, true]);
+    s.apply({ seq: 6, all: NO_MARK, marks: [{ kind: "url", name: "/c", mark: at(6, 1) }], full: true });
+    expect([s.seq, s.size, s.urls.has("/c")]).toEqual([6, 1, true]);
+  });
+});
+
 describe("responseTags", () => {
   it("reads Cache-Tag (commas) and Surrogate-Key (spaces), de-duplicated and bounded", () => {
     const headers = new Headers({ "cache-tag": "a, b,c", "surrogate-key": "c d  e" });
