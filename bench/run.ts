@@ -82,6 +82,7 @@ try {
         label: target.label,
         reference: target.reference,
         worker: target.worker,
+        ...(target.runtime ? { runtime: target.runtime } : {}),
         version: target.version,
         notes: target.notes,
       });
