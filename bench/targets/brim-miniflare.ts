@@ -82,6 +82,7 @@ export const brimMiniflare: TargetDef = {
       ],
       cpuPids: instance.cpuPids,
       costs: () => readBrimCosts(host, secrets.adminToken),
+      costSource: { host, adminToken: secrets.adminToken },
       stop: instance.stop,
     };
   },

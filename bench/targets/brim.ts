@@ -59,7 +59,7 @@ export const brim: TargetDef = {
       await target.stop();
       throw error;
     }
-    return { ...target, costs: () => readBrimCosts(host, secrets.adminToken) };
+    return { ...target, costs: () => readBrimCosts(host, secrets.adminToken), costSource: { host, adminToken: secrets.adminToken } };
   },
 };
 

@@ -26,6 +26,8 @@ export interface Target {
   cpuPids(): number[];
   /** Its platform-cost counters, when it keeps any (Brim's `/__brim/stats`); see bench/lib/costs.ts. */
   costs?(): Promise<CostCounts>;
+  /** Where `costs` reads them, for the burst client (another process) to read them around each burst. */
+  readonly costSource?: { readonly host: string; readonly adminToken: string };
   stop(): Promise<void>;
 }
 
