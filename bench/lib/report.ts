@@ -17,10 +17,20 @@ npm run bench -- --targets brim-mf,hono-cache-mf,static-mf --scenarios hot-hits,
 npm run bench -- --targets brim-mf --scenarios two-edge   # two data centers sharing the Durable Objects
 \`\`\`
 
-Worker targets run twice: under \`wrangler dev\` (\`brim\`, \`hono-cache\`, \`static\`: every request crosses
-wrangler's proxy Worker in a second workerd first) and through Miniflare's API (\`*-mf\`: a socket straight
-into the Worker, so \`static-mf\` is the runtime's own floor). A Worker's "of floor" share is against the
-static Worker run the same way. \`brim-mf\` also runs a second edge for the two-edge scenario.
+Worker targets run twice, from the same bundles (\`wrangler deploy --dry-run\`):
+
+- under \`wrangler dev\` (\`brim\`, \`hono-cache\`, \`static\`): every request crosses wrangler's proxy Worker
+  in a second workerd process first;
+- through Miniflare's API (\`brim-mf\`, \`hono-cache-mf\`, \`static-mf\`; bench/lib/miniflare-host.ts): one
+  workerd, a socket straight into each Worker (\`unsafeDirectSockets\`, not even Miniflare's entry Worker),
+  bindings read from the Worker's wrangler.toml, Durable Objects in memory. \`static-mf\` is the runtime's own floor.
+
+A Worker's "of floor" share is against the static Worker run the same way. The two-edge scenario runs on
+\`brim-mf\` only: its instance holds a second Worker, edge B (bench/workers/brim-edge/: src/index.ts's wiring
+with \`colo: "edge-b"\` and its own cache \`caches.open("edge-b")\`), whose Durable Object bindings point at
+edge A's classes (\`scriptName\`) and which reads the same KV namespace, so the two are two data centers
+sharing one set of objects. Smoke mode (\`npm test\`) leaves the Miniflare targets and the two-edge scenario out
+for time; run them with the subset commands above.
 
 Raw results (every round, every metric) go to \`bench/results/<mode>-<time>.json\` (git-ignored).
 nginx, Varnish and wrk come from Debian: the bench runs \`apt-get update\` and \`apt-get install -y\`
