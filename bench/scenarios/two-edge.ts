@@ -39,6 +39,12 @@ export const twoEdge: Scenario = {
     { key: "originPerKey", label: "origin fetches / key, misses on both edges (1 is right)", better: "lower", digits: 2 },
     { key: "maxOriginPerKey", label: "most origin fetches for one key", better: "lower", digits: 0 },
     { key: "hitOrigin", label: "origin fetches during the repeats (0 is right)", better: "lower", digits: 0 },
+    ...EDGE_NAMES.map((name, edge) => ({
+      key: `cachedPctEdge${edge}`,
+      label: `% of repeats from ${name}'s own cache (Cache-Status hit)`,
+      better: "higher" as const,
+      digits: 0,
+    })),
     ERRORS_METRIC,
     ...latencyMetrics,
   ],
@@ -63,11 +69,15 @@ export const twoEdge: Scenario = {
     const hits = report.bursts.filter((b) => b.label.startsWith("hit-"));
     if (misses.length !== keys || hits.length !== keys) throw new Error("two-edge: burst client reported too few bursts");
     const perKey = misses.map((b) => b.originRequests);
-    const latency: Record<string, number> = {};
+    const perEdge: Record<string, number> = {};
     for (const edge of [0, 1]) {
       const miss = summarize(samplesOf(misses, edge));
       const hit = summarize(samplesOf(hits, edge));
-      Object.assign(latency, {
+      const repeats = samplesOf(hits, edge);
+      Object.assign(perEdge, {
+        [`cachedPctEdge${edge}`]: repeats.length
+          ? (repeats.filter((r) => /;\s*hit\b/.test(r.cacheStatus)).length / repeats.length) * 100
+          : Number.NaN,
         [`missP50Edge${edge}`]: miss.p50,
         [`missP99Edge${edge}`]: miss.p99,
         [`hitP50Edge${edge}`]: hit.p50,
@@ -80,7 +90,7 @@ export const twoEdge: Scenario = {
       maxOriginPerKey: Math.max(...perKey),
       hitOrigin: hits.reduce((n, b) => n + b.originRequests, 0),
       errors: summarize(all).errors,
-      ...latency,
+      ...perEdge,
       preopened: Math.min(...report.bursts.map((b) => b.preopened)),
     };
   },
