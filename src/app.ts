@@ -17,6 +17,7 @@ import type { PurgeLog } from "./purge/object";
 import { CONFIG_SPACE } from "./control/layout";
 import type { ConfigStore } from "./control/object";
 import { platformApp } from "./admin/platform";
+import { healthApp } from "./admin/health";
 import { staticDirectory, type TenantDirectory } from "./tenant/directory";
 import { createTenantResolver } from "./tenant/match";
 import { resolveTenant, validHost } from "./tenant/middleware";
@@ -132,6 +133,11 @@ export function createBrim(options: BrimOptions): Hono<AppEnv> {
   app.route(
     "/__brim/platform",
     platformApp({ store: options.configStore ?? null, space: options.configSpace ?? CONFIG_SPACE, directory, now, log }),
+  );
+  // Any host too (load balancers probe the hosts they front); never reveals tenants without the token.
+  app.route(
+    "/__brim/health",
+    healthApp({ directory, runtime: auth, store: options.configStore ?? null, space: options.configSpace ?? CONFIG_SPACE, now, log }),
   );
   const admin = adminApp({ directory, resolver, runtime: auth, now: deps.now, log, purges: deps.purges, coalescer: deps.coalescer, stats });
   app.route("/__brim", admin);
