@@ -66,6 +66,8 @@ export interface BrimOptions {
   readonly colo?: string;
   /** Workers Analytics Engine dataset: one data point per request (src/stats/analytics.ts); needs `statsLog`. */
   readonly analytics?: AnalyticsWriter | null;
+  /** In [0, 1), for request log sampling (`observability.requestLog.sampleRate`). Default: `Math.random`. */
+  readonly logSampling?: () => number;
   /** Structured log sink. Default: one JSON line on `console.log`. */
   readonly log?: (event: Record<string, unknown>) => void;
   /**
@@ -142,7 +144,7 @@ export function createBrim(options: BrimOptions): Hono<AppEnv> {
   const admin = adminApp({ directory, resolver, runtime: auth, now: deps.now, log, purges: deps.purges, coalescer: deps.coalescer, stats });
   app.route("/__brim", admin);
   app.use(resolveTenant(directory, resolver, { log }));
-  app.use(observeRequests({ recorder: stats, now, log }));
+  app.use(observeRequests({ recorder: stats, now, log, random: options.logSampling ?? Math.random }));
   app.use(timed(authenticate({ runtime: auth, now: deps.now, log })));
   app.all("*", edgeCache({ deps, resolver }));
   // Anything thrown this far is Brim's own bug, never the origin's (origin failures are
