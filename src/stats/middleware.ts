@@ -25,8 +25,8 @@ export interface ObserveRequestsOptions {
  * the pipeline and auth filled in; the cost is a map update, no I/O (flushes run under `waitUntil`).
  * The request runs `metered` (src/meter.ts): its platform costs, and those of the background
  * work it starts, are added to the counters when the isolate closes its batch.
- * Tenants with `observability` also get `Server-Timing` (W3C Server Timing) and one JSON log
- * line per request. Durations use the runtime clock, which Workers advance across I/O only.
+ * Tenants with `observability` also get `Server-Timing` (W3C Server Timing) and JSON log lines
+ * (./request-log.ts: sampled, errors always). Durations use the runtime clock, which Workers advance across I/O only.
  */
 export function observeRequests({ recorder, now, log, random = Math.random }: ObserveRequestsOptions): MiddlewareHandler<AppEnv> {
   return async function observeRequests(c, next) {
@@ -71,7 +71,9 @@ export function observeRequests({ recorder, now, log, random = Math.random }: Ob
         sampleRate: failure ? 1 : policy.sampleRate,
         ...(failure ? { error: true as const } : {}),
       };
-      c.res = logWithBytes(c.res, line, c.req.method === "HEAD", log, (p) => c.executionCtx.waitUntil(p));
+      const sent = logWithBytes(c.res, line, c.req.method === "HEAD", log, (p) => c.executionCtx.waitUntil(p));
+      // Only a counted body is a new response (Hono's setter copies it again).
+      if (sent !== c.res) c.res = sent;
     }
   };
 }
