@@ -106,11 +106,12 @@ async function primeAll(context: ScenarioContext, paths: readonly string[]): Pro
 }
 
 async function purgeOnce(context: ScenarioContext, body: unknown): Promise<{ ms: number; answer: PurgeAnswer }> {
-  if (!context.target.adminToken) throw new Error("purge: the target has no admin token");
+  const adminToken = context.target.costSource?.adminToken;
+  if (!adminToken) throw new Error("purge: the target has no admin token");
   const started = performance.now();
   const res = await fetch(`http://127.0.0.1:${context.target.port}/__brim/purge`, {
     method: "POST",
-    headers: { host: context.target.host, authorization: `Bearer ${context.target.adminToken}`, "content-type": "application/json" },
+    headers: { host: context.target.host, authorization: `Bearer ${adminToken}`, "content-type": "application/json" },
     body: JSON.stringify(body),
     signal: AbortSignal.timeout(PURGE_DEADLINE_MS),
   });
