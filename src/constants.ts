@@ -207,6 +207,28 @@ export const COALESCE_MAX_READER_LAG_BYTES = 1024 * 1024;
 /** Bodies up to this size are kept for late arrivals (see COALESCE_RECENT_MS). */
 export const COALESCE_RECENT_MAX_BYTES = 1024 * 1024;
 
+/**
+ * Coalescer shards (docs/coalescing.md "Shards"). A key's object in each tier is one of a fixed
+ * set, chosen by a hash of the key, instead of one object per key: shards stay warm, so a miss
+ * never pays for creating an object (locally ~10 ms of a ~1 ms hop; on Cloudflare the first use
+ * of a new object id is a global lookup) and a key still maps to exactly one object per tier.
+ * Each shard handles its keys independently (state per key); its bound is one object's
+ * throughput (~1,000 calls/s): per data center, COLO shards × that for misses; for the whole
+ * deployment (per location hint), GLOBAL shards × that for data-center leaders' calls.
+ */
+export const COALESCE_COLO_SHARDS = 16;
+export const COALESCE_GLOBAL_SHARDS = 64;
+
+/** Bytes of kept responses (COALESCE_RECENT_MS) one shard holds for all its keys together. */
+export const COALESCE_SHARD_RECENT_MAX_BYTES = 16 * 1024 * 1024;
+
+/**
+ * A shareable body declared (Content-Length) at most this long is handed to waiters as one
+ * buffer once it is complete, instead of as a stream per waiter: one message per waiter across
+ * the object boundary, not a stream's several. Larger or undeclared bodies stream as they arrive.
+ */
+export const COALESCE_WHOLE_BODY_MAX_BYTES = 64 * 1024;
+
 // --- Auth (src/auth/) -------------------------------------------------------------------
 
 /** Default tolerance for exp / nbf / iat against the verifier's clock (RFC 7519 §4.1.4 "leeway"). */
