@@ -110,7 +110,6 @@ export class Coalescer extends DurableObject<Env> {
     this.#count(control.key);
     const state = this.#state(control.key);
     if (now < state.bypassUntil) return signal("direct", { reason: "hit-for-miss" });
-    const originRequest = new Request(request.url, { method: "GET", headers, redirect: "manual" });
     // What selects a response for this caller (RFC 9111 §4.1): the fields the origin saw, plus
     // the client's fields Brim did not forward (a Vary may name them).
     const selecting = new Headers(headers);
@@ -126,6 +125,8 @@ export class Coalescer extends DurableObject<Env> {
       // A data center flight led by a background refresh the global object skipped: lead anew.
       if (joined !== "lead") return joined;
     }
+    // Built only by the one caller that leads: joiners (a stampede's many) never need it.
+    const originRequest = new Request(request.url, { method: "GET", headers, redirect: "manual" });
     return this.#lead(state, originRequest, selecting, control, now);
   }
 
