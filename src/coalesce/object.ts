@@ -242,7 +242,8 @@ export class Coalescer extends DurableObject<Env> {
     };
     resolveHead(head);
     this.ctx.waitUntil(this.#settle(state, flight, head, control, requestTime, responseTime, clock).finally(end));
-    return respond(head, await bodyFor(head), role, fetched.store, globalCalls);
+    // The leader streams at once, as the origin's bytes arrive (only joiners are handed small bodies whole).
+    return respond(head, body?.reader() ?? null, role, fetched.store, globalCalls);
   }
 
   /** When the body is complete: keep a small, fresh response briefly for late arrivals. */
@@ -294,7 +295,7 @@ export class Coalescer extends DurableObject<Env> {
 }
 
 /**
- * The body for one waiter. A small declared body (COALESCE_WHOLE_BODY_MAX_BYTES) that is complete
+ * The body for one joined waiter. A small declared body (COALESCE_WHOLE_BODY_MAX_BYTES) that is complete
  * once its first chunk is in (the usual case: it arrives in one piece) is handed over whole: one
  * buffer crosses the object boundary instead of a stream per waiter, with the same bytes the
  * stream would carry. Otherwise (larger, undeclared, still arriving after its first chunk, or
