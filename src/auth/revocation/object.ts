@@ -93,13 +93,19 @@ const encoder = new TextEncoder();
 /**
  * One object per tenant revocation list (named by tenant id and list URL). It fetches the
  * list once per `refreshSeconds` for the whole deployment, on an alarm (and, should the alarm
- * be late, when a reader finds the list due), with `If-None-Match`; isolates read it from
- * here with their own short TTL. Pushed revocations (`POST /__brim/revocations`) are merged in
- * at once and kept in storage until the published list carries them. The published list
- * itself is in memory only: after eviction it is fetched again. A fetched feed that fails
- * `checkFeed` (schema, issuer, a shrink without `allowShrink`) is logged, counted and
- * dropped: the last good list stays, and ages towards `maxStaleSeconds`. The size of the last
- * accepted list is kept in storage, so the shrink check survives eviction.
+ * be late, when a reader finds the list due), with `If-None-Match`, and parses it as it streams
+ * in (`stream.ts`: 8 bytes per jti kept, the body never held). Pushed revocations
+ * (`POST /__brim/revocations`) are merged in at once and kept in storage until the published
+ * list carries them. The published list itself is in memory only: after eviction it is fetched
+ * again. A fetched feed that fails (schema, issuer, caps, truncation, `count`, a shrink without
+ * `allowShrink`) is logged, counted and dropped: the last good list stays, and ages towards
+ * `maxStaleSeconds`. The size of the last accepted list is kept in storage, so the shrink check
+ * survives eviction.
+ *
+ * Readers get a version as a `Manifest` of content-addressed parts and only the parts they do
+ * not hold (issue #16): a small change costs them one segment (~32 KiB at 10^6 jti), not the
+ * set; a reader that holds nothing gets every part. Versions and parts depend on content only,
+ * so an object started again after eviction serves the same names for the same list.
  */
 export class RevocationList extends DurableObject<Env> {
   #source: RevocationSource | null = null;

@@ -1,11 +1,13 @@
 /**
- * A compact set of revoked token ids: 64-bit fingerprints in one sorted `BigUint64Array`
- * (8 bytes per id, so 10^6 ids are 8 MB), looked up by binary search (~20 probes). Sorted
- * rather than hashed because the same buffer is built once by the Durable Object and handed
- * to every isolate as is: nothing is rebuilt per isolate, and there are no empty slots.
+ * Compact sets of revoked token ids: 64-bit fingerprints (8 bytes per id, so 10^6 ids are 8 MB),
+ * sorted, looked up by binary search (~20 probes). `FingerprintSet` is the object's form: one
+ * sorted `BigUint64Array`. `SegmentedSet` is the isolate's: the same fingerprints cut into 2^k
+ * segments by their top bits (issue #16), so a change replaces only the segments it touches, and
+ * a lookup compares u32 halves (no BigInt allocated per probe). Sorted rather than hashed: the
+ * object builds each segment once and isolates take it as is, with no empty slots.
  */
 import { REVOCATION_MAX_SEGMENT_BITS, REVOCATION_SEGMENT_TARGET_ENTRIES } from "../../constants";
-import { fingerprint64 } from "../hash";
+import { fingerprint64, fingerprintHalves } from "../hash";
 
 export class FingerprintSet {
   /** Sorted ascending, no duplicates. */
@@ -80,9 +82,9 @@ export class FingerprintSet {
  * segment's fingerprints, so an isolate applies a small change without rebuilding the set.
  */
 export class SegmentedSet {
-  readonly #shift: bigint;
   readonly #bits: number;
-  readonly #segments: readonly BigUint64Array[];
+  /** Each segment as pairs of u32 (low, high): comparisons on numbers, no BigInt per probe. */
+  readonly #segments: readonly Uint32Array[];
   readonly size: number;
 
   static readonly EMPTY = new SegmentedSet(0, [new BigUint64Array(0)]);
@@ -90,8 +92,7 @@ export class SegmentedSet {
   constructor(bits: number, segments: readonly BigUint64Array[]) {
     if (segments.length !== 2 ** bits) throw new RangeError(`${segments.length} segments for ${bits} bits`);
     this.#bits = bits;
-    this.#shift = BigInt(64 - bits);
-    this.#segments = segments;
+    this.#segments = segments.map((segment) => new Uint32Array(segment.buffer, segment.byteOffset, segment.length * 2));
     this.size = segments.reduce((sum, segment) => sum + segment.length, 0);
   }
 
@@ -101,10 +102,29 @@ export class SegmentedSet {
   }
 
   has(id: string): boolean {
-    const value = fingerprint64(id);
-    const segment = this.#bits === 0 ? this.#segments[0] : this.#segments[Number(value >> this.#shift)];
-    return segment !== undefined && search(segment, value);
+    fingerprintHalves(id, probe);
+    const high = probe[1] as number;
+    const low = probe[0] as number;
+    const segment = this.#segments[this.#bits === 0 ? 0 : high >>> (32 - this.#bits)];
+    return segment !== undefined && searchHalves(segment, high, low);
   }
+}
+
+const probe = new Uint32Array(2);
+
+/** Binary search of (high, low) in sorted u64 values seen as little-endian u32 pairs. */
+function searchHalves(a: Uint32Array, high: number, low: number): boolean {
+  let lo = 0;
+  let hi = (a.length >>> 1) - 1;
+  while (lo <= hi) {
+    const mid = (lo + hi) >>> 1;
+    const h = a[2 * mid + 1] as number;
+    const l = a[2 * mid] as number;
+    if (h === high && l === low) return true;
+    if (h < high || (h === high && l < low)) lo = mid + 1;
+    else hi = mid - 1;
+  }
+  return false;
 }
 
 /** Sorts `values` in place and drops duplicates (a copy only when there were some). */

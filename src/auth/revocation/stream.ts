@@ -322,7 +322,14 @@ export class FeedParser {
     if (this.#where === "root" && this.#key === "allowShrink" && typeof literal === "boolean") return void (this.#allowShrink = literal);
     if (this.#where === "root" && this.#key === "count" && literal === undefined) {
       const count = Number(token);
-      if (Number.isSafeInteger(count) && count >= 0) return void (this.#count = count);
+      if (Number.isSafeInteger(count) && count >= 0) {
+        this.#count = count;
+        // A feed that announces more than the caps is refused before its entries are read.
+        if (count > REVOCATION_MAX_JTI + REVOCATION_MAX_SUBJECTS) {
+          this.#fail("too-large", `"count" announces ${count} entries, more than ${REVOCATION_MAX_JTI + REVOCATION_MAX_SUBJECTS}`);
+        }
+        return;
+      }
     }
     this.#wrongType();
   }
