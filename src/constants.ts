@@ -292,8 +292,41 @@ export const REVOCATION_MAX_SHRINK_FRACTION = 0.5;
 /** Bound on one fetch of the revocation list by the per-tenant Durable Object. */
 export const REVOCATION_FETCH_TIMEOUT_MS = 5_000;
 
-/** Revocation lists larger than this are refused (10^6 jti of ~40 bytes is ~45 MB of JSON). */
+/**
+ * Revocation lists larger than this are refused (10^6 jti of ~40 bytes is ~45 MB of JSON). The
+ * body is parsed as it streams in (src/auth/revocation/stream.ts), never held whole, so this
+ * bounds the fetch's time and transfer, not the object's memory.
+ */
 export const REVOCATION_MAX_BYTES = 64 * 1024 * 1024;
+
+/**
+ * Feeds listing more jti than this are refused (`too-large`; the last good list stays): 8 bytes
+ * each in the object, so at most 16 MB per copy of the list (128 MB per isolate and object).
+ */
+export const REVOCATION_MAX_JTI = 2_000_000;
+
+/** Feeds revoking more subjects than this are refused (`too-large`). */
+export const REVOCATION_MAX_SUBJECTS = 100_000;
+
+/** A jti, subject or `iss` longer than this (UTF-16 code units) rejects the feed (`schema`). */
+export const REVOCATION_MAX_STRING_CHARS = 2_048;
+
+/**
+ * The jti set is split into 2^k segments by the fingerprints' top k bits, k the smallest that
+ * leaves at most this many fingerprints per segment on average (32 KiB), so a small change
+ * re-sends one segment, not the set.
+ */
+export const REVOCATION_SEGMENT_TARGET_ENTRIES = 4_096;
+
+/** At most 2^8 = 256 segments: a cold isolate reads at most 256 + 2 Cache API entries. */
+export const REVOCATION_MAX_SEGMENT_BITS = 8;
+
+/**
+ * Relay copies of segments live this long in the data center's cache. They are content-addressed
+ * (named by their SHA-256), so one unchanged for days is still current; a segment that expired
+ * makes the next relay refresh read every segment from the object again.
+ */
+export const REVOCATION_SEGMENT_TTL_SECONDS = 86_400;
 
 /**
  * An isolate re-reads its data center's relay copy of the revocation list (a Cache API read,
