@@ -17,6 +17,7 @@ import type { PurgeLog } from "./purge/object";
 import { CONFIG_SPACE } from "./control/layout";
 import type { ConfigStore } from "./control/object";
 import { platformApp } from "./admin/platform";
+import { healthApp } from "./admin/health";
 import { staticDirectory, type TenantDirectory } from "./tenant/directory";
 import { createTenantResolver } from "./tenant/match";
 import { resolveTenant, validHost } from "./tenant/middleware";
@@ -65,6 +66,8 @@ export interface BrimOptions {
   readonly colo?: string;
   /** Workers Analytics Engine dataset: one data point per request (src/stats/analytics.ts); needs `statsLog`. */
   readonly analytics?: AnalyticsWriter | null;
+  /** In [0, 1), for request log sampling (`observability.requestLog.sampleRate`). Default: `Math.random`. */
+  readonly logSampling?: () => number;
   /** Structured log sink. Default: one JSON line on `console.log`. */
   readonly log?: (event: Record<string, unknown>) => void;
   /**
@@ -133,6 +136,11 @@ export function createBrim(options: BrimOptions): Hono<AppEnv> {
     "/__brim/platform",
     platformApp({ store: options.configStore ?? null, space: options.configSpace ?? CONFIG_SPACE, directory, now, log }),
   );
+  // Any host too (load balancers probe the hosts they front); never reveals tenants without the token.
+  app.route(
+    "/__brim/health",
+    healthApp({ directory, runtime: auth, store: options.configStore ?? null, space: options.configSpace ?? CONFIG_SPACE, now, log }),
+  );
   const admin = adminApp({
     directory,
     resolver,
@@ -146,7 +154,7 @@ export function createBrim(options: BrimOptions): Hono<AppEnv> {
   });
   app.route("/__brim", admin);
   app.use(resolveTenant(directory, resolver, { log }));
-  app.use(observeRequests({ recorder: stats, now, log }));
+  app.use(observeRequests({ recorder: stats, now, log, random: options.logSampling ?? Math.random }));
   app.use(timed(authenticate({ runtime: auth, now: deps.now, log })));
   app.all("*", edgeCache({ deps, resolver }));
   // Anything thrown this far is Brim's own bug, never the origin's (origin failures are

@@ -503,3 +503,9 @@ export const RELAY_BACKOFF_MAX_MS = 30_000;
  */
 export const RELAY_HEAD_TTL_SECONDS = 60;
 export const RELAY_BODY_TTL_SECONDS = 3_600;
+
+/**
+ * Longest path-and-query a request log line carries (src/http/log-path.ts); longer ones end in
+ * `...`, cut after redaction. Cloudflare accepts URLs up to 16 KB; a log line stays readable.
+ */
+export const LOG_PATH_MAX_CHARS = 2_048;

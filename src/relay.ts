@@ -114,6 +114,12 @@ export class Relay {
     return this.#v;
   }
 
+  /** For the health endpoint (epoch ms, injected clock; null: never): when the data held was read from its object, when this isolate last looked at the relay. */
+  status(): { readonly version: string | null; readonly readAt: number | null; readonly checkedAt: number | null } {
+    const time = (t: number) => (Number.isFinite(t) ? t : null);
+    return { version: this.#v, readAt: time(this.#at), checkedAt: time(this.#checkedAt) };
+  }
+
   /**
    * Called by every request before it uses the state. Never waits, except when the data held is
    * older than `maxStaleMs` (or there is none): then one relay read, and one object read only if

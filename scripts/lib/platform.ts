@@ -12,56 +12,28 @@
  * Worker without the platform API).
  */
 
+import type { ConfigSnapshot, ConfigWrite, VersionInfo } from "../../src/control/object";
+
 /** Where `npm run config` looks when `--url` is not given: `npm start`'s default. */
 export const DEFAULT_PLATFORM_URL = "http://127.0.0.1:8787";
 /** The environment variable holding the bearer token, as the Worker's secret is named. */
 export const PLATFORM_TOKEN_ENV = "BRIM_PLATFORM_TOKEN";
 const PLATFORM_PATH = "/__brim/platform";
-/** One request; a 64 MiB push to a remote Worker can take a while. */
+/** One request; a push at the platform body cap (PLATFORM_MAX_BODY_BYTES, 16 MiB) to a remote Worker can take a while. */
 const REQUEST_TIMEOUT_MS = 120_000;
 /** How often `waitForPublished` re-reads the config. */
 const PUBLISH_POLL_INTERVAL_MS = 500;
 
-/** A secret a tenant's config names that the Worker does not have. */
-export interface MissingSecret {
-  readonly tenant: string;
-  readonly secret: string;
-  /** `admin.tokenEnv` or `auth.secretEnv`. */
-  readonly field: string;
-}
-
-/** `GET /__brim/platform/config`. */
-export interface ConfigState {
-  readonly version: number;
-  /** The newest version the edge copy (Workers KV) holds completely. */
-  readonly publishedVersion: number;
-  readonly updatedAt: string | null;
-  /** The active tenants document, as pushed. */
-  readonly document: { readonly tenants: readonly unknown[] };
-  readonly tenants: readonly { id: string; hosts: readonly string[]; version: number; missingSecrets: readonly string[] }[];
-  readonly missingSecrets: readonly MissingSecret[];
-}
-
-/** What every write (push, push-tenant, delete, rollback) answers. */
-export interface WriteResult {
-  readonly version: number;
-  /** Equal to `version` when the write changed nothing. */
-  readonly previousVersion: number;
-  readonly changed: readonly string[];
-  readonly removed: readonly string[];
-  /** False while the edge copy is still being written (big pushes): see `waitForPublished`. */
-  readonly published: boolean;
-  readonly publishedVersion: number;
-  readonly missingSecrets: readonly MissingSecret[];
-}
-
-export interface VersionEntry {
-  readonly version: number;
-  readonly createdAt: string;
-  readonly action: string;
-  /** Ids of the tenants the version changed. */
-  readonly tenants: readonly string[];
-}
+/**
+ * The answers' shapes are the Worker's own (src/control/object.ts), imported as types only: the
+ * class behind them (a Durable Object, `cloudflare:workers`) never loads in Node.
+ */
+export type { MissingSecret } from "../../src/control/object";
+/** `GET /__brim/platform/config` (and `/config/status`, without `document`). */
+export type ConfigState = ConfigSnapshot;
+/** What every write (push, push-tenant, delete, rollback) answers; `published` is false while a big push is still being written to the edge (see `waitForPublished`). */
+export type WriteResult = Extract<ConfigWrite, { ok: true }>;
+export type VersionEntry = VersionInfo;
 
 export type PlatformErrorCode =
   | "PLATFORM_UNAUTHORIZED"

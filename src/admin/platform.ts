@@ -36,7 +36,9 @@ export interface PlatformOptions {
 
 type PlatformEnv = { Bindings: Env };
 
-const CHALLENGE = 'Bearer realm="brim platform"';
+/** RFC 6750 §3: the challenge on every refusal of the platform token (here and in ./health.ts). */
+export const PLATFORM_CHALLENGE = 'Bearer realm="brim platform"';
+const CHALLENGE = PLATFORM_CHALLENGE;
 
 export function platformApp({ store, space, directory, now, log }: PlatformOptions): Hono<PlatformEnv> {
   const platform = new Hono<PlatformEnv>();
@@ -119,5 +121,10 @@ export function platformApp({ store, space, directory, now, log }: PlatformOptio
 
 /** The platform token from the Worker secret (undefined when unset). */
 function tokenOf(c: Context<PlatformEnv>): unknown {
-  return (c.env as unknown as Record<string, unknown> | undefined)?.BRIM_PLATFORM_TOKEN;
+  return platformToken(c.env);
+}
+
+/** The Worker secret BRIM_PLATFORM_TOKEN (undefined when unset); compare with `adminTokenMatches` (./token.ts). */
+export function platformToken(env: unknown): unknown {
+  return (env as Record<string, unknown> | undefined)?.BRIM_PLATFORM_TOKEN;
 }

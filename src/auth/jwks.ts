@@ -28,6 +28,22 @@ export interface RemoteJwksOptions {
   readonly fetchJson?: FetchJson;
 }
 
+/**
+ * A JWKS as the health endpoint reports it (src/admin/health.ts). `fresh`: loaded and younger
+ * than its max age; `stale`: loaded but past its max age (the next request refetches);
+ * `failing`: the last fetch failed (the last good keys, if any, stay in use); `unloaded`: no
+ * request has needed it yet in this isolate.
+ */
+export interface JwksStatus {
+  readonly state: "fresh" | "stale" | "failing" | "unloaded";
+  /** Since the last successful fetch (ms, injected clock); null before the first. */
+  readonly ageMs: number | null;
+  readonly keys: number;
+  readonly generation: number;
+  /** The last failed fetch (epoch ms) and why; null when the last attempt succeeded. */
+  readonly lastError: { readonly at: number; readonly detail: string } | null;
+}
+
 export class RemoteJwks implements KeyStore {
   readonly #options: RemoteJwksOptions;
   readonly #fetchJson: FetchJson;
@@ -38,10 +54,27 @@ export class RemoteJwks implements KeyStore {
   #attemptedAt = Number.NEGATIVE_INFINITY;
   /** Real-time deadline of the fetch in flight, if any; a crashed fetch cannot block forever. */
   #inFlightUntil = 0;
+  /** Why the last attempt failed (for `status` only). */
+  #lastError: string | null = null;
 
   constructor(options: RemoteJwksOptions) {
     this.#options = options;
     this.#fetchJson = options.fetchJson ?? defaultFetchJson;
+  }
+
+  /** Read only by the health endpoint; `now` is epoch ms (injected clock). */
+  status(now: number): JwksStatus {
+    const loaded = this.#keys !== null;
+    const failing = this.#lastFailed() && this.#lastError !== null;
+    const ageMs = loaded ? Math.max(0, now - this.#fetchedAt) : null;
+    const state = failing ? "failing" : !loaded ? "unloaded" : ageMs! >= this.#options.maxAgeSeconds * 1000 ? "stale" : "fresh";
+    return {
+      state,
+      ageMs,
+      keys: this.#keys?.size ?? 0,
+      generation: this.#generation,
+      lastError: failing ? { at: this.#attemptedAt, detail: this.#lastError! } : null,
+    };
   }
 
   get maxReuseSeconds(): number {
@@ -129,8 +162,10 @@ export class RemoteJwks implements KeyStore {
       this.#keys = new KeySet(jwks as JsonWebKey[], previous);
       if (previous?.digest !== this.#keys.digest) this.#generation++;
       this.#fetchedAt = ctx.now;
+      this.#lastError = null;
       ctx.log({ event: "jwks-fetched", tenant: this.#options.tenantId, keys: this.#keys.size, generation: this.#generation });
     } catch (error) {
+      this.#lastError = String(error);
       ctx.log({ event: "jwks-fetch-failed", tenant: this.#options.tenantId, detail: String(error), keptLastGood: this.#keys !== null });
     } finally {
       this.#inFlightUntil = 0;

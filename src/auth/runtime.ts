@@ -6,9 +6,9 @@
  */
 import { TOKEN_CACHE_MAX_ENTRIES } from "../constants";
 import type { Tenant, TenantAuth } from "../tenant/types";
-import type { FetchJson } from "./jwks";
+import { RemoteJwks, type FetchJson, type JwksStatus } from "./jwks";
 import { createKeyStore, type KeyStore } from "./keys";
-import { RevocationClient } from "./revocation/client";
+import { RevocationClient, type RevocationStatus } from "./revocation/client";
 import type { RevocationList } from "./revocation/object";
 import { TokenCache } from "./token-cache";
 import { createVerifier, type Verifier } from "./verify";
@@ -23,8 +23,22 @@ export interface TenantAuthRuntime {
   readonly revocations: RevocationClient | null;
 }
 
+/** One loaded tenant's auth state, for `GET /__brim/health` with the platform token. */
+export interface TenantAuthStatus {
+  readonly tenant: string;
+  /** null: the tenant's keys are not a remote JWKS (inline keys or a secret never go stale). */
+  readonly jwks: JwksStatus | null;
+  /** null: no revocation list (or no RevocationList namespace). */
+  readonly revocation: RevocationStatus | null;
+}
+
 export interface AuthRuntime {
   forTenant(tenant: Tenant): TenantAuthRuntime | null;
+  /**
+   * The auth state of the tenants this isolate has served and still holds, by tenant id (the
+   * newest revision of each). Collected only when asked (the health endpoint); `now` is epoch ms.
+   */
+  status(now: number): TenantAuthStatus[];
 }
 
 /** Options of `createAuthRuntime`. */
@@ -43,6 +57,18 @@ export interface AuthRuntimeOptions {
 /** Auth state per tenant with an `auth` block, built on first use. */
 export function createAuthRuntime(options: AuthRuntimeOptions): AuthRuntime {
   const byTenant = new WeakMap<Tenant, TenantAuthRuntime>();
+  // For `status` only. Weak: a tenant the directory forgot (and its keys and revocation list)
+  // is not kept alive by the health endpoint. Dead entries are swept when the map doubles, so
+  // the cost is amortized O(1) per runtime built and nothing per request.
+  const loaded = new Map<string, WeakRef<TenantAuthRuntime>>();
+  let sweepAt = LOADED_SWEEP_MIN;
+  const remember = (runtime: TenantAuthRuntime) => {
+    loaded.delete(runtime.tenantId);
+    loaded.set(runtime.tenantId, new WeakRef(runtime));
+    if (loaded.size < sweepAt) return;
+    for (const [id, ref] of loaded) if (ref.deref() === undefined) loaded.delete(id);
+    sweepAt = Math.max(LOADED_SWEEP_MIN, loaded.size * 2);
+  };
   const build = (tenant: Tenant, auth: TenantAuth): TenantAuthRuntime => {
     const keys = createKeyStore(auth.keys, { tenantId: tenant.id, ...(options.fetchJson ? { fetchJson: options.fetchJson } : {}) });
     const policy = auth.revocation;
@@ -69,8 +95,27 @@ export function createAuthRuntime(options: AuthRuntimeOptions): AuthRuntime {
     forTenant(tenant) {
       if (!tenant.auth) return null;
       let runtime = byTenant.get(tenant);
-      if (!runtime) byTenant.set(tenant, (runtime = build(tenant, tenant.auth)));
+      if (!runtime) {
+        byTenant.set(tenant, (runtime = build(tenant, tenant.auth)));
+        remember(runtime);
+      }
       return runtime;
+    },
+    status(now) {
+      const out: TenantAuthStatus[] = [];
+      for (const [tenant, ref] of loaded) {
+        const runtime = ref.deref();
+        if (!runtime) continue;
+        out.push({
+          tenant,
+          jwks: runtime.keys instanceof RemoteJwks ? runtime.keys.status(now) : null,
+          revocation: runtime.revocations?.status(now) ?? null,
+        });
+      }
+      return out.sort((a, b) => (a.tenant < b.tenant ? -1 : a.tenant > b.tenant ? 1 : 0));
     },
   };
 }
+
+/** Entries of the weak status map before the first sweep of dead ones. */
+const LOADED_SWEEP_MIN = 64;

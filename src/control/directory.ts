@@ -23,7 +23,7 @@ import {
   CONFIG_POLL_MS,
   CONFIG_READ_TIMEOUT_MS,
 } from "../constants";
-import { ConfigUnavailable, type Background, type DirectoryState, type TenantDirectory } from "../tenant/directory";
+import { ConfigUnavailable, type Background, type DirectoryState, type DirectoryStatus, type TenantDirectory } from "../tenant/directory";
 import { ConfigError, loadTenant } from "../tenant/load";
 import type { Tenant } from "../tenant/types";
 import { activeKey, CONFIG_SPACE, changesKey, hostKey, isActiveRecord, isChangesRecord, isHostRecord, type ChangesRecord } from "./layout";
@@ -85,6 +85,10 @@ export class KvDirectory implements TenantDirectory {
   #retryAt = 0;
   /** Real-time deadline of the check in flight (a check is never shared as a promise across requests). */
   #checkingUntil = 0;
+  /** The active version the last successful version read named (for `status()` only). */
+  #activeSeen: number | null = null;
+  /** The last failed read (for `status()` only); cleared by a successful version read. */
+  #lastFailure: { readonly at: number; readonly detail: string } | null = null;
 
   constructor(options: KvDirectoryOptions) {
     this.#kv = options.kv;
@@ -97,6 +101,18 @@ export class KvDirectory implements TenantDirectory {
 
   state(): DirectoryState {
     return { version: this.#version, checkedAt: this.#checkedAt };
+  }
+
+  /** For the health endpoint (src/admin/health.ts): read only when asked, nothing here runs per request. */
+  status(): DirectoryStatus {
+    return {
+      version: this.#version,
+      activeVersion: this.#activeSeen ?? this.#version,
+      checkedAt: this.#checkedAt,
+      lastFailure: this.#lastFailure,
+      hosts: this.#hosts.size,
+      unknownHosts: this.#unknown.size,
+    };
   }
 
   expire(): void {
@@ -148,11 +164,13 @@ export class KvDirectory implements TenantDirectory {
       values = await bounded(this.#kv.get(keys, { type: "json", cacheTtl: CONFIG_KV_CACHE_TTL_SECONDS }));
     } catch (error) {
       this.#log({ event: "config-read-failed", host, detail: String(error) });
+      this.#lastFailure = { at: startedAt, detail: String(error) };
       throw new ConfigUnavailable("read-failed", `config store read failed: ${String(error)}`);
     }
     if (first) {
       const active = values.get(activeKey(this.#space));
       if (!isActiveRecord(active)) throw new ConfigUnavailable("not-configured", "no config version has been published");
+      this.#activeSeen ??= active.version;
       this.#version ??= active.version;
       this.#store ??= active.store;
       this.#checkedAt ??= startedAt;
@@ -230,6 +248,7 @@ export class KvDirectory implements TenantDirectory {
     try {
       const active = await bounded(this.#kv.get(activeKey(this.#space), { type: "json", cacheTtl: CONFIG_KV_CACHE_TTL_SECONDS }));
       if (!isActiveRecord(active)) throw new Error("no config version has been published");
+      this.#activeSeen = active.version;
       for (const host of this.#stale) this.#forget(host);
       this.#stale.clear();
       for (const [host, expected] of this.#expected) if (startedAt >= expected.until) this.#expected.delete(host);
@@ -244,9 +263,11 @@ export class KvDirectory implements TenantDirectory {
       this.#store = active.store;
       this.#checkedAt = Math.max(this.#checkedAt ?? startedAt, startedAt);
       this.#retryAt = 0;
+      this.#lastFailure = null;
     } catch (error) {
       // The tenants this isolate has stay in use; the next poll tries again, never each request.
       this.#log({ event: "config-check-failed", detail: String(error) });
+      this.#lastFailure = { at: startedAt, detail: String(error) };
       this.#retryAt = startedAt + CONFIG_POLL_MS;
     } finally {
       this.#checkingUntil = 0;

@@ -1,11 +1,13 @@
 import type { MiddlewareHandler } from "hono";
 import type { AppEnv, RequestOutcome } from "../env";
 import { formatCacheStatus } from "../http/cache-status";
+import { loggedPath } from "../http/log-path";
 import { metered, newCosts } from "../meter";
 import { countingResponse, knownBytes } from "./bytes";
 import type { CacheSample, RequestSample } from "./counters";
 import { cacheOutcomeOf, COALESCE_FALLBACK } from "./outcome";
 import type { StatsRecorder } from "./recorder";
+import { isFailure, logWithBytes, requestIdOf, sampled } from "./request-log";
 
 /** Options of `observeRequests`. */
 export interface ObserveRequestsOptions {
@@ -14,6 +16,8 @@ export interface ObserveRequestsOptions {
   /** Epoch ms (the injected clock): decides when to flush. */
   readonly now: () => number;
   readonly log: (event: Record<string, unknown>) => void;
+  /** Request log sampling draws, in [0, 1). Default `Math.random`. */
+  readonly random?: () => number;
 }
 
 /**
@@ -23,10 +27,10 @@ export interface ObserveRequestsOptions {
  * the pipeline and auth filled in; the cost is a map update, no I/O (flushes run under `waitUntil`).
  * The request runs `metered` (src/meter.ts): its platform costs, and those of the background
  * work it starts, are added to the counters when the isolate closes its batch.
- * Tenants with `observability` also get `Server-Timing` (W3C Server Timing) and one JSON log
- * line per request. Durations use the runtime clock, which Workers advance across I/O only.
+ * Tenants with `observability` also get `Server-Timing` (W3C Server Timing) and JSON log lines
+ * (./request-log.ts: sampled, errors always). Durations use the runtime clock, which Workers advance across I/O only.
  */
-export function observeRequests({ recorder, now, log }: ObserveRequestsOptions): MiddlewareHandler<AppEnv> {
+export function observeRequests({ recorder, now, log, random = Math.random }: ObserveRequestsOptions): MiddlewareHandler<AppEnv> {
   return async function observeRequests(c, next) {
     const started = Date.now();
     const costs = newCosts();
@@ -52,18 +56,29 @@ export function observeRequests({ recorder, now, log }: ObserveRequestsOptions):
         // An immutable response (none of Brim's own): answer without the header.
       }
     }
-    if (observe.requestLog) {
-      const cacheStatus = outcome.cache ? formatCacheStatus(outcome.cache) : null;
-      log({
-        event: "request",
+    const policy = observe.requestLog;
+    if (policy) {
+      // Only a logged request pays for its line (path redaction, id, byte count).
+      const failure = isFailure(c.res.status, outcome.cache);
+      if (!sampled(failure, policy.sampleRate, random)) return;
+      const line = {
+        event: "request" as const,
+        requestId: requestIdOf(c.req.raw.headers),
+        host: c.req.header("host") ?? "",
         tenant: tenant.id,
         route: route.path,
         method: c.req.method,
+        path: loggedPath(c.req.url),
         status: c.res.status,
-        cacheStatus,
+        cacheStatus: outcome.cache ? formatCacheStatus(outcome.cache) : null,
         originMs: sample.originMs,
         ms: elapsedMs,
-      });
+        sampleRate: failure ? 1 : policy.sampleRate,
+        ...(failure ? { error: true as const } : {}),
+      };
+      const sent = logWithBytes(c.res, line, c.req.method === "HEAD", log, (p) => c.executionCtx.waitUntil(p));
+      // Only a counted body is a new response (Hono's setter copies it again).
+      if (sent !== c.res) c.res = sent;
     }
   };
 }

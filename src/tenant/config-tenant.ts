@@ -4,7 +4,7 @@ import type { Tenant } from "./types";
 import { adminSchema, tenantAuthSchema, toTenantAuth } from "./config-auth";
 import { checkRouteAuth } from "./config-auth-routes";
 import { hostProblem } from "./config-host";
-import { observabilitySchema } from "./config-observability";
+import { observabilitySchema, requestLogOf } from "./config-observability";
 import { routeSchema, toRoute } from "./config-route";
 import { expected, flag, isRecord, normalizeOrigin, originSchema, reportDuplicates } from "./config-values";
 
@@ -65,7 +65,12 @@ export function toTenant(tenant: TenantConfig): Tenant {
     ...(tenant.auth ? { auth: toTenantAuth(tenant.auth) } : {}),
     ...(tenant.admin ? { admin: { tokenEnv: tenant.admin.tokenEnv } } : {}),
     ...(tenant.observability
-      ? { observability: { serverTiming: tenant.observability.serverTiming, requestLog: tenant.observability.requestLog } }
+      ? {
+          observability: {
+            serverTiming: tenant.observability.serverTiming,
+            requestLog: requestLogOf(tenant.observability.requestLog),
+          },
+        }
       : {}),
   };
 }

@@ -28,6 +28,24 @@ export interface DirectoryState {
   readonly checkedAt: number | null;
 }
 
+/**
+ * What a directory knows about the store it reads, for `GET /__brim/health` with the platform
+ * token (src/admin/health.ts). Times are epoch ms by the injected clock; null: never happened.
+ */
+export interface DirectoryStatus {
+  /** The config version this isolate serves (confirmed, its change lists applied). */
+  readonly version: number | null;
+  /** The active version the store's edge copy last named; ahead of `version` while a change list is not readable yet. */
+  readonly activeVersion: number | null;
+  /** When the last successful version read started. */
+  readonly checkedAt: number | null;
+  /** When the last version read or host read failed, and why (cleared by the next successful version read). */
+  readonly lastFailure: { readonly at: number; readonly detail: string } | null;
+  /** Hosts held in memory, and of those the ones no tenant claims. */
+  readonly hosts: number;
+  readonly unknownHosts: number;
+}
+
 export interface TenantDirectory {
   /**
    * The tenant for `host` as sent (port included, any case), or null when no tenant claims it.
@@ -37,6 +55,8 @@ export interface TenantDirectory {
   state(): DirectoryState;
   /** A write landed: check the version on the next lookup instead of at the next poll. */
   expire(): void;
+  /** The store's view for the health endpoint; absent for a config loaded in memory. Never called per request. */
+  status?(): DirectoryStatus;
 }
 
 /** A directory over a config already loaded (`loadConfig`): a map lookup, never I/O. */

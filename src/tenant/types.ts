@@ -142,8 +142,11 @@ export interface Tenant {
   readonly auth?: TenantAuth;
   /** Admin endpoints (`/__brim/*`); absent when the tenant has no `admin` block. */
   readonly admin?: { readonly tokenEnv: string };
-  /** Opt-in Server-Timing and per-request log lines; absent when not configured (both off). */
-  readonly observability?: { readonly serverTiming: boolean; readonly requestLog: boolean };
+  /**
+   * Opt-in Server-Timing and per-request log lines; absent when not configured (both off).
+   * `requestLog`: null when off, else the share of non-error requests logged (errors always are).
+   */
+  readonly observability?: { readonly serverTiming: boolean; readonly requestLog: { readonly sampleRate: number } | null };
 }
 
 export interface BrimConfig {

@@ -1,6 +1,7 @@
 import fc from "fast-check";
 import { describe, expect, it } from "vitest";
 import { ConfigError, loadConfig, parseConfigText } from "../../src/tenant/load";
+import { hostName } from "../../src/tenant/config-host";
 
 const CREDENTIALS = new Set(["authorization", "proxy-authorization", "cookie"]);
 
@@ -94,9 +95,11 @@ const validConfig = fc.uniqueArray(tenant, { minLength: 1, maxLength: 4, selecto
   const claimed = new Set<string>();
   return {
     tenants: tenants.map((t, i) => {
-      const free = t.hosts.filter((h) => !claimed.has(h.toLowerCase()));
+      // A tenant owns a host name on every port (src/tenant/config-host.ts): `[::]` and `[::]:1`
+      // in two tenants is a conflict, so uniqueness across tenants is by name without the port.
+      const free = t.hosts.filter((h) => !claimed.has(hostName(h)));
       const hosts = free.length > 0 ? free : [`t${i}.fallback.test`];
-      for (const h of hosts) claimed.add(h.toLowerCase());
+      for (const h of hosts) claimed.add(hostName(h));
       return { ...t, hosts };
     }),
   };

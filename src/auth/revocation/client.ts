@@ -42,6 +42,21 @@ export interface RevocationClientOptions {
   readonly log: (event: Record<string, unknown>) => void;
 }
 
+/** A list as the health endpoint reports it (epoch ms by the injected clock; null: never). */
+export interface RevocationStatus {
+  readonly url: string;
+  /** The list version held; null before the first read ("" : the publisher has none yet). */
+  readonly version: string | null;
+  /** When the publisher last confirmed the list, and how long ago (what `maxStaleSeconds` is judged on). */
+  readonly fetchedAt: number | null;
+  readonly ageMs: number | null;
+  readonly stale: boolean;
+  /** When this isolate last read the list from its object or the relay, and last looked at the relay. */
+  readonly readAt: number | null;
+  readonly checkedAt: number | null;
+  readonly entries: { readonly jti: number; readonly sub: number };
+}
+
 /** Relay meta: when the publisher last confirmed the list. */
 interface ListMeta {
   readonly fetchedAt: number | null;
@@ -104,6 +119,24 @@ export class RevocationClient {
     if (this.#policy.onStale === "deny") return { kind: "stale", ageSeconds };
     ctx.log({ event: "revocation-stale-allowed", tenant: this.#tenantId, ageSeconds });
     return { kind: "ok", stale: true };
+  }
+
+  /** Read only by the health endpoint; `now` is epoch ms (injected clock). */
+  status(now: number): RevocationStatus {
+    const snapshot = this.#snapshot;
+    const fetchedAt = snapshot?.fetchedAt ?? null;
+    const ageMs = fetchedAt === null ? null : Math.max(0, now - fetchedAt);
+    const relay = this.#relay.status();
+    return {
+      url: this.#policy.url,
+      version: relay.version,
+      fetchedAt,
+      ageMs,
+      stale: ageMs === null || ageMs > this.#policy.maxStaleSeconds * 1000,
+      readAt: relay.readAt,
+      checkedAt: relay.checkedAt,
+      entries: { jti: (snapshot?.jti.size ?? 0) + this.#local.jti.size, sub: (snapshot?.sub.size ?? 0) + this.#local.sub.size },
+    };
   }
 
   /** Sends a push to the object and enforces it in this isolate at once. */
