@@ -20,8 +20,9 @@ export const SESSION_PATH = "/__brim";
 const KEY_CONTEXT = "brim-admin-session-v1\n";
 const SEPARATOR = "|";
 const encoder = new TextEncoder();
-/** Plain-http hosts where a browser would drop a Secure cookie: local development only. */
+/** Plain-http hosts where a browser may drop a Secure cookie: local development only (and `*.localhost`, RFC 6761 §6.3). */
 const LOCAL_HOSTS: ReadonlySet<string> = new Set(["localhost", "127.0.0.1", "[::1]"]);
+const LOCAL_SUFFIX = ".localhost";
 
 function scopeName(scope: SessionScope): string {
   return scope.kind === "platform" ? "platform" : `tenant:${scope.tenantId}`;
@@ -41,7 +42,7 @@ async function sessionSecret(token: string): Promise<string> {
 export async function startSession(c: Context, scope: SessionScope, token: string, now: number): Promise<void> {
   const expiresAt = now + ADMIN_SESSION_TTL_MS;
   const url = new URL(c.req.url);
-  const local = url.protocol === "http:" && LOCAL_HOSTS.has(url.hostname);
+  const local = url.protocol === "http:" && (LOCAL_HOSTS.has(url.hostname) || url.hostname.endsWith(LOCAL_SUFFIX));
   await setSignedCookie(c, ADMIN_SESSION_COOKIE, `${scopeName(scope)}${SEPARATOR}${expiresAt}`, await sessionSecret(token), {
     path: SESSION_PATH,
     httpOnly: true,
