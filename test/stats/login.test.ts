@@ -88,6 +88,15 @@ describe("login form and session cookie", () => {
     expect(both.status).toBe(401);
   });
 
+  it("plain-http localhost hosts (wrangler dev, npm start) get the cookie without Secure, which a browser would drop there", async () => {
+    const { brim } = twoTenants();
+    for (const host of ["localhost:8787", "acme.localhost:8787", "127.0.0.1:8787"]) {
+      const set = (await logIn(brim, host, PLATFORM_TOKEN)).headers.get("set-cookie") ?? "";
+      expect(set, host).toMatch(/^brim_session=.*HttpOnly/);
+      expect(set, host).not.toContain("Secure");
+    }
+  });
+
   it("the session expires after ADMIN_SESSION_TTL_MS on the injected clock: back to the form", async () => {
     const { brim, a } = twoTenants();
     const cookie = cookieOf(await logIn(brim, `${a}.test`, ADMIN_TOKEN));
