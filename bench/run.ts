@@ -82,6 +82,7 @@ try {
         label: target.label,
         reference: target.reference,
         worker: target.worker,
+        ...(target.runtime ? { runtime: target.runtime } : {}),
         version: target.version,
         notes: target.notes,
       });
@@ -157,8 +158,10 @@ function standingNotes(load: LoadTool, brimRef: string | null): string[] {
     `Brim is measured ${source}: it is bundled once, so edits during the run cannot reload it.`,
     "wrangler dev is a development server: every request crosses wrangler's own proxy Worker in a second workerd process before reaching the Worker, " +
       "so Worker throughput is capped near the static Worker's (the floor) and is best read relative to it, not against nginx or Varnish. " +
-      "Production Workers run nothing like this path.",
-    "CPU per 1k requests counts utime + stime (from /proc) of the proxy's own processes: both workerd processes under wrangler for Workers, every nginx or varnishd process otherwise.",
+      "Production Workers run nothing like this path. " +
+      "The `Miniflare` targets run the same bundles through Miniflare's API with a socket straight into the Worker (no proxy Worker, one workerd process), " +
+      "so their floor is the runtime's; Durable Objects there are in memory, under wrangler dev in SQLite files.",
+    "CPU per 1k requests counts utime + stime (from /proc) of the proxy's own processes: both workerd processes under wrangler for Workers (the one workerd through Miniflare), every nginx or varnishd process otherwise.",
     "The origin runs in its own Node process; counts of the requests it received come from its control endpoint, per URL.",
     `Throughput runs use ${load.name} (${load.name === "wrk" ? "1 thread" : "one Node process"}) in its own process; bursts use a Node client in its own process that opens every keep-alive connection first and then writes all requests at once.`,
   ];

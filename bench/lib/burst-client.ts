@@ -6,29 +6,43 @@
  */
 import { Agent, request } from "node:http";
 import type { BurstOutcome, BurstPlan, BurstReport, BurstStep, Sample } from "./burst-plan";
+import { type CostCounts, readBrimCosts } from "./costs";
 
 const plan = JSON.parse(process.argv[2] ?? "{}") as BurstPlan;
-const agent = new Agent({ keepAlive: true, maxSockets: plan.connections, maxFreeSockets: plan.connections });
+const ports = plan.ports?.length ? plan.ports : [plan.port];
+/** One agent per edge, each with room for its share of the connections. */
+const perEdge = Math.ceil(plan.connections / ports.length);
+const agents = ports.map(() => new Agent({ keepAlive: true, maxSockets: perEdge, maxFreeSockets: perEdge }));
+/** A request's background work (cache writes, revalidations) counts once it finishes: let it. */
+const COSTS_SETTLE_MS = 300;
 
-function get(path: string): Promise<Sample> {
+/** One request; `i` picks the edge (request i of a burst goes to edge i mod edges). */
+function get(path: string, i = 0): Promise<Sample> {
+  const edge = i % ports.length;
   return new Promise((resolve) => {
     const started = performance.now();
-    const req = request({ host: "127.0.0.1", port: plan.port, path, agent, headers: { ...plan.headers, host: plan.host } }, (res) => {
+    const failed = (error: Error) => resolve({ status: 0, ms: performance.now() - started, cacheStatus: "", edge, error: error.message });
+    const options = { host: "127.0.0.1", port: ports[edge], path, agent: agents[edge], headers: { ...plan.headers, host: plan.host } };
+    const req = request(options, (res) => {
       res.on("data", () => undefined);
       res.on("end", () => {
         const cache = res.headers["cache-status"] ?? res.headers["x-cache"] ?? "";
-        resolve({ status: res.statusCode ?? 0, ms: performance.now() - started, cacheStatus: String(cache) });
+        resolve({ status: res.statusCode ?? 0, ms: performance.now() - started, cacheStatus: String(cache), edge });
       });
-      res.on("error", (error) => resolve({ status: 0, ms: performance.now() - started, cacheStatus: "", error: error.message }));
+      res.on("error", failed);
     });
     req.setTimeout(plan.requestTimeoutMs, () => req.destroy(new Error("timeout")));
-    req.on("error", (error) => resolve({ status: 0, ms: performance.now() - started, cacheStatus: "", error: error.message }));
+    req.on("error", failed);
     req.end();
   });
 }
 
 function freeSockets(): number {
-  return Object.values(agent.freeSockets).reduce((sum, list) => sum + (list?.length ?? 0), 0);
+  return agents.reduce((sum, agent) => sum + Object.values(agent.freeSockets).reduce((n, list) => n + (list?.length ?? 0), 0), 0);
+}
+
+function readCosts(): Promise<CostCounts | undefined> {
+  return plan.costs ? readBrimCosts(plan.costs.host, plan.costs.adminToken) : Promise.resolve(undefined);
 }
 
 async function originCount(path: string): Promise<{ requests: number; notModified: number }> {
@@ -40,13 +54,16 @@ const sleep = (ms: number) => new Promise((resolve) => setTimeout(resolve, Math.
 
 async function burst(step: Extract<BurstStep, { kind: "burst" }>): Promise<BurstOutcome> {
   const before = await originCount(step.path);
+  const costsBefore = await readCosts();
   const preopened = freeSockets();
   const pending: Promise<Sample>[] = [];
-  for (let i = 0; i < plan.connections; i++) pending.push(get(step.path));
+  for (let i = 0; i < plan.connections; i++) pending.push(get(step.path, i));
   const samples = await Promise.all(pending);
-  await sleep(step.settleMs);
+  await sleep(plan.costs ? Math.max(step.settleMs, COSTS_SETTLE_MS) : step.settleMs);
   const after = await originCount(step.path);
+  const costsAfter = await readCosts();
   return {
+    ...(costsBefore && costsAfter ? { costsBefore, costsAfter } : {}),
     label: step.label,
     path: step.path,
     preopened,
@@ -68,12 +85,12 @@ for (const step of plan.steps) {
       await sleep(step.sinceMark ? mark + step.ms - performance.now() : step.ms);
       break;
     case "open":
-      report.gets.push(...(await Promise.all(Array.from({ length: plan.connections }, () => get(step.path)))));
+      report.gets.push(...(await Promise.all(Array.from({ length: plan.connections }, (_, i) => get(step.path, i)))));
       break;
     case "burst":
       report.bursts.push(await burst(step));
       break;
   }
 }
-agent.destroy();
+for (const agent of agents) agent.destroy();
 console.log(JSON.stringify(report));

@@ -1,4 +1,5 @@
 /** What the burst client (a separate process) is asked to do, and what it reports. */
+import type { CostCounts } from "./costs";
 
 export type BurstStep =
   /** One request, awaited; `mark` remembers when its answer arrived (for `sleep.sinceMark`). */
@@ -12,6 +13,11 @@ export type BurstStep =
 
 export interface BurstPlan {
   port: number;
+  /**
+   * Several edges taking the same Host (two-edge scenario): request i of a burst or an `open` goes to
+   * `ports[i % ports.length]`, so each edge gets its share of every burst. Default: [port].
+   */
+  ports?: number[];
   host: string;
   connections: number;
   /** The bench origin's base URL, for its request counts around each burst. */
@@ -19,6 +25,8 @@ export interface BurstPlan {
   /** Bound on each request. */
   requestTimeoutMs: number;
   headers?: Record<string, string>;
+  /** Read the target's cost counters (Brim's `/__brim/stats`) just before each burst and after its settle time. */
+  costs?: { host: string; adminToken: string };
   steps: BurstStep[];
 }
 
@@ -28,6 +36,8 @@ export interface Sample {
   ms: number;
   /** The response's Cache-Status (or X-Cache) header, "" if none. */
   cacheStatus: string;
+  /** Index into `ports` of the edge that answered. */
+  edge: number;
   error?: string;
 }
 
@@ -40,6 +50,9 @@ export interface BurstOutcome {
   /** Requests that reached the origin for `path` during the burst and the settle time. */
   originRequests: number;
   originNotModified: number;
+  /** With `plan.costs`: the counters before the burst and after its settle time. */
+  costsBefore?: CostCounts;
+  costsAfter?: CostCounts;
 }
 
 export interface BurstReport {

@@ -5,6 +5,7 @@
  * `/__brim/stats` flushes only the isolate answering it; under wrangler dev there is one, so the
  * difference is exact.
  */
+import type { BurstOutcome } from "./burst-plan";
 import { sleep } from "./procs";
 import type { MetricSpec, Metrics, ScenarioContext } from "../scenarios/types";
 
@@ -52,6 +53,35 @@ export async function withCosts<T>(context: ScenarioContext, work: () => Promise
   const costs = costDelta(before, await read());
   // Timer-driven calls (relay refresh, stats flush) scale with time, not requests: per second too.
   return { result, costs: { ...costs, costObjectCallsPerS: (costs.costObjectCalls ?? Number.NaN) / seconds } };
+}
+
+/**
+ * The cost metrics of the bursts alone (not the priming, socket opening or sleeps between them):
+ * the burst client reads the counters just before each burst and after its settle time.
+ */
+export function burstCosts(bursts: readonly Pick<BurstOutcome, "costsBefore" | "costsAfter">[]): Metrics {
+  const measured = bursts.filter((b) => b.costsBefore && b.costsAfter);
+  if (measured.length === 0) return {};
+  const sum = (pick: (b: (typeof measured)[number]) => CostCounts | undefined): CostCounts => {
+    const counts = measured.map(pick).filter((c): c is CostCounts => c !== undefined);
+    const total = (key: Exclude<keyof CostCounts, "objectCallsByKind">) => counts.reduce((n, c) => n + c[key], 0);
+    const byKind: Record<string, number> = {};
+    for (const c of counts) for (const [kind, n] of Object.entries(c.objectCallsByKind)) byKind[kind] = (byKind[kind] ?? 0) + n;
+    return {
+      requests: total("requests"),
+      hits: total("hits"),
+      objectCalls: total("objectCalls"),
+      objectCallsByKind: byKind,
+      cacheReads: total("cacheReads"),
+      cacheWrites: total("cacheWrites"),
+      memoryHits: total("memoryHits"),
+    };
+  };
+  // Differences add up: the sum of the "after" readings less the sum of the "before" ones.
+  return costDelta(
+    sum((b) => b.costsBefore),
+    sum((b) => b.costsAfter),
+  );
 }
 
 export function costDelta(before: CostCounts, after: CostCounts): Metrics {

@@ -13,7 +13,24 @@ npm run bench              # full: every target, 3 rounds, ≤ ~10 minutes; rewr
 npm run bench -- --quick   # ~1 minute, 1 round, shorter runs; also rewrites this file
 npm run bench -- --smoke   # seconds, Brim only, no installs (what npm test runs)
 npm run bench -- --targets brim,nginx --scenarios stampede,swr   # a subset
+npm run bench -- --targets brim-mf,hono-cache-mf,static-mf --scenarios hot-hits,many-keys   # Miniflare only
+npm run bench -- --targets brim-mf --scenarios two-edge   # two data centers sharing the Durable Objects
 \`\`\`
+
+Worker targets run twice, from the same bundles (\`wrangler deploy --dry-run\`):
+
+- under \`wrangler dev\` (\`brim\`, \`hono-cache\`, \`static\`): every request crosses wrangler's proxy Worker
+  in a second workerd process first;
+- through Miniflare's API (\`brim-mf\`, \`hono-cache-mf\`, \`static-mf\`; bench/lib/miniflare-host.ts): one
+  workerd, a socket straight into each Worker (\`unsafeDirectSockets\`, not even Miniflare's entry Worker),
+  bindings read from the Worker's wrangler.toml, Durable Objects in memory. \`static-mf\` is the runtime's own floor.
+
+A Worker's "of floor" share is against the static Worker run the same way. The two-edge scenario runs on
+\`brim-mf\` only: its instance holds a second Worker, edge B (bench/workers/brim-edge/: src/index.ts's wiring
+with \`colo: "edge-b"\` and its own cache \`caches.open("edge-b")\`), whose Durable Object bindings point at
+edge A's classes (\`scriptName\`) and which reads the same KV namespace, so the two are two data centers
+sharing one set of objects. Smoke mode (\`npm test\`) leaves the Miniflare targets and the two-edge scenario out
+for time; run them with the subset commands above.
 
 Raw results (every round, every metric) go to \`bench/results/<mode>-<time>.json\` (git-ignored).
 nginx, Varnish and wrk come from Debian: the bench runs \`apt-get update\` and \`apt-get install -y\`
@@ -68,7 +85,6 @@ export function renderMarkdown(results: BenchResults, scenarios: readonly Scenar
 
 function headline(results: BenchResults, scenarios: readonly Scenario[], targets: readonly TargetRecord[]): string[] {
   const peers = targets.filter((t) => !t.reference);
-  const floor = floorRps(results, targets);
   const rows = scenarios
     .filter((s) => results.summary[s.id])
     .map((scenario) => {
@@ -77,21 +93,40 @@ function headline(results: BenchResults, scenarios: readonly Scenario[], targets
       const byTarget = results.summary[scenario.id] ?? {};
       const cells = peers.map((t) => {
         const text = cell(byTarget, t.id, spec, peers);
-        const share = spec.vsFloor && t.worker ? floorCell(byTarget, t, floor, spec) : "";
+        const share = spec.vsFloor && t.worker ? floorCell(byTarget, t, floorRps(results, targets, t), spec) : "";
         return share && share !== "—" ? `${text}, ${share} of floor` : text;
       });
       return `| ${scenario.title}: ${scenario.headlineLabel ?? spec.label} | ${cells.join(" | ")} |`;
     });
-  const note =
-    floor === null ? [] : ["", `Worker floor: the static Worker served ${format(floor, 0)} req/s in Hot hits under the same wrangler dev.`];
-  return [`| | ${peers.map((t) => t.label).join(" | ")} |`, `|---|${peers.map(() => "---").join("|")}|`, ...rows, ...note];
+  const floors = targets.filter((t) => t.reference && t.worker);
+  const note = floors.flatMap((t) => {
+    const rps = floorRps(results, targets, t);
+    return rps === null ? [] : [`Worker floor (${runtimeOf(t)}): the static Worker served ${format(rps, 0)} req/s in Hot hits.`];
+  });
+  return [
+    `| | ${peers.map((t) => t.label).join(" | ")} |`,
+    `|---|${peers.map(() => "---").join("|")}|`,
+    ...rows,
+    ...(note.length
+      ? [
+          "",
+          "Each Worker's share of floor is against the static Worker run the same way (under wrangler dev, or through Miniflare directly).",
+          "",
+          ...note.map((line) => `- ${line}`),
+        ]
+      : []),
+  ];
+}
+
+/** How a Worker target is run; its floor is the reference Worker run the same way. */
+function runtimeOf(target: TargetRecord): string {
+  return target.runtime ?? "wrangler dev";
 }
 
 function scenarioSection(results: BenchResults, scenario: Scenario, targets: readonly TargetRecord[]): string[] {
   const byTarget = results.summary[scenario.id];
   if (!byTarget) return [];
   const rowsFor = targets.filter((t) => byTarget[t.id] || results.runs.some((r) => r.scenario === scenario.id && r.target === t.id));
-  const floor = floorRps(results, targets);
   const groups = new Map<string, MetricSpec[]>();
   for (const metric of scenario.metrics) groups.set(metric.table ?? "", [...(groups.get(metric.table ?? "") ?? []), metric]);
   return [
@@ -99,7 +134,7 @@ function scenarioSection(results: BenchResults, scenario: Scenario, targets: rea
     "",
     scenario.describe(results.settings),
     "",
-    ...[...groups].flatMap(([title, metrics]) => metricTable(results, scenario, rowsFor, title, metrics, floor)),
+    ...[...groups].flatMap(([title, metrics]) => metricTable(results, scenario, rowsFor, title, metrics, targets)),
   ];
 }
 
@@ -110,18 +145,19 @@ function metricTable(
   rowsFor: readonly TargetRecord[],
   title: string,
   metrics: readonly MetricSpec[],
-  floor: number | null,
+  allTargets: readonly TargetRecord[],
 ): string[] {
   const byTarget = results.summary[scenario.id] ?? {};
   const peers = rowsFor.filter((t) => !t.reference);
-  const floorSpecs = floor ? metrics.filter((metric) => metric.vsFloor) : [];
+  const anyFloor = rowsFor.some((t) => t.worker && floorRps(results, allTargets, t) !== null);
+  const floorSpecs = anyFloor ? metrics.filter((metric) => metric.vsFloor) : [];
   const header = [
     ...metrics.map((metric) => metric.label),
-    ...floorSpecs.map((metric) => `${metric.label} vs Worker floor (static, hot hits)`),
+    ...floorSpecs.map((metric) => `${metric.label} vs Worker floor (static, hot hits, same runtime)`),
   ];
   const rows = rowsFor.map((t) => {
     const cells = metrics.map((metric) => cell(byTarget, t.id, metric, peers, t.reference));
-    const vsFloor = floorSpecs.map((metric) => floorCell(byTarget, t, floor, metric));
+    const vsFloor = floorSpecs.map((metric) => floorCell(byTarget, t, floorRps(results, allTargets, t), metric));
     const failed = results.runs.filter((r) => r.scenario === scenario.id && r.target === t.id && r.error).length;
     const label = failed ? `${t.label} (${failed} failed run${failed === 1 ? "" : "s"})` : t.label;
     return `| ${label} | ${[...cells, ...vsFloor].join(" | ")} |`;
@@ -166,15 +202,19 @@ function cell(
   return `${text} (×${ratio(value / best)})`;
 }
 
-/** The static Worker's req/s in Hot hits: the most any Worker can serve under wrangler dev here. */
-function floorRps(results: BenchResults, targets: readonly TargetRecord[]): number | null {
-  const floor = targets.find((t) => t.reference && t.worker);
+/**
+ * The static Worker's req/s in Hot hits for Worker `target`'s runtime (wrangler dev or Miniflare):
+ * the most any Worker run that way can serve here.
+ */
+function floorRps(results: BenchResults, targets: readonly TargetRecord[], target: TargetRecord): number | null {
+  const floor = targets.find((t) => t.reference && t.worker && runtimeOf(t) === runtimeOf(target));
   const rps = floor ? results.summary[FLOOR_SCENARIO]?.[floor.id]?.rps : undefined;
   return rps !== undefined && Number.isFinite(rps) && rps > 0 ? rps : null;
 }
 
 function floorCell(byTarget: Record<string, Metrics>, target: TargetRecord, floor: number | null, spec: MetricSpec): string {
-  if (!target.worker || floor === null) return "";
+  if (!target.worker) return "";
+  if (floor === null) return "—";
   const value = byTarget[target.id]?.[spec.key];
   if (value === undefined || !Number.isFinite(value)) return "—";
   return `${Math.round((value / floor) * 100)} %`;

@@ -1,5 +1,6 @@
 /** The shape of one bench run's results (bench/results/*.json) and how rounds are summarized. */
 import type { Metrics, Scenario } from "../scenarios/types";
+import type { WorkerRuntime } from "../targets/types";
 import type { Machine } from "./machine";
 import type { Settings } from "./settings";
 import { median } from "./stats";
@@ -17,6 +18,8 @@ export interface TargetRecord {
   label: string;
   reference: boolean;
   worker: boolean;
+  /** For Workers: "wrangler dev" (when absent) or "Miniflare"; a Worker's floor is the reference run the same way. */
+  runtime?: WorkerRuntime;
   version?: string;
   notes: readonly string[];
   /** Why it did not run, when it did not. */

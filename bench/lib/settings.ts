@@ -28,6 +28,11 @@ export interface Settings {
     readonly warmupMs: number;
     readonly tokens: number;
   };
+  /**
+   * Two edges (two-edge scenario, `brim-mf` only): `keys` uncached URLs, each burst with `connections`
+   * requests split evenly over both edges, first cold (misses) then again (hits).
+   */
+  readonly twoEdge: { readonly keys: number; readonly connections: number; readonly latencyMs: number };
   /** Revoked ids in the set, and lookups of each kind (hits, misses). */
   readonly revocation: { readonly entries: number; readonly lookups: number };
 }
@@ -44,6 +49,7 @@ const FULL: Settings = {
   compression: { bodyBytes: 100_000, misses: 7, connections: 20, durationMs: 5_000 },
   auth: { connections: 50, durationMs: 6_000, slices: 3, warmupMs: 1_000, tokens: 12_000 },
   revocation: { entries: 1_000_000, lookups: 1_000_000 },
+  twoEdge: { keys: 20, connections: 20, latencyMs: 100 },
 };
 
 const QUICK: Settings = {
@@ -55,6 +61,7 @@ const QUICK: Settings = {
   manyKeys: { ...FULL.manyKeys, durationMs: 3_000 },
   compression: { ...FULL.compression, misses: 5, durationMs: 3_000 },
   auth: { ...FULL.auth, durationMs: 3_000, warmupMs: 0 },
+  twoEdge: { ...FULL.twoEdge, keys: 5 },
 };
 
 const SMOKE: Settings = {
@@ -69,6 +76,7 @@ const SMOKE: Settings = {
   compression: { bodyBytes: 100_000, misses: 2, connections: 5, durationMs: 1_000 },
   auth: { connections: 5, durationMs: 1_000, slices: 1, warmupMs: 0, tokens: 100 },
   revocation: { entries: 10_000, lookups: 10_000 },
+  twoEdge: { keys: 2, connections: 4, latencyMs: 100 },
 };
 
 export const SETTINGS: Readonly<Record<Mode, Settings>> = { smoke: SMOKE, quick: QUICK, full: FULL };

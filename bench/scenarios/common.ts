@@ -22,6 +22,7 @@ export function burstPlan(context: ScenarioContext, connections: number, latency
     connections,
     originUrl: context.origin.url,
     requestTimeoutMs: latencyMs + REQUEST_TIMEOUT_SLACK_MS,
+    ...(context.target.costSource ? { costs: { ...context.target.costSource } } : {}),
     steps,
   };
 }

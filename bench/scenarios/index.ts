@@ -8,6 +8,18 @@ import { slowOrigin } from "./slow-origin";
 import { stampede } from "./stampede";
 import { swr } from "./swr";
 import { tenants } from "./tenants";
+import { twoEdge } from "./two-edge";
 import type { Scenario } from "./types";
 
-export const SCENARIOS: readonly Scenario[] = [stampede, slowOrigin, hotHits, swr, manyKeys, compression, auth, revocation, tenants];
+export const SCENARIOS: readonly Scenario[] = [
+  stampede,
+  slowOrigin,
+  hotHits,
+  swr,
+  manyKeys,
+  compression,
+  auth,
+  revocation,
+  tenants,
+  twoEdge,
+];

@@ -10,16 +10,16 @@ import { execFileSync } from "node:child_process";
 import { randomBytes } from "node:crypto";
 import { mkdirSync, readFileSync, symlinkSync, writeFileSync } from "node:fs";
 import { join } from "node:path";
-import { ROOT, WRANGLER } from "../lib/paths";
+import { ROOT } from "../lib/paths";
 import { benchKeys } from "../lib/auth-keys";
 import { freePort, runChild } from "../lib/procs";
+import { bundleWorker } from "./bundle";
 import { PlatformClient } from "../../scripts/lib/platform";
 import { readBrimCosts } from "../lib/costs";
 import { BENCH_ADMIN_TOKEN_ENV, benchTenants, brimAuthHost } from "./brim-config";
 import { startWorker } from "./wrangler";
 import type { TargetContext, TargetDef } from "./types";
 
-const BUNDLE_TIMEOUT_MS = 120_000;
 const GIT_TIMEOUT_MS = 60_000;
 /** Locally the edge copy is written with the push; this bounds a surprise. */
 const PUBLISH_WAIT_MS = 30_000;
@@ -29,23 +29,18 @@ export const brim: TargetDef = {
   label: "Brim",
   packages: [],
   async start(context) {
-    const source = context.brimRef ? await checkout(context, context.brimRef) : ROOT;
-    const out = join(context.tmp, "brim-bundle");
-    const build = await runChild(WRANGLER, ["deploy", "--dry-run", "--outdir", out], BUNDLE_TIMEOUT_MS, { cwd: source });
-    if (build.code !== 0) throw new Error(`brim: wrangler deploy --dry-run failed:\n${(build.stdout + build.stderr).slice(-2_000)}`);
+    const bundle = await brimBundle(context);
     // That tree's wrangler.toml (bindings, compatibility), pointed at the snapshot.
     const config = join(context.tmp, "brim-wrangler.toml");
-    const toml = readFileSync(join(source, "wrangler.toml"), "utf8").replace(
+    const toml = readFileSync(join(bundle.source, "wrangler.toml"), "utf8").replace(
       /^main\s*=.*$/m,
-      `main = ${JSON.stringify(join(out, "index.js"))}`,
+      `main = ${JSON.stringify(bundle.script)}`,
     );
     writeFileSync(config, toml);
     // The tenants file names the host, port included, so choose the port before wrangler starts.
     const port = await freePort();
     const host = `127.0.0.1:${port}`;
-    const keys = await benchKeys();
-    const token = randomBytes(24).toString("base64url");
-    const adminToken = randomBytes(24).toString("base64url");
+    const secrets = brimSecrets();
     const target = await startWorker(context, {
       id: "brim",
       label: "Brim",
@@ -53,28 +48,75 @@ export const brim: TargetDef = {
       config,
       noBundle: true,
       port,
-      vars: { BRIM_PLATFORM_TOKEN: token, [BENCH_ADMIN_TOKEN_ENV]: adminToken },
-      notes: [
-        `${describeSource(context.brimRef)}; routes /b/swr/* {ttl 1, swr 30}, /b/* {ttl 60}, origin headers win`,
-        "bench tenant with an `admin` block: cost metrics are differences of its `/__brim/stats` totals",
-        `auth scenario: tenant on ${brimAuthHost(port).replace(/:\d+$/, "")} with one inline ES256 key (no JWKS, no revocation list)`,
-      ],
+      vars: secrets.vars,
+      notes: brimNotes(context, port),
       readyPath: "/",
-      readyHost: "brim-probe.invalid",
+      readyHost: BRIM_PROBE_HOST,
     });
     try {
-      const client = new PlatformClient({ url: `http://${host}`, token });
-      const pushed = await client.putConfig(benchTenants(host, context.origin.url, port, keys.publicJwk));
-      if (!pushed.published && !(await client.waitForPublished(pushed.version, PUBLISH_WAIT_MS))) {
-        throw new Error(`config version ${pushed.version} not published within ${PUBLISH_WAIT_MS / 1000} s`);
-      }
+      await pushBenchTenants(context, host, port, secrets.platformToken);
     } catch (error) {
       await target.stop();
-      throw new Error(`brim: cannot push the bench tenants: ${error instanceof Error ? error.message : String(error)}`);
+      throw error;
     }
-    return { ...target, costs: () => readBrimCosts(host, adminToken) };
+    return { ...target, costs: () => readBrimCosts(host, secrets.adminToken), costSource: { host, adminToken: secrets.adminToken } };
   },
 };
+
+/** A Host no tenant has: Brim answers it at once, without the origin (readiness probes). */
+export const BRIM_PROBE_HOST = "brim-probe.invalid";
+
+export interface BrimBundle {
+  /** The source tree (the working tree, or `git archive REF`). */
+  readonly source: string;
+  /** The bundled entry (src/index.ts), built once per run. */
+  readonly script: string;
+}
+
+const bundles = new Map<string, Promise<BrimBundle>>();
+
+/** Brim bundled once per run (and per checkout): every Brim target runs the same snapshot. */
+export function brimBundle(context: TargetContext): Promise<BrimBundle> {
+  let bundle = bundles.get(context.tmp);
+  if (!bundle) {
+    bundle = (async () => {
+      const source = context.brimRef ? await checkout(context, context.brimRef) : ROOT;
+      const script = await bundleWorker("brim", source, join(source, "wrangler.toml"), join(context.tmp, "brim-bundle"));
+      return { source, script };
+    })();
+    bundles.set(context.tmp, bundle);
+  }
+  return bundle;
+}
+
+/** Fresh platform and admin tokens for one Brim target, and the Worker vars that carry them. */
+export function brimSecrets(): { platformToken: string; adminToken: string; vars: Record<string, string> } {
+  const platformToken = randomBytes(24).toString("base64url");
+  const adminToken = randomBytes(24).toString("base64url");
+  return { platformToken, adminToken, vars: { BRIM_PLATFORM_TOKEN: platformToken, [BENCH_ADMIN_TOKEN_ENV]: adminToken } };
+}
+
+export function brimNotes(context: TargetContext, port: number): string[] {
+  return [
+    `${describeSource(context.brimRef)}; routes /b/swr/* {ttl 1, swr 30}, /b/* {ttl 60}, origin headers win`,
+    "bench tenant with an `admin` block: cost metrics are differences of its `/__brim/stats` totals",
+    `auth scenario: tenant on ${brimAuthHost(port).replace(/:\d+$/, "")} with one inline ES256 key (no JWKS, no revocation list)`,
+  ];
+}
+
+/** Pushes the bench tenants through the platform API of the Brim on `host` and waits until they are published. */
+export async function pushBenchTenants(context: TargetContext, host: string, port: number, platformToken: string): Promise<void> {
+  try {
+    const keys = await benchKeys();
+    const client = new PlatformClient({ url: `http://${host}`, token: platformToken });
+    const pushed = await client.putConfig(benchTenants(host, context.origin.url, port, keys.publicJwk));
+    if (!pushed.published && !(await client.waitForPublished(pushed.version, PUBLISH_WAIT_MS))) {
+      throw new Error(`config version ${pushed.version} not published within ${PUBLISH_WAIT_MS / 1000} s`);
+    }
+  } catch (error) {
+    throw new Error(`brim: cannot push the bench tenants: ${error instanceof Error ? error.message : String(error)}`);
+  }
+}
 
 /** `git archive REF` into the temp dir, sharing this checkout's node_modules. */
 async function checkout(context: TargetContext, ref: string): Promise<string> {

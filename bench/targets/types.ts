@@ -7,8 +7,15 @@ export interface Target {
   readonly label: string;
   /** The runtime floor (static Worker): shown, but never the "best peer" and never fronting the origin. */
   readonly reference: boolean;
-  /** Runs in workerd under wrangler dev. */
+  /** Runs in workerd (under wrangler dev, or through Miniflare when `runtime` says so). */
   readonly worker: boolean;
+  /** How a Worker is run: its floor is the reference Worker run the same way. Default "wrangler dev". */
+  readonly runtime?: WorkerRuntime;
+  /**
+   * Two or more edges (data centers: separate caches, shared Durable Objects), the first being
+   * `port`; all take the same Host. Only targets with edges run the two-edge scenario.
+   */
+  readonly edges?: readonly number[];
   readonly port: number;
   /** The Host header clients send. */
   readonly host: string;
@@ -19,8 +26,12 @@ export interface Target {
   cpuPids(): number[];
   /** Its platform-cost counters, when it keeps any (Brim's `/__brim/stats`); see bench/lib/costs.ts. */
   costs?(): Promise<CostCounts>;
+  /** Where `costs` reads them, for the burst client (another process) to read them around each burst. */
+  readonly costSource?: { readonly host: string; readonly adminToken: string };
   stop(): Promise<void>;
 }
+
+export type WorkerRuntime = "wrangler dev" | "Miniflare";
 
 export interface TargetContext {
   readonly origin: OriginHandle;
