@@ -460,6 +460,22 @@ export const STATS_SERIES_POINTS = 60;
 /** `GET /__brim/` reloads itself this often. */
 export const STATS_PAGE_REFRESH_SECONDS = 5;
 
+/** The stats page's route table lists this many routes, most requests first (the JSON has all). */
+export const STATS_PAGE_TOP_ROUTES = 20;
+
+/**
+ * The platform view reads at most this many tenants' StatsLog objects (one Durable Object call
+ * each, in parallel): well under the Workers subrequest limit (1,000 per request on paid plans).
+ * Past it, Analytics Engine's SQL API is the platform-wide view (docs/operations.md).
+ */
+export const STATS_PLATFORM_MAX_TENANTS = 100;
+
+/** A browser session (`POST /__brim/login`) lasts this long; then the form again. */
+export const ADMIN_SESSION_TTL_MS = 12 * 60 * 60 * 1000;
+
+/** The session cookie's name (Path=/__brim, HttpOnly, SameSite=Strict, Secure except on localhost). */
+export const ADMIN_SESSION_COOKIE = "brim_session";
+
 /**
  * Config store (src/control/, docs/control-plane.md). An isolate re-reads the active config
  * version in the background once its copy is this old; hits never wait for it.
