@@ -141,7 +141,17 @@ export function createBrim(options: BrimOptions): Hono<AppEnv> {
     "/__brim/health",
     healthApp({ directory, runtime: auth, store: options.configStore ?? null, space: options.configSpace ?? CONFIG_SPACE, now, log }),
   );
-  const admin = adminApp({ directory, resolver, runtime: auth, now: deps.now, log, purges: deps.purges, coalescer: deps.coalescer, stats });
+  const admin = adminApp({
+    directory,
+    resolver,
+    runtime: auth,
+    now: deps.now,
+    log,
+    purges: deps.purges,
+    coalescer: deps.coalescer,
+    stats,
+    tenantIds: tenantIdsOf(options),
+  });
   app.route("/__brim", admin);
   app.use(resolveTenant(directory, resolver, { log }));
   app.use(observeRequests({ recorder: stats, now, log, random: options.logSampling ?? Math.random }));
@@ -163,6 +173,18 @@ export function createBrim(options: BrimOptions): Hono<AppEnv> {
     return errorResponse("INTERNAL");
   });
   return app;
+}
+
+/** The active config's tenant ids, for the platform stats view: the static config's, or the config store's. */
+function tenantIdsOf(options: BrimOptions): (() => Promise<readonly string[]>) | null {
+  if (options.config) {
+    const ids = options.config.tenants.map((tenant) => tenant.id);
+    return async () => ids;
+  }
+  const store = options.configStore;
+  if (!store) return null;
+  const space = options.configSpace ?? CONFIG_SPACE;
+  return async () => (await store.get(store.idFromName(space)).status()).tenants.map((tenant) => tenant.id);
 }
 
 /** Methods Brim never proxies (see `unsupportedMethods`). */

@@ -207,6 +207,28 @@ export const COALESCE_MAX_READER_LAG_BYTES = 1024 * 1024;
 /** Bodies up to this size are kept for late arrivals (see COALESCE_RECENT_MS). */
 export const COALESCE_RECENT_MAX_BYTES = 1024 * 1024;
 
+/**
+ * Coalescer shards (docs/coalescing.md "Shards"). A key's object in each tier is one of a fixed
+ * set, chosen by a hash of the key, instead of one object per key: shards stay warm, so a miss
+ * never pays for creating an object (locally ~10 ms of a ~1 ms hop; on Cloudflare the first use
+ * of a new object id is a global lookup) and a key still maps to exactly one object per tier.
+ * Each shard handles its keys independently (state per key); its bound is one object's
+ * throughput (~1,000 calls/s): per data center, COLO shards × that for misses; for the whole
+ * deployment (per location hint), GLOBAL shards × that for data-center leaders' calls.
+ */
+export const COALESCE_COLO_SHARDS = 16;
+export const COALESCE_GLOBAL_SHARDS = 64;
+
+/** Bytes of kept responses (COALESCE_RECENT_MS) one shard holds for all its keys together. */
+export const COALESCE_SHARD_RECENT_MAX_BYTES = 16 * 1024 * 1024;
+
+/**
+ * A shareable body declared (Content-Length) at most this long is handed to waiters as one
+ * buffer once it is complete, instead of as a stream per waiter: one message per waiter across
+ * the object boundary, not a stream's several. Larger or undeclared bodies stream as they arrive.
+ */
+export const COALESCE_WHOLE_BODY_MAX_BYTES = 64 * 1024;
+
 // --- Auth (src/auth/) -------------------------------------------------------------------
 
 /** Default tolerance for exp / nbf / iat against the verifier's clock (RFC 7519 §4.1.4 "leeway"). */
@@ -270,8 +292,41 @@ export const REVOCATION_MAX_SHRINK_FRACTION = 0.5;
 /** Bound on one fetch of the revocation list by the per-tenant Durable Object. */
 export const REVOCATION_FETCH_TIMEOUT_MS = 5_000;
 
-/** Revocation lists larger than this are refused (10^6 jti of ~40 bytes is ~45 MB of JSON). */
+/**
+ * Revocation lists larger than this are refused (10^6 jti of ~40 bytes is ~45 MB of JSON). The
+ * body is parsed as it streams in (src/auth/revocation/stream.ts), never held whole, so this
+ * bounds the fetch's time and transfer, not the object's memory.
+ */
 export const REVOCATION_MAX_BYTES = 64 * 1024 * 1024;
+
+/**
+ * Feeds listing more jti than this are refused (`too-large`; the last good list stays): 8 bytes
+ * each in the object, so at most 16 MB per copy of the list (128 MB per isolate and object).
+ */
+export const REVOCATION_MAX_JTI = 2_000_000;
+
+/** Feeds revoking more subjects than this are refused (`too-large`). */
+export const REVOCATION_MAX_SUBJECTS = 100_000;
+
+/** A jti, subject or `iss` longer than this (UTF-16 code units) rejects the feed (`schema`). */
+export const REVOCATION_MAX_STRING_CHARS = 2_048;
+
+/**
+ * The jti set is split into 2^k segments by the fingerprints' top k bits, k the smallest that
+ * leaves at most this many fingerprints per segment on average (32 KiB), so a small change
+ * re-sends one segment, not the set.
+ */
+export const REVOCATION_SEGMENT_TARGET_ENTRIES = 4_096;
+
+/** At most 2^8 = 256 segments: a cold isolate reads at most 256 + 2 Cache API entries. */
+export const REVOCATION_MAX_SEGMENT_BITS = 8;
+
+/**
+ * Relay copies of segments live this long in the data center's cache. They are content-addressed
+ * (named by their SHA-256), so one unchanged for days is still current; a segment that expired
+ * makes the next relay refresh read every segment from the object again.
+ */
+export const REVOCATION_SEGMENT_TTL_SECONDS = 86_400;
 
 /**
  * An isolate re-reads its data center's relay copy of the revocation list (a Cache API read,
@@ -448,6 +503,22 @@ export const STATS_SERIES_POINTS = 60;
 
 /** `GET /__brim/` reloads itself this often. */
 export const STATS_PAGE_REFRESH_SECONDS = 5;
+
+/** The stats page's route table lists this many routes, most requests first (the JSON has all). */
+export const STATS_PAGE_TOP_ROUTES = 20;
+
+/**
+ * The platform view reads at most this many tenants' StatsLog objects (one Durable Object call
+ * each, in parallel): well under the Workers subrequest limit (1,000 per request on paid plans).
+ * Past it, Analytics Engine's SQL API is the platform-wide view (docs/operations.md).
+ */
+export const STATS_PLATFORM_MAX_TENANTS = 100;
+
+/** A browser session (`POST /__brim/login`) lasts this long; then the form again. */
+export const ADMIN_SESSION_TTL_MS = 12 * 60 * 60 * 1000;
+
+/** The session cookie's name (Path=/__brim, HttpOnly, SameSite=Strict, Secure except on localhost). */
+export const ADMIN_SESSION_COOKIE = "brim_session";
 
 /**
  * Config store (src/control/, docs/control-plane.md). An isolate re-reads the active config

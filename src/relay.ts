@@ -63,8 +63,13 @@ export interface RelayOptions {
    * unless `full` (the relay lacks the body of that version, so it must be written again).
    */
   readonly load: (now: number, full: boolean) => Promise<Loaded>;
-  /** Takes a copy (from the object or the relay). `body` null: same version as held, or none. */
-  readonly apply: (copy: Loaded) => void;
+  /**
+   * Takes a copy (from the object or the relay). `body` null: same version as held, or none.
+   * May be async and return false when the body names data the relay no longer has (a client
+   * whose body is a manifest of separately relayed parts): then the copy is not taken, and the
+   * next object read is `full`.
+   */
+  readonly apply: (copy: Loaded) => void | boolean | Promise<void | boolean>;
   /** Versions that have no body at all (an empty list). */
   readonly bodyless?: (v: string) => boolean;
   readonly log: (event: Record<string, unknown>) => void;
@@ -204,7 +209,10 @@ export class Relay {
       }
       body = await stored.arrayBuffer();
     }
-    this.#o.apply({ v: head.v, meta: head.meta, body });
+    if ((await this.#o.apply({ v: head.v, meta: head.meta, body })) === false) {
+      this.#full = true;
+      return false;
+    }
     this.#v = head.v;
     this.#at = head.at;
     return true;
@@ -251,7 +259,7 @@ export class Relay {
     this.#backoffMs = 0;
     this.#retryAt = Number.NEGATIVE_INFINITY;
     if (loaded.body !== null) this.#full = false;
-    this.#o.apply(loaded);
+    await this.#o.apply(loaded);
     this.#v = loaded.v;
     this.#at = Math.max(this.#at, now);
     const cache = await this.#o.cache();

@@ -1,11 +1,15 @@
 /**
  * The revocation scenario's measurement, in its own Node process so its heap is its own:
  * `node --expose-gc --import tsx bench/lib/revocation-child.ts <entries> <lookups>`.
- * Builds Brim's `FingerprintSet` from `entries` random UUIDs (what jti usually are), then times
- * `lookups` hits and `lookups` misses of `has` (hashing included). Prints one JSON line.
+ * Streams a published feed of `entries` random UUIDs (what jti usually are) through Brim's
+ * `FeedParser` in 64 KiB chunks, as the `RevocationList` object does (parse time, memory kept
+ * and peak), cuts the set into the segments isolates hold (`SegmentedSet`), times `lookups` hits
+ * and `lookups` misses of `has` (hashing included), then adds one jti and measures what an
+ * isolate is sent for that change (the segments that differ). Prints one JSON line.
  */
 import { randomBytes } from "node:crypto";
-import { FingerprintSet } from "../../src/auth/revocation/set";
+import { FingerprintSet, SegmentedSet, segmentBits } from "../../src/auth/revocation/set";
+import { FeedParser } from "../../src/auth/revocation/stream";
 
 const entries = Number(process.argv[2]);
 const lookups = Number(process.argv[3]);
@@ -13,6 +17,8 @@ const gc = (globalThis as { gc?: () => void }).gc;
 if (!gc || !(entries > 0) || !(lookups > 0))
   throw new Error("usage: node --expose-gc --import tsx revocation-child.ts <entries> <lookups>");
 
+const ISSUER = "https://idp.bench";
+const CHUNK_CHARS = 64 * 1024;
 const ids = uuids(entries);
 const others = uuids(Math.min(lookups, entries));
 const settle = () => {
@@ -21,11 +27,54 @@ const settle = () => {
   return process.memoryUsage();
 };
 
+// The feed's text is produced chunk by chunk (as it would arrive), never whole; only the time
+// spent in the parser is counted.
 const before = settle();
+const parser = new FeedParser(ISSUER);
+let parseMs = 0;
+let feedChars = 0;
+let peak = 0;
+let text = `{"iss":${JSON.stringify(ISSUER)},"jti":[`;
+const write = (chunk: string) => {
+  feedChars += chunk.length;
+  const started = performance.now();
+  parser.write(chunk);
+  parseMs += performance.now() - started;
+  const usage = process.memoryUsage();
+  peak = Math.max(peak, usage.heapUsed + usage.arrayBuffers - before.heapUsed - before.arrayBuffers);
+};
+for (let i = 0; i < ids.length; i++) {
+  text += `${i === 0 ? "" : ","}"${ids[i]}"`;
+  if (text.length >= CHUNK_CHARS) {
+    write(text);
+    text = "";
+  }
+}
+write(`${text}]}`);
 const started = performance.now();
-const set = FingerprintSet.fromIds(ids);
-const buildMs = performance.now() - started;
+const parsed = parser.end();
+parseMs += performance.now() - started;
+if (!parsed.ok) throw new Error(`the feed was rejected: ${parsed.reason} ${parsed.detail}`);
+const published = FingerprintSet.fromSorted(parsed.feed.jti);
 const after = settle();
+
+// What isolates hold: the set cut into segments (views of the same buffer here).
+const bits = segmentBits(published.size);
+const segments = published.segments(bits);
+const set = new SegmentedSet(bits, segments);
+
+// One more jti: the segments that differ are what an isolate is sent.
+const changed = published.withIds(["one-more-revoked-jti"]).segments(bits);
+let deltaSegments = 0;
+let deltaBytes = 0;
+for (let i = 0; i < changed.length; i++) {
+  const a = segments[i] as BigUint64Array;
+  const b = changed[i] as BigUint64Array;
+  if (a.length !== b.length || a.some((value, k) => value !== b[k])) {
+    deltaSegments++;
+    deltaBytes += b.byteLength;
+  }
+}
 
 /**
  * `n` random version-4 UUIDs as flat strings. (`crypto.randomUUID()` returns ropes of ~470 bytes
@@ -67,14 +116,20 @@ const arrayBuffers = after.arrayBuffers - before.arrayBuffers;
 console.log(
   JSON.stringify({
     entries: set.size,
-    buildMs,
+    feedMB: feedChars / 2 ** 20,
+    parseMs,
     heapMB: heap / 2 ** 20,
     arrayBuffersMB: arrayBuffers / 2 ** 20,
     bytesPerEntry: (heap + arrayBuffers) / set.size,
+    peakMB: peak / 2 ** 20,
     hitNs: hits.ns,
     missNs: misses.ns,
     hitsFound: hits.found,
     missesFound: misses.found,
     lookups,
+    segments: segments.length,
+    deltaSegments,
+    deltaKB: deltaBytes / 1024,
+    fullMB: (published.size * 8) / 2 ** 20,
   }),
 );

@@ -45,6 +45,7 @@ function demoLines(base: string, info: ReadyInfo): [string, string][] {
     [`curl -si -H 'Host: globex.localhost:${info.port}' ${item(base)}`, "another tenant, its own content and cache"],
     [`curl -si ${base}/admin/stats`, "cache: false, always reaches the origin"],
     [`curl -s ${admin} ${base}/__brim/stats`, "acme's stats (its demo admin token)"],
+    [`open ${base}/__brim/login`, "acme's stats page in a browser: log in with the same token"],
     [`curl -s ${admin} -d '{"prefixes":["/api/"]}' ${base}/__brim/purge`, "purge acme's /api/: the next request is a miss"],
   ];
 }

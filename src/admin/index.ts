@@ -13,9 +13,12 @@ import type { TenantDirectory } from "../tenant/directory";
 import type { TenantResolver } from "../tenant/match";
 import { tenantOf } from "../tenant/middleware";
 import type { Tenant } from "../tenant/types";
+import { LOGIN_PAGE, login, loginForm, logout } from "./login";
+import { platformView } from "./overview";
 import { handlePurge } from "./purge";
 import { bodyTooLarge } from "./respond";
 import { pushRevocations } from "./revocations";
+import { checkSession } from "./session";
 import { adminTokenMatches } from "./token";
 
 /** Options of `adminApp`. */
@@ -32,7 +35,13 @@ export interface AdminOptions {
   readonly coalescer?: DurableObjectNamespace<Coalescer> | null;
   /** Counts (src/stats/); null: no `/__brim/stats` and no stats page. */
   readonly stats?: StatsRecorder | null;
+  /** Every tenant id of the active config, for the platform view (`GET /__brim/all`); null: no platform view. */
+  readonly tenantIds?: (() => Promise<readonly string[]>) | null;
 }
+
+/** The reads a browser session may make (GET only: a cookie never authorizes a purge or a push; CSRF). */
+const PAGE_PATH = /^\/__brim\/?$/;
+const STATS_PATH = "/__brim/stats";
 
 /** The admin sub-app's own variable: the tenant the Host names. */
 type AdminEnv = { Bindings: AppEnv["Bindings"]; Variables: AppEnv["Variables"] & { adminTenant: Tenant } };
@@ -43,6 +52,9 @@ type AdminEnv = { Bindings: AppEnv["Bindings"]; Variables: AppEnv["Variables"] &
  * `admin.tokenEnv` secret must be presented as a bearer token (hono/bearer-auth, compared in
  * constant time) before anything else is revealed; request bodies are bounded (hono/body-limit).
  * Endpoints: `POST /revocations`, `POST /purge`, `GET /stats`, `GET /` (the stats page).
+ * Browsers: `GET /` and `GET /stats` also accept a session cookie (`/login`, src/admin/login.ts);
+ * `GET /` without any credentials sends the browser to the login form. `GET /all` and
+ * `GET /all/stats` are the platform view (platform token or platform session, any Host).
  */
 export function adminApp({
   directory,
@@ -53,8 +65,29 @@ export function adminApp({
   purges = null,
   coalescer = null,
   stats = null,
+  tenantIds = null,
 }: AdminOptions): Hono<AdminEnv> {
   const admin = new Hono<AdminEnv>();
+  const limit = bodyLimit({ maxSize: ADMIN_MAX_BODY_BYTES, onError: bodyTooLarge(ADMIN_MAX_BODY_BYTES) });
+
+  // Before the tenant and token checks: the form works for any Host, and a refusal is the same
+  // whether or not the Host names a tenant.
+  admin.get("/login", () => loginForm());
+  admin.post("/login", limit, async (c) => {
+    const found = await tenantOf(directory, c.req.raw, (work) => c.executionCtx.waitUntil(work), log);
+    const tenant = found instanceof Response ? null : found;
+    return login(c, { tenant, tenantToken: tenant ? secretOf(c, tenant) : undefined, platformToken: platformTokenOf(c), now: now(), log });
+  });
+  admin.all("/login", () => errorResponse("ADMIN_METHOD_NOT_ALLOWED", { allow: "GET, POST" }));
+  admin.post("/logout", (c) => logout(c));
+  admin.all("/logout", () => errorResponse("ADMIN_METHOD_NOT_ALLOWED", { allow: "POST" }));
+  if (stats && tenantIds) {
+    const view = platformView({ stats, tenantIds, now, log, platformToken: platformTokenOf });
+    admin.get("/all", view.page);
+    admin.get("/all/stats", view.json);
+    admin.all("/all", () => errorResponse("ADMIN_METHOD_NOT_ALLOWED", { allow: "GET" }));
+    admin.all("/all/stats", () => errorResponse("ADMIN_METHOD_NOT_ALLOWED", { allow: "GET" }));
+  }
 
   admin.use(async function adminTenant(c, next) {
     const tenant = await tenantOf(directory, c.req.raw, (work) => c.executionCtx.waitUntil(work), log);
@@ -78,16 +111,26 @@ export function adminApp({
     log({ event: "admin-unauthorized", tenant: c.var.adminTenant.id, detail: "token mismatch" });
     return errorResponse("ADMIN_UNAUTHORIZED", { "www-authenticate": challenge(c) });
   };
-  admin.use(
-    bearerAuth<AdminEnv>({
-      verifyToken: (token, c) => adminTokenMatches(`Bearer ${token}`, secretOf(c, c.var.adminTenant)),
-      noAuthenticationHeader: { message: refused, wwwAuthenticateHeader: challenge },
-      invalidAuthenticationHeader: { message: refused, wwwAuthenticateHeader: challenge },
-      invalidToken: { message: refused, wwwAuthenticateHeader: challenge },
-    }),
-  );
-
-  const limit = bodyLimit({ maxSize: ADMIN_MAX_BODY_BYTES, onError: bodyTooLarge(ADMIN_MAX_BODY_BYTES) });
+  const bearer = bearerAuth<AdminEnv>({
+    verifyToken: (token, c) => adminTokenMatches(`Bearer ${token}`, secretOf(c, c.var.adminTenant)),
+    noAuthenticationHeader: { message: refused, wwwAuthenticateHeader: challenge },
+    invalidAuthenticationHeader: { message: refused, wwwAuthenticateHeader: challenge },
+    invalidToken: { message: refused, wwwAuthenticateHeader: challenge },
+  });
+  admin.use(async function adminAuth(c, next) {
+    const page = PAGE_PATH.test(c.req.path);
+    const read = (c.req.method === "GET" || c.req.method === "HEAD") && (page || c.req.path === STATS_PATH);
+    // A header, when sent, decides alone; a cookie opens only the GET reads (never a POST: CSRF).
+    if (read && c.req.header("authorization") === undefined) {
+      const tenant = c.var.adminTenant;
+      const session = await checkSession(c, { kind: "tenant", tenantId: tenant.id }, String(secretOf(c, tenant)), now());
+      if (session === "valid") return next();
+      if (session !== "missing") log({ event: "admin-session-refused", tenant: tenant.id, detail: session });
+      // A browser with no (valid) session is sent to the form; API clients get the 401 below.
+      if (page) return c.redirect(LOGIN_PAGE, 303);
+    }
+    return bearer(c, next);
+  });
 
   if (purges) {
     admin.post("/purge", limit, (c) => handlePurge(c.req.raw, { tenant: c.var.adminTenant, resolver, purges, coalescer, now: now(), log }));
@@ -111,6 +154,11 @@ export function adminApp({
   admin.all("/revocations", () => errorResponse("ADMIN_METHOD_NOT_ALLOWED", { allow: "POST" }));
   admin.all("*", () => errorResponse("ADMIN_NOT_FOUND"));
   return admin;
+}
+
+/** BRIM_PLATFORM_TOKEN (undefined when unset). */
+function platformTokenOf(c: Context): unknown {
+  return (c.env as unknown as Record<string, unknown> | undefined)?.BRIM_PLATFORM_TOKEN;
 }
 
 /** The tenant's admin token, from the Worker secret its config names (undefined when unset). */

@@ -83,7 +83,7 @@ async function forgetKept(ctx: PurgeEndpointContext, url: string): Promise<void>
   // The key without request headers or identity: variants keyed on those are covered by the
   // handler's rule instead.
   const key = await cacheKey(ctx.tenant.id, target, policy.key, new Headers());
-  await invalidateCoalescer(ctx.coalescer, key.url, ctx.now);
+  await invalidateCoalescer(ctx.coalescer, key.url, ctx.now, "", policy.coalesce.locationHint);
 }
 
 /** The parsed body, or what is wrong with it (its size is bounded by hono/body-limit, src/admin/index.ts). */

@@ -4,7 +4,8 @@
  * the tenant's admin token. The entries go to the tenant's `RevocationList` object and are
  * enforced by this isolate at once; this isolate also writes its data center's relay copy, so
  * the data center's other isolates follow within `REVOCATION_RELAY_POLL_MS`, other data
- * centers within REFRESH + POLL (src/relay.ts, docs/auth.md).
+ * centers within REFRESH + POLL (src/relay.ts, docs/auth.md). Isolates receive the push as the
+ * segments of the list it changed, not the whole list (src/auth/revocation/object.ts).
  */
 import { badRequest } from "./respond";
 import { parseEntries, type RevocationEntries } from "../auth/revocation/list";

@@ -21,6 +21,18 @@ export async function tokenHash(token: string): Promise<string> {
  * fingerprints computed in one place can be looked up in another.
  */
 export function fingerprint64(text: string): bigint {
+  fingerprintHalves(text, scratch);
+  return (BigInt(scratch[1] as number) << 32n) | BigInt(scratch[0] as number);
+}
+
+const scratch = new Uint32Array(2);
+
+/**
+ * `fingerprint64` without a BigInt: `out[0]` the low 32 bits, `out[1]` the high (the layout of a
+ * little-endian `BigUint64Array` seen as a `Uint32Array`). The hot path (one lookup per request)
+ * allocates nothing.
+ */
+export function fingerprintHalves(text: string, out: Uint32Array): void {
   let h1 = 0xdeadbeef ^ text.length;
   let h2 = 0x41c6ce57 ^ text.length;
   for (let i = 0; i < text.length; i++) {
@@ -32,5 +44,6 @@ export function fingerprint64(text: string): bigint {
   h1 ^= Math.imul(h2 ^ (h2 >>> 13), 3266489909);
   h2 = Math.imul(h2 ^ (h2 >>> 16), 2246822507);
   h2 ^= Math.imul(h1 ^ (h1 >>> 13), 3266489909);
-  return (BigInt(h2 >>> 0) << 32n) | BigInt(h1 >>> 0);
+  out[0] = h1 >>> 0;
+  out[1] = h2 >>> 0;
 }

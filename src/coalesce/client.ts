@@ -1,3 +1,4 @@
+import { COALESCE_COLO_SHARDS, COALESCE_GLOBAL_SHARDS } from "../constants";
 import { BrimError, originErrorCode, type OriginErrorCode } from "../errors";
 import { meter } from "../meter";
 import type { CachePolicy, LocationHint } from "../tenant/types";
@@ -57,10 +58,20 @@ const NOT_MATCHED = new Set(["authorization", "cookie"]);
 const CONTROL_NAMES = Object.values(CONTROL);
 
 /**
- * The object a tier uses for a key. `global`: one per key for the deployment, placed by
- * `locationHint` (only honoured when the object is first created). `colo`: one per data center
- * and key, created where its first caller runs, so it is a nearby hop.
+ * The name of the object a tier uses for a key: one of a fixed set of shards, chosen by a hash
+ * of the key only, so every caller anywhere maps a key to the same object per tier (the global
+ * tier's "one origin fetch per key for the deployment" rests on this). `global`: one set for the
+ * deployment per `locationHint` (the hint is in the name: a shard is placed only when first
+ * created, so shards for different regions must differ). `colo`: one set per data center,
+ * created where its first caller runs, so it is a nearby hop. Shards stay warm: a miss never
+ * pays for creating an object (docs/coalescing.md "Shards").
  */
+export function coalescerName(tier: CoalesceTier, key: string, dataCenter: string, locationHint: DurableObjectLocationHint | null): string {
+  if (tier === "colo") return `colo:${dataCenter}|shard:${shardOf(key, COALESCE_COLO_SHARDS)}`;
+  return `global:${locationHint ?? ""}|shard:${shardOf(key, COALESCE_GLOBAL_SHARDS)}`;
+}
+
+/** The object for `coalescerName(...)`; the global tier's is placed by `locationHint` when first created. */
 export function coalescerStub(
   namespace: DurableObjectNamespace<Coalescer>,
   tier: CoalesceTier,
@@ -68,8 +79,18 @@ export function coalescerStub(
   dataCenter: string,
   locationHint: DurableObjectLocationHint | null,
 ): DurableObjectStub<Coalescer> {
-  if (tier === "colo") return namespace.get(namespace.idFromName(`colo:${dataCenter}|${key}`));
-  return namespace.get(namespace.idFromName(key), locationHint ? { locationHint } : undefined);
+  const id = namespace.idFromName(coalescerName(tier, key, dataCenter, locationHint));
+  return tier === "global" && locationHint ? namespace.get(id, { locationHint }) : namespace.get(id);
+}
+
+/** FNV-1a (32-bit) of the key, modulo `shards`: cheap, stable across isolates and versions. */
+function shardOf(key: string, shards: number): number {
+  let hash = 0x811c9dc5;
+  for (let i = 0; i < key.length; i++) {
+    hash ^= key.charCodeAt(i);
+    hash = Math.imul(hash, 0x01000193);
+  }
+  return (hash >>> 0) % shards;
 }
 
 /**
@@ -175,14 +196,17 @@ export async function invalidateCoalescer(
   key: string,
   now: number,
   dataCenter = "",
+  locationHint: DurableObjectLocationHint | null = null,
 ): Promise<void> {
   const headers = new Headers();
   headers.set(CONTROL.mode, "invalidate");
   headers.set(CONTROL.now, String(now));
+  // A shard holds many keys: the key says which one to forget.
+  headers.set(CONTROL.key, key);
   for (const tier of ["colo", "global"] as const) {
     meter("coalescer");
     try {
-      const answer = await coalescerStub(namespace, tier, key, dataCenter, null).fetch("https://coalescer.invalid/", { headers });
+      const answer = await coalescerStub(namespace, tier, key, dataCenter, locationHint).fetch("https://coalescer.invalid/", { headers });
       await answer.body?.cancel();
     } catch {
       // Without the object there is nothing kept to forget.

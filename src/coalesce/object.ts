@@ -4,10 +4,13 @@ import {
   COALESCE_MAX_READER_LAG_BYTES,
   COALESCE_RECENT_MAX_BYTES,
   COALESCE_RECENT_MS,
+  COALESCE_SHARD_RECENT_MAX_BYTES,
   COALESCE_SHARED_BODY_MAX_BYTES,
   COALESCE_WAIT_SLACK_MS,
+  COALESCE_WHOLE_BODY_MAX_BYTES,
 } from "../constants";
 import type { BrimErrorCode } from "../errors";
+import { declaredLength } from "../http/body";
 import { remainingFreshness } from "../http/entry";
 import { analyzeResponse } from "../http/storability";
 import { roleHeaders, takeControl, type CoalesceRole, type ControlFields } from "./protocol";
@@ -49,54 +52,120 @@ interface Recent {
   readonly writers: Set<string>;
 }
 
+/** One key's coalescing state inside a shard. */
+interface KeyState {
+  flight: Flight | null;
+  recent: Recent | null;
+  bypassUntil: number;
+  /** Bumped by every invalidation; a flight from an older epoch keeps nothing. */
+  epoch: number;
+  /**
+   * The object's own time (Date.now()) after which the kept response and hit-for-miss window are
+   * over on any caller's clock that moves with real time; with no flight, the state may go then.
+   */
+  idleAfter: number;
+}
+
+/** Keys whose call counts a shard remembers (tests count calls per tier and key). */
+const RECEIVED_MAX_KEYS = 1_024;
+
 /**
- * Two tiers, one class (docs/coalescing.md). The global object, one per cache key (tenant + key
- * hash; never a token), makes the one origin fetch for the deployment. A data center object,
- * one per data center and key, is what Workers call: it collapses the data center's concurrent
- * misses and sends one request on to the global object. Both share a body with every waiter as
- * it streams (SharedBody) and keep a small fresh response briefly for late arrivals. State is
- * in memory only: losing it (eviction, restart) costs at most one extra fetch upstream.
+ * Two tiers, one class (docs/coalescing.md). Each object is a shard (src/coalesce/client.ts
+ * `coalescerName`) holding the state of every key hashed to it, each key on its own. A global
+ * shard makes the one origin fetch per key for the deployment. A data center shard is what
+ * Workers call: it collapses the data center's concurrent misses for a key and sends one request
+ * on to the key's global shard. Both share a body with every waiter (SharedBody: streamed as it
+ * arrives, or, when small, handed over whole) and keep a small fresh response briefly for late
+ * arrivals. State is in memory only: losing it (eviction, restart) costs at most one extra
+ * fetch upstream per key in flight.
  */
 export class Coalescer extends DurableObject<Env> {
-  #flight: Flight | null = null;
-  #recent: Recent | null = null;
-  #bypassUntil = 0;
-  /** Bumped by every invalidation; a flight from an older epoch keeps nothing. */
-  #epoch = 0;
-  /** Calls received (not invalidations), for tests that count calls per tier. */
-  received = 0;
+  readonly #keys = new Map<string, KeyState>();
+  /** Bytes held by kept responses of all keys (bounded by COALESCE_SHARD_RECENT_MAX_BYTES). */
+  #recentBytes = 0;
+  #sweptAt = 0;
+  readonly #received = new Map<string, number>();
+
+  /** Calls received for `key` (not invalidations), for tests that count calls per tier. */
+  receivedFor(key: string): number {
+    return this.#received.get(key) ?? 0;
+  }
 
   override async fetch(request: Request): Promise<Response> {
     const headers = new Headers(request.headers);
     const control = takeControl(headers);
-    const originRequest = new Request(request.url, { method: "GET", headers, redirect: "manual" });
+    const now = control.now;
+    this.#sweep();
+
+    if (control.mode === "invalidate") {
+      // RFC 9111 §4.4: after an unsafe request, nothing kept from before may answer again.
+      const state = this.#keys.get(control.key);
+      if (state) {
+        state.epoch += 1;
+        this.#forget(state);
+        state.flight = null;
+      }
+      return signal("skipped", { reason: "invalidated" });
+    }
+    this.#count(control.key);
+    const state = this.#state(control.key);
+    if (now < state.bypassUntil) return signal("direct", { reason: "hit-for-miss" });
     // What selects a response for this caller (RFC 9111 §4.1): the fields the origin saw, plus
     // the client's fields Brim did not forward (a Vary may name them).
     const selecting = new Headers(headers);
     for (const [name, value] of control.unforwarded) if (!selecting.has(name)) selecting.append(name, value);
-    const now = control.now;
-
-    if (control.mode === "invalidate") {
-      // RFC 9111 §4.4: after an unsafe request, nothing kept from before may answer again.
-      this.#epoch += 1;
-      this.#recent = null;
-      this.#flight = null;
-      return signal("skipped", { reason: "invalidated" });
-    }
-    this.received += 1;
-    if (now < this.#bypassUntil) return signal("direct", { reason: "hit-for-miss" });
-    const recent = this.#recent;
+    const recent = state.recent;
     if (recent && !control.mustValidate && now < recent.until && answersWaiter(recent.head.share, recent.leaderHeaders, selecting)) {
       return respond(recent.head, recent.bytes, "late", claim(recent.writers, control.colo));
     }
-    const flight = this.#flight;
+    const flight = state.flight;
     if (flight && now < flight.joinUntil) {
       if (control.mode === "background") return signal("skipped", { reason: "in-flight" });
       const joined = await this.#join(flight, selecting, control);
       // A data center flight led by a background refresh the global object skipped: lead anew.
       if (joined !== "lead") return joined;
     }
-    return this.#lead(originRequest, selecting, control, now);
+    // Built only by the one caller that leads: joiners (a stampede's many) never need it.
+    const originRequest = new Request(request.url, { method: "GET", headers, redirect: "manual" });
+    return this.#lead(state, originRequest, selecting, control, now);
+  }
+
+  #state(key: string): KeyState {
+    let state = this.#keys.get(key);
+    if (!state) {
+      state = { flight: null, recent: null, bypassUntil: 0, epoch: 0, idleAfter: 0 };
+      this.#keys.set(key, state);
+    }
+    return state;
+  }
+
+  #forget(state: KeyState): void {
+    if (state.recent) this.#recentBytes -= state.recent.bytes.byteLength;
+    state.recent = null;
+  }
+
+  /**
+   * At most once a second, drops the state of keys with nothing in flight whose windows are over
+   * (`idleAfter`, on the object's own time: callers' clocks may differ, and dropping a window
+   * early costs one fetch, never a wrong answer). A shard's memory follows its keys in flight,
+   * not every key it has seen.
+   */
+  #sweep(): void {
+    const now = Date.now();
+    if (now - this.#sweptAt < 1_000) return;
+    this.#sweptAt = now;
+    for (const [key, state] of this.#keys) {
+      if (state.flight || now < state.idleAfter) continue;
+      this.#forget(state);
+      this.#keys.delete(key);
+    }
+  }
+
+  #count(key: string): void {
+    const seen = this.#received.get(key) ?? 0;
+    this.#received.delete(key);
+    this.#received.set(key, seen + 1);
+    if (this.#received.size > RECEIVED_MAX_KEYS) this.#received.delete(this.#received.keys().next().value as string);
   }
 
   async #join(flight: Flight, waiter: Headers, control: ControlFields): Promise<Response | "lead"> {
@@ -106,21 +175,21 @@ export class Coalescer extends DurableObject<Env> {
     if (head.kind === "private") return signal("direct", { reason: "not-shareable" });
     if (!answersWaiter(head.share, flight.leaderHeaders, waiter)) return signal("direct", { reason: "vary" });
     if (head.body && !head.body.joinable) return signal("direct", { reason: "too-large" });
-    return respond(head, head.body?.reader() ?? null, "joined", claim(flight.writers, control.colo));
+    return respond(head, await bodyFor(head), "joined", claim(flight.writers, control.colo));
   }
 
-  async #lead(originRequest: Request, selecting: Headers, control: ControlFields, now: number): Promise<Response> {
+  async #lead(state: KeyState, originRequest: Request, selecting: Headers, control: ControlFields, now: number): Promise<Response> {
     let resolveHead!: (head: Head) => void;
     const flight: Flight = {
       joinUntil: now + control.timeoutMs + COALESCE_WAIT_SLACK_MS,
       leaderHeaders: selecting,
       head: new Promise<Head>((resolve) => (resolveHead = resolve)),
       writers: new Set([control.colo]),
-      epoch: this.#epoch,
+      epoch: state.epoch,
     };
-    this.#flight = flight;
+    state.flight = flight;
     const end = () => {
-      if (this.#flight === flight) this.#flight = null;
+      if (state.flight === flight) state.flight = null;
     };
 
     // Times on the leader's clock (see ControlFields.now), advanced by real elapsed time.
@@ -148,7 +217,8 @@ export class Coalescer extends DurableObject<Env> {
     const share = shareability(response.headers, originRequest.headers.has("authorization"));
     if (!share.shareable) {
       // Hit-for-miss: later requests skip the queue instead of serializing behind each other.
-      this.#bypassUntil = responseTime + COALESCE_HIT_FOR_MISS_MS;
+      state.bypassUntil = responseTime + COALESCE_HIT_FOR_MISS_MS;
+      state.idleAfter = Math.max(state.idleAfter, Date.now() + COALESCE_HIT_FOR_MISS_MS);
       resolveHead({ kind: "private" });
       end();
       return respond(
@@ -171,12 +241,14 @@ export class Coalescer extends DurableObject<Env> {
       body,
     };
     resolveHead(head);
-    this.ctx.waitUntil(this.#settle(flight, head, control, requestTime, responseTime, clock).finally(end));
+    this.ctx.waitUntil(this.#settle(state, flight, head, control, requestTime, responseTime, clock).finally(end));
+    // The leader streams at once, as the origin's bytes arrive (only joiners are handed small bodies whole).
     return respond(head, body?.reader() ?? null, role, fetched.store, globalCalls);
   }
 
   /** When the body is complete: keep a small, fresh response briefly for late arrivals. */
   async #settle(
+    state: KeyState,
     flight: Flight,
     head: Extract<Head, { kind: "shared" }>,
     control: ControlFields,
@@ -185,7 +257,8 @@ export class Coalescer extends DurableObject<Env> {
     clock: () => number,
   ): Promise<void> {
     await head.body?.settled;
-    if (flight.epoch !== this.#epoch) return;
+    // Invalidated meanwhile, or the key's state was dropped (a new one starts clean).
+    if (flight.epoch !== state.epoch || this.#keys.get(control.key) !== state) return;
     const bytes = head.body ? head.body.bytes() : new Uint8Array(0);
     // Too large to keep here, or for the route to store at all: later requests fetch again.
     if (!bytes || bytes.byteLength > Math.min(COALESCE_RECENT_MAX_BYTES, control.policy.maxObjectBytes)) return;
@@ -205,7 +278,13 @@ export class Coalescer extends DurableObject<Env> {
     const now = clock();
     const freshMs = remainingFreshness(analysis.meta, now) * 1000;
     if (freshMs <= 0) return;
-    this.#recent = {
+    // The shard's kept bytes are bounded for all its keys together: past that, later requests fetch again.
+    const kept = state.recent?.bytes.byteLength ?? 0;
+    if (this.#recentBytes - kept + bytes.byteLength > COALESCE_SHARD_RECENT_MAX_BYTES) return;
+    this.#forget(state);
+    this.#recentBytes += bytes.byteLength;
+    state.idleAfter = Math.max(state.idleAfter, Date.now() + COALESCE_RECENT_MS);
+    state.recent = {
       until: now + Math.min(COALESCE_RECENT_MS, freshMs),
       head,
       leaderHeaders: flight.leaderHeaders,
@@ -213,6 +292,26 @@ export class Coalescer extends DurableObject<Env> {
       writers: new Set(flight.writers),
     };
   }
+}
+
+/**
+ * The body for one joined waiter. A small declared body (COALESCE_WHOLE_BODY_MAX_BYTES) that is complete
+ * once its first chunk is in (the usual case: it arrives in one piece) is handed over whole: one
+ * buffer crosses the object boundary instead of a stream per waiter, with the same bytes the
+ * stream would carry. Otherwise (larger, undeclared, still arriving after its first chunk, or
+ * failed) the waiter gets the stream, which replays from the first byte and fails as the origin
+ * body did, so a waiter never waits for more than the first chunk before its headers go out.
+ */
+async function bodyFor(head: Extract<Head, { kind: "shared" }>): Promise<BodyInit | null> {
+  const body = head.body;
+  if (!body) return null;
+  const declared = declaredLength(head.headers);
+  if (declared !== null && declared <= COALESCE_WHOLE_BODY_MAX_BYTES) {
+    await body.started;
+    const bytes = body.bytes();
+    if (bytes) return bytes;
+  }
+  return body.reader();
 }
 
 /** True for the first caller from `colo`: that one writes its data center's cache. */

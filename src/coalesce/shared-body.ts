@@ -27,6 +27,9 @@ export class SharedBody {
   #readers = new Set<{ next: number }>();
   #waiting: (() => void)[] = [];
   #settle!: () => void;
+  #started!: () => void;
+  /** Resolves once the first chunk is in, or the body ended or failed before one. */
+  readonly started = new Promise<void>((resolve) => (this.#started = resolve));
   /** Resolves when the origin body has been read to the end, failed, or was abandoned. */
   readonly settled = new Promise<void>((resolve) => (this.#settle = resolve));
 
@@ -110,11 +113,13 @@ export class SharedBody {
           this.#bytes += value.byteLength;
           this.#drop();
         }
+        this.#started();
         this.#wake();
       }
     } catch (error) {
       this.#error = error ?? new Error("origin body failed");
       this.#settle();
+      this.#started();
       this.#wake();
     } finally {
       this.#pumping = false;

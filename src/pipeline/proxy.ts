@@ -89,7 +89,9 @@ async function invalidate(
         const key = (await cacheKey(tenant.id, target, policy.key, headers, identity)).url;
         await Promise.all([
           store.delete(key),
-          policy.coalesce && deps.coalescer ? invalidateCoalescer(deps.coalescer, key, deps.now(), dataCenter) : null,
+          policy.coalesce && deps.coalescer
+            ? invalidateCoalescer(deps.coalescer, key, deps.now(), dataCenter, policy.coalesce.locationHint)
+            : null,
         ]);
       }),
     );

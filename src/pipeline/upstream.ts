@@ -166,8 +166,11 @@ export function faultLogger(req: CacheRequest, deps: CacheDeps): (fault: BodyFau
   return (fault) => {
     deps.log({ event: BODY_FAULT_EVENTS[fault.kind], tenant: req.tenant.id, route: req.route.path, detail: fault.message });
     deps.onFailure?.(req.tenant.id, req.route.path, BODY_FAULT_EVENTS[fault.kind]);
-    if (req.policy.coalesce && deps.coalescer)
-      req.waitUntil(invalidateCoalescer(deps.coalescer, req.key.url, deps.now(), (deps.dataCenter ?? coloOf)(req.request)));
+    const coalesce = req.policy.coalesce;
+    if (coalesce && deps.coalescer)
+      req.waitUntil(
+        invalidateCoalescer(deps.coalescer, req.key.url, deps.now(), (deps.dataCenter ?? coloOf)(req.request), coalesce.locationHint),
+      );
   };
 }
 

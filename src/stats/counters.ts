@@ -5,6 +5,7 @@
  */
 
 import type { Costs, ObjectKind } from "../meter";
+import { CACHE_OUTCOMES, COALESCE_FALLBACK, STATUS_CLASSES, statusClassOf, type CacheOutcome } from "./outcome";
 
 /** Upper bounds (ms) of the latency buckets; the last bucket is everything above. */
 export const LATENCY_BUCKETS_MS: readonly number[] = [1, 2, 5, 10, 20, 50, 100, 200, 500, 1_000, 2_000, 5_000, 10_000, 30_000, 60_000];
@@ -37,18 +38,35 @@ export interface RouteCounters {
   memoryHits: number;
   /** Durable Object calls by class (`ObjectKind`). */
   objectCalls: Record<string, number>;
+  /** Responses by status class (`2xx`, …; src/stats/outcome.ts). */
+  statusClasses: Record<string, number>;
+  /** Responses by Cache-Status outcome (`CacheOutcome`). */
+  cacheOutcomes: Record<string, number>;
+  /** Response body bytes sent to clients (after compression: what went on the wire from Brim). */
+  bytesServed: number;
 }
 
 /** Object classes always shown (zeros included), in this order. */
 export const OBJECT_KINDS: readonly ObjectKind[] = ["coalescer", "purge", "revocation", "stats", "config"];
 
-/** What one request contributes. */
-export interface RequestSample {
+/** What the cache outcome alone says about one request (src/stats/middleware.ts `classify`). */
+export interface CacheSample {
   readonly hit: boolean;
   readonly stale: boolean;
   readonly collapsed: boolean;
   /** Milliseconds to the origin's response headers; null when no origin fetch of its own. */
   readonly originMs: number | null;
+}
+
+/** What one request contributes. */
+export interface RequestSample extends CacheSample {
+  /** The HTTP status sent. */
+  readonly status: number;
+  readonly outcome: CacheOutcome;
+  /** Body bytes known when the response left (Content-Length; 0 without a body); null: counted as the body streams. */
+  readonly bytes: number | null;
+  /** The Coalescer could not be reached (Cache-Status detail `coalesce-unavailable`). */
+  readonly coalesceFallback: boolean;
 }
 
 export function emptyCounters(): RouteCounters {
@@ -66,6 +84,9 @@ export function emptyCounters(): RouteCounters {
     cacheWrites: 0,
     memoryHits: 0,
     objectCalls: {},
+    statusClasses: {},
+    cacheOutcomes: {},
+    bytesServed: 0,
   };
 }
 
@@ -87,6 +108,11 @@ export function addSample(into: RouteCounters, sample: RequestSample): void {
     const index = bucketOf(sample.originMs);
     into.originLatency[index] = (into.originLatency[index] ?? 0) + 1;
   }
+  const statusClass = statusClassOf(sample.status);
+  into.statusClasses[statusClass] = (into.statusClasses[statusClass] ?? 0) + 1;
+  into.cacheOutcomes[sample.outcome] = (into.cacheOutcomes[sample.outcome] ?? 0) + 1;
+  if (sample.bytes !== null) into.bytesServed += sample.bytes;
+  if (sample.coalesceFallback) into.errors[COALESCE_FALLBACK] = (into.errors[COALESCE_FALLBACK] ?? 0) + 1;
 }
 
 export function addCounters(into: RouteCounters, from: RouteCounters): void {
@@ -106,6 +132,12 @@ export function addCounters(into: RouteCounters, from: RouteCounters): void {
   into.memoryHits = (into.memoryHits ?? 0) + (from.memoryHits ?? 0);
   into.objectCalls ??= {};
   for (const [kind, n] of Object.entries(from.objectCalls ?? {})) into.objectCalls[kind] = (into.objectCalls[kind] ?? 0) + n;
+  // Counters stored before status, outcome and byte counting have none of these either.
+  into.statusClasses ??= {};
+  for (const [k, n] of Object.entries(from.statusClasses ?? {})) into.statusClasses[k] = (into.statusClasses[k] ?? 0) + n;
+  into.cacheOutcomes ??= {};
+  for (const [k, n] of Object.entries(from.cacheOutcomes ?? {})) into.cacheOutcomes[k] = (into.cacheOutcomes[k] ?? 0) + n;
+  into.bytesServed = (into.bytesServed ?? 0) + (from.bytesServed ?? 0);
 }
 
 function bucketOf(ms: number): number {
@@ -143,7 +175,14 @@ export interface RouteReport {
   readonly authRejections: Readonly<Record<string, number>>;
   readonly compressionBytesSaved: number;
   readonly errors: Readonly<Record<string, number>>;
+  /** Every error kind and auth failure added up. */
+  readonly errorsTotal: number;
   readonly costs: CostReport;
+  /** Every class listed (zeros included). */
+  readonly statusClasses: Readonly<Record<string, number>>;
+  /** Every `CacheOutcome` listed (zeros included). */
+  readonly cacheOutcomes: Readonly<Record<string, number>>;
+  readonly bytesServed: number;
 }
 
 /** What the requests cost on the platform (src/meter.ts). */
@@ -196,6 +235,22 @@ export function report(counters: RouteCounters): RouteReport {
     authRejections: counters.authRejections,
     compressionBytesSaved: counters.compressionBytesSaved ?? 0,
     errors: counters.errors ?? {},
+    errorsTotal: sum(counters.errors) + sum(counters.authRejections),
     costs: costReport(counters),
+    statusClasses: listed(STATUS_CLASSES, counters.statusClasses),
+    cacheOutcomes: listed(CACHE_OUTCOMES, counters.cacheOutcomes),
+    bytesServed: counters.bytesServed ?? 0,
   };
+}
+
+function sum(counts: Readonly<Record<string, number>> | undefined): number {
+  return Object.values(counts ?? {}).reduce((a, b) => a + b, 0);
+}
+
+/** `keys` in order with 0 for the missing, then any other key counted. */
+function listed(keys: readonly string[], counts: Readonly<Record<string, number>> | undefined): Record<string, number> {
+  const out: Record<string, number> = {};
+  for (const key of keys) out[key] = counts?.[key] ?? 0;
+  for (const [key, n] of Object.entries(counts ?? {})) out[key] = n;
+  return out;
 }

@@ -3,7 +3,9 @@ import type { AppEnv, RequestOutcome } from "../env";
 import { formatCacheStatus } from "../http/cache-status";
 import { loggedPath } from "../http/log-path";
 import { metered, newCosts } from "../meter";
-import type { RequestSample } from "./counters";
+import { countingResponse, knownBytes } from "./bytes";
+import type { CacheSample, RequestSample } from "./counters";
+import { cacheOutcomeOf, COALESCE_FALLBACK } from "./outcome";
 import type { StatsRecorder } from "./recorder";
 import { isFailure, logWithBytes, requestIdOf, sampled } from "./request-log";
 
@@ -35,7 +37,10 @@ export function observeRequests({ recorder, now, log, random = Math.random }: Ob
     await metered(costs, next);
     const elapsedMs = Date.now() - started;
     const { tenant, route, outcome } = c.var;
-    const sample = classify(outcome);
+    const sample = sampleOf(outcome, c.res.status, knownBytes(c.req.method, c.res));
+    // No Content-Length (streamed, or compressed by Brim): count the body as it is sent.
+    if (recorder && sample.bytes === null)
+      c.res = countingResponse(c.res, (bytes) => recorder.bytesServed(tenant.id, route.path, bytes, now()));
     // Inside the request's context: a flush it triggers counts for it.
     metered(costs, () => recorder?.record(tenant.id, route.path, sample, costs, now(), (p) => c.executionCtx.waitUntil(p)));
     if (outcome.authFailure !== null) recorder?.authRejected(tenant.id, route.path, outcome.authFailure, now());
@@ -93,8 +98,19 @@ export function timed(inner: MiddlewareHandler<AppEnv>): MiddlewareHandler<AppEn
   };
 }
 
+/** Pure: what one request adds to the counters, from its outcome and the response sent. */
+export function sampleOf(outcome: RequestOutcome, status: number, bytes: number | null): RequestSample {
+  return {
+    ...classify(outcome),
+    status,
+    outcome: cacheOutcomeOf(outcome.cache),
+    bytes,
+    coalesceFallback: outcome.cache?.detail === COALESCE_FALLBACK,
+  };
+}
+
 /** Pure: how the request was served, from its outcome. */
-export function classify(outcome: RequestOutcome): RequestSample {
+export function classify(outcome: RequestOutcome): CacheSample {
   const status = outcome.cache;
   const hit = status?.hit === true;
   const collapsed = status?.collapsed === true;

@@ -11,6 +11,15 @@ export interface SeriesPoint {
   readonly originFetches: number;
   readonly p50: number | null;
   readonly p99: number | null;
+  /** Responses by status class, every class listed. */
+  readonly statusClasses: Readonly<Record<string, number>>;
+  /** Responses by Cache-Status outcome, every outcome listed. */
+  readonly cacheOutcomes: Readonly<Record<string, number>>;
+  readonly bytesServed: number;
+  readonly bytesSaved: number;
+  /** Errors of every kind and auth failures. */
+  readonly errors: number;
+  readonly objectCalls: number;
 }
 
 /** A tenant's totals: per route path, and overall. */
@@ -74,14 +83,23 @@ export class StatsLog extends DurableObject<Env> {
       addCounters(total, counters);
       routes[route] = report(counters);
     }
-    const series = this.#series.map(({ t, counters }) => ({
-      t,
-      requests: counters.requests,
-      hits: counters.hits,
-      originFetches: counters.originFetches,
-      p50: finite(percentileMs(counters.originLatency, 0.5)),
-      p99: finite(percentileMs(counters.originLatency, 0.99)),
-    }));
+    const series = this.#series.map(({ t, counters }): SeriesPoint => {
+      const step = report(counters);
+      return {
+        t,
+        requests: counters.requests,
+        hits: counters.hits,
+        originFetches: counters.originFetches,
+        p50: finite(percentileMs(counters.originLatency, 0.5)),
+        p99: finite(percentileMs(counters.originLatency, 0.99)),
+        statusClasses: step.statusClasses,
+        cacheOutcomes: step.cacheOutcomes,
+        bytesServed: step.bytesServed,
+        bytesSaved: step.compressionBytesSaved,
+        errors: step.errorsTotal,
+        objectCalls: step.costs.objectCallsTotal,
+      };
+    });
     return { routes, total: report(total), series };
   }
 }

@@ -1,133 +1,239 @@
 /**
- * `GET /__brim/`: the tenant's stats as one HTML page with inline SVG charts, rendered here
- * (no script, no CDN, `Content-Security-Policy: default-src 'none'`), reloading itself every
- * STATS_PAGE_REFRESH_SECONDS. Pure: report in, HTML out.
+ * `GET /__brim/`: the tenant's stats as one HTML page with inline SVG charts (src/stats/chart.ts),
+ * rendered here (no script, no CDN, `Content-Security-Policy: default-src 'none'`), reloading
+ * itself every STATS_PAGE_REFRESH_SECONDS. Pure: report in, HTML out. docs/operations.md says
+ * what each chart and table means.
  */
+import { lineChart, escapeXml as escape, type Line } from "./chart";
 import { OBJECT_KINDS, type RouteReport } from "./counters";
-import type { SeriesPoint, StatsReport } from "./object";
+import type { StatsReport } from "./object";
+import { CACHE_OUTCOMES, STATUS_CLASSES } from "./outcome";
+import { bytes, count, ms, percent } from "./units";
 
-const WIDTH = 560;
-const HEIGHT = 160;
-const PAD = 28;
-
-interface Line {
-  readonly label: string;
-  readonly color: string;
-  readonly values: readonly (number | null)[];
+/** Options of `renderStatsPage`. */
+export interface StatsPageOptions {
+  /** The heading: the tenant id. */
+  readonly tenantId: string;
+  readonly report: StatsReport;
+  /** When the report was read (ISO 8601). */
+  readonly atIso: string;
+  readonly refreshSeconds: number;
+  /** Length of one series step (STATS_SERIES_STEP_MS). */
+  readonly stepMs: number;
+  /** Routes listed in the table, most requests first (STATS_PAGE_TOP_ROUTES). */
+  readonly topRoutes: number;
 }
 
-export function renderStatsPage(tenantId: string, report: StatsReport, atIso: string, refreshSeconds: number): string {
+const STATUS_COLORS: Record<string, string> = { "1xx": "#888", "2xx": "#2a7", "3xx": "#36c", "4xx": "#d90", "5xx": "#c33" };
+const OUTCOME_COLORS = ["#2a7", "#7c4", "#19b", "#36c", "#c63", "#a5c", "#d90", "#888", "#555", "#b77", "#ccc"];
+
+/** What each Cache-Status outcome means (src/stats/outcome.ts), shown beside its count. */
+const OUTCOME_MEANING: Record<string, string> = {
+  hit: "fresh from the cache",
+  stale: "served stale (stale-while-revalidate, max-stale, stale-if-error)",
+  collapsed: "answered by another request's origin fetch",
+  revalidated: "stored copy revalidated at the origin",
+  "uri-miss": "nothing stored for the URL",
+  "vary-miss": "stored, but for other Vary values",
+  miss: "stored copy not usable",
+  bypass: "route or credentials bypass the cache",
+  method: "method the cache does not serve",
+  request: "the request asked to skip the cache",
+  none: "answered before the cache (auth refusals)",
+};
+
+export function renderStatsPage({ tenantId, report, atIso, refreshSeconds, stepMs, topRoutes }: StatsPageOptions): string {
   const series = report.series;
-  const ratio = series.map((p) => (p.requests === 0 ? null : p.hits / p.requests));
+  const times = series.map((p) => p.t);
+  const chart = (id: string, title: string, unit: Parameters<typeof lineChart>[0]["unit"], lines: Line[], max?: number) =>
+    lineChart({ id, title, unit, times, stepMs, lines, ...(max !== undefined ? { max } : {}) });
+  const total = report.total;
+  const outcomesSeen = CACHE_OUTCOMES.filter((o) => (total.cacheOutcomes[o] ?? 0) > 0);
   const charts = [
-    chart("hit-ratio", "Hit ratio", [{ label: "hits / requests", color: "#2a7", values: ratio }], series, 1),
     chart(
-      "offload",
-      "Origin offload",
-      [
-        { label: "requests", color: "#36c", values: series.map((p) => p.requests) },
-        { label: "origin fetches", color: "#c63", values: series.map((p) => p.originFetches) },
-      ],
-      series,
+      "status",
+      "Requests by status class",
+      "count",
+      STATUS_CLASSES.map((k) => ({ label: k, color: STATUS_COLORS[k] ?? "#888", values: series.map((p) => p.statusClasses[k] ?? 0) })),
     ),
     chart(
-      "latency",
-      "Origin latency (ms, bucket bounds)",
-      [
-        { label: "p50", color: "#36c", values: series.map((p) => p.p50) },
-        { label: "p99", color: "#c33", values: series.map((p) => p.p99) },
-      ],
-      series,
+      "outcomes",
+      "Requests by Cache-Status outcome",
+      "count",
+      outcomesSeen.map((o) => ({
+        label: o,
+        color: OUTCOME_COLORS[CACHE_OUTCOMES.indexOf(o)] ?? "#888",
+        values: series.map((p) => p.cacheOutcomes[o] ?? 0),
+      })),
     ),
+    chart(
+      "hit-ratio",
+      "Hit ratio",
+      "percent",
+      [{ label: "hits / requests", color: "#2a7", values: series.map((p) => ratio(p.hits, p.requests)) }],
+      1,
+    ),
+    chart("offload", "Origin offload", "count", [
+      { label: "requests", color: "#36c", values: series.map((p) => p.requests) },
+      { label: "origin fetches", color: "#c63", values: series.map((p) => p.originFetches) },
+    ]),
+    chart("latency", "Origin latency (bucket upper bounds)", "ms", [
+      { label: "p50", color: "#36c", values: series.map((p) => p.p50) },
+      { label: "p99", color: "#c33", values: series.map((p) => p.p99) },
+    ]),
+    chart("bytes", "Bytes served and saved by compression", "bytes", [
+      { label: "served", color: "#36c", values: series.map((p) => p.bytesServed) },
+      { label: "saved by compression", color: "#2a7", values: series.map((p) => p.bytesSaved) },
+    ]),
+    chart("errors", "Errors (origin, body, auth, coalescing)", "count", [
+      { label: "errors", color: "#c33", values: series.map((p) => p.errors) },
+    ]),
+    chart("do-calls", "Durable Object calls per 1,000 requests", "per1000", [
+      {
+        label: "DO calls / 1,000 requests",
+        color: "#a5c",
+        values: series.map((p) => (p.requests === 0 ? null : (p.objectCalls * 1000) / p.requests)),
+      },
+    ]),
   ];
-  const rows = Object.entries(report.routes)
-    .map(([route, r]) => row(route, r))
-    .join("");
-  const costRows = [...Object.entries(report.routes), ["all routes", report.total] as const]
-    .map(([route, r]) => costRow(route, r))
-    .join("");
-  const perThousand = report.total.costs.objectCallsPer1000Requests;
+  const routes = Object.entries(report.routes)
+    .sort(([a, ra], [b, rb]) => rb.requests - ra.requests || a.localeCompare(b))
+    .slice(0, topRoutes);
+  const hidden = Object.keys(report.routes).length - routes.length;
+  const perThousand = total.costs.objectCallsPer1000Requests;
   return `<!doctype html>
 <html lang="en"><head><meta charset="utf-8"><meta http-equiv="refresh" content="${refreshSeconds}">
 <title>Brim · ${escape(tenantId)}</title>
-<style>body{font:14px system-ui,sans-serif;margin:24px;color:#222}h1{font-size:20px}section{display:inline-block;margin:0 16px 16px 0;vertical-align:top}
-table{border-collapse:collapse}td,th{border-bottom:1px solid #ddd;padding:4px 8px;text-align:right}td:first-child,th:first-child{text-align:left}
-.legend span{margin-right:12px}svg{background:#fafafa;border:1px solid #ddd}</style></head>
+<style>body{font:14px system-ui,sans-serif;margin:24px;color:#222}h1{font-size:20px}h3{margin:0 0 4px;font-size:15px}
+.chart{display:inline-block;margin:0 16px 20px 0;vertical-align:top}svg{background:#fafafa;border:1px solid #ddd}
+.legend{list-style:none;padding:0;margin:0 0 4px}.legend li{display:inline-block;margin-right:14px}.swatch{display:inline-block;width:10px;height:10px;margin-right:4px}
+table{border-collapse:collapse;margin-bottom:20px}td,th{border-bottom:1px solid #ddd;padding:4px 8px;text-align:right}td:first-child,th:first-child{text-align:left}
+form{display:inline}</style></head>
 <body><h1>Brim · <span id="tenant">${escape(tenantId)}</span></h1>
-<p>At ${escape(atIso)} · ${report.total.requests} requests · hit ratio ${pct(report.total.hitRatio)} · origin fetches ${report.total.originFetches} · compression saved ${report.total.compressionBytesSaved} bytes · refreshes every ${refreshSeconds} s</p>
+<p>At ${escape(atIso)} · <b id="total-requests">${count(total.requests)} requests</b> · refreshes every ${refreshSeconds} s · times in UTC, one point per ${stepMs / 1000} s
+<form method="post" action="/__brim/logout"><button>Log out</button></form></p>
+${summary(total, perThousand)}
 ${charts.join("\n")}
-<h2>Routes</h2>
-<table id="routes"><tr><th>route</th><th>requests</th><th>hit ratio</th><th>stale</th><th>collapsed</th><th>origin fetches</th><th>p50 ms</th><th>p99 ms</th><th>auth rejections</th><th>bytes saved</th></tr>${rows}</table>
+<h2>Status classes</h2>
+${table(
+  "status-classes",
+  ["status", "requests", "share"],
+  STATUS_CLASSES.map((k) => [k, count(total.statusClasses[k] ?? 0), percent(ratio(total.statusClasses[k] ?? 0, total.requests))]),
+)}
+<h2>Cache-Status outcomes</h2>
+${table(
+  "cache-outcomes",
+  ["outcome", "requests", "share", "meaning"],
+  CACHE_OUTCOMES.map((o) => [
+    o,
+    count(total.cacheOutcomes[o] ?? 0),
+    percent(ratio(total.cacheOutcomes[o] ?? 0, total.requests)),
+    OUTCOME_MEANING[o] ?? "",
+  ]),
+)}
+<h2>Errors by kind</h2>
+${table("errors", ["kind", "group", "count"], errorRows(total))}
+<h2>Top routes</h2>
+${table(
+  "routes",
+  [
+    "route",
+    "requests",
+    "hit ratio",
+    "stale",
+    "collapsed",
+    "origin fetches",
+    "p50",
+    "p99",
+    "4xx",
+    "5xx",
+    "bytes served",
+    "bytes saved",
+    "errors",
+  ],
+  routes.map(([route, r]) => routeRow(route, r)),
+)}${hidden > 0 ? `<p>${count(hidden)} more routes not shown (the JSON at /__brim/stats has all).</p>` : ""}
 <h2>Platform costs</h2>
 <p>Durable Object calls per 1,000 requests: <b id="do-per-1000">${perThousand ?? "–"}</b> (background work counts for the request that started it)</p>
-<table id="costs"><tr><th>route</th>${OBJECT_KINDS.map((k) => `<th>DO ${k}</th>`).join("")}<th>DO per 1,000 requests</th><th>cache reads</th><th>cache writes</th><th>memory hits</th><th>origin fetches</th></tr>${costRows}</table>
+${table(
+  "costs",
+  ["route", ...OBJECT_KINDS.map((k) => `DO ${k}`), "DO per 1,000 requests", "cache reads", "cache writes", "memory hits", "origin fetches"],
+  [...routes, ["all routes", total] as const].map(([route, r]) => costRow(route, r)),
+)}
 </body></html>
 `;
 }
 
-function row(route: string, r: RouteReport): string {
-  const auth = Object.entries(r.authRejections)
-    .map(([reason, n]) => `${escape(reason)}: ${n}`)
-    .join(", ");
-  const cells = [
-    r.requests,
-    pct(r.hitRatio),
-    r.staleServed,
-    r.collapsed,
-    r.originFetches,
-    r.originLatencyMs.p50 ?? "–",
-    r.originLatencyMs.p99 ?? "–",
-    auth || "–",
-    r.compressionBytesSaved,
+function summary(total: RouteReport, perThousand: number | null): string {
+  const cells: [string, string, string][] = [
+    ["requests", "Requests", count(total.requests)],
+    ["hit-ratio", "Hit ratio", percent(total.hitRatio)],
+    ["origin-fetches", "Origin fetches", count(total.originFetches)],
+    ["p50", "Origin p50", ms(total.originLatencyMs.p50)],
+    ["p99", "Origin p99", ms(total.originLatencyMs.p99)],
+    ["bytes-served", "Bytes served", bytes(total.bytesServed)],
+    ["bytes-saved", "Saved by compression", bytes(total.compressionBytesSaved)],
+    ["errors", "Errors", count(total.errorsTotal)],
+    ["do-calls", "DO calls / 1,000 requests", perThousand === null ? "–" : String(perThousand)],
   ];
-  return `<tr><td>${escape(route)}</td>${cells.map((c) => `<td>${escape(String(c))}</td>`).join("")}</tr>`;
+  return `<table id="summary"><tr>${cells.map(([, name]) => `<th>${name}</th>`).join("")}</tr><tr>${cells
+    .map(([id, , value]) => `<td id="summary-${id}">${escape(value)}</td>`)
+    .join("")}</tr></table>`;
 }
 
-function costRow(route: string, r: RouteReport): string {
+/** Origin failures, body faults, auth failures by reason and coalescing fallbacks, most first. */
+function errorRows(total: RouteReport): string[][] {
+  const rows: [string, string, number][] = [
+    ...Object.entries(total.errors).map(([kind, n]) => [kind, groupOf(kind), n] as [string, string, number]),
+    ...Object.entries(total.authRejections).map(([reason, n]) => [`auth: ${reason}`, "auth failure", n] as [string, string, number]),
+  ];
+  rows.sort((a, b) => b[2] - a[2] || a[0].localeCompare(b[0]));
+  return rows.length === 0 ? [["none", "–", "0"]] : rows.map(([kind, group, n]) => [kind, group, count(n)]);
+}
+
+function groupOf(kind: string): string {
+  if (kind.startsWith("origin-error:")) return "origin error";
+  if (kind === "coalesce-unavailable") return "coalescing fallback";
+  if (kind === "internal-error") return "Brim bug";
+  return "body integrity";
+}
+
+function routeRow(route: string, r: RouteReport): string[] {
+  return [
+    route,
+    count(r.requests),
+    percent(r.hitRatio),
+    count(r.staleServed),
+    count(r.collapsed),
+    count(r.originFetches),
+    ms(r.originLatencyMs.p50),
+    ms(r.originLatencyMs.p99),
+    count(r.statusClasses["4xx"] ?? 0),
+    count(r.statusClasses["5xx"] ?? 0),
+    bytes(r.bytesServed),
+    bytes(r.compressionBytesSaved),
+    count(r.errorsTotal),
+  ];
+}
+
+function costRow(route: string, r: RouteReport): string[] {
   const c = r.costs;
-  const cells = [
-    ...OBJECT_KINDS.map((kind) => c.objectCalls[kind] ?? 0),
-    c.objectCallsPer1000Requests ?? "–",
-    c.cacheReads,
-    c.cacheWrites,
-    c.memoryHits,
-    c.originFetches,
+  return [
+    route,
+    ...OBJECT_KINDS.map((kind) => count(c.objectCalls[kind] ?? 0)),
+    c.objectCallsPer1000Requests === null ? "–" : String(c.objectCallsPer1000Requests),
+    count(c.cacheReads),
+    count(c.cacheWrites),
+    count(c.memoryHits),
+    count(c.originFetches),
   ];
-  return `<tr><td>${escape(route)}</td>${cells.map((cell) => `<td>${escape(String(cell))}</td>`).join("")}</tr>`;
 }
 
-/** A line chart over the series' steps; `max` fixes the y range (else the data's maximum). */
-function chart(id: string, title: string, lines: readonly Line[], series: readonly SeriesPoint[], max?: number): string {
-  const all = lines.flatMap((line) => line.values.filter((v): v is number => v !== null));
-  const top = max ?? Math.max(1, ...all);
-  const n = series.length;
-  const x = (i: number) => PAD + (n <= 1 ? (WIDTH - 2 * PAD) / 2 : (i * (WIDTH - 2 * PAD)) / (n - 1));
-  const y = (v: number) => HEIGHT - PAD - (v / top) * (HEIGHT - 2 * PAD);
-  const paths = lines.map((line) => {
-    const points = line.values.flatMap((v, i) => (v === null ? [] : [[x(i), y(v)] as const]));
-    const d = points.map(([px, py], i) => `${i === 0 ? "M" : "L"}${px.toFixed(1)},${py.toFixed(1)}`).join(" ");
-    const dots = points.map(([px, py]) => `<circle cx="${px.toFixed(1)}" cy="${py.toFixed(1)}" r="3" fill="${line.color}"/>`).join("");
-    return `<path d="${d}" fill="none" stroke="${line.color}" stroke-width="2"/>${dots}`;
-  });
-  const legend = lines.map((line) => `<span style="color:${line.color}">■ ${escape(line.label)}</span>`).join("");
-  const axis = `<line x1="${PAD}" y1="${HEIGHT - PAD}" x2="${WIDTH - PAD}" y2="${HEIGHT - PAD}" stroke="#999"/><line x1="${PAD}" y1="${PAD}" x2="${PAD}" y2="${HEIGHT - PAD}" stroke="#999"/>`;
-  const labels = `<text x="2" y="${PAD + 4}" font-size="10">${fmt(top)}</text><text x="2" y="${HEIGHT - PAD + 4}" font-size="10">0</text>`;
-  const empty = all.length === 0 ? `<text x="${WIDTH / 2}" y="${HEIGHT / 2}" text-anchor="middle" fill="#999">no data yet</text>` : "";
-  return `<section><h3>${escape(title)}</h3><div class="legend">${legend}</div>
-<svg id="chart-${id}" data-points="${all.length}" width="${WIDTH}" height="${HEIGHT}" viewBox="0 0 ${WIDTH} ${HEIGHT}" role="img" aria-label="${escape(title)}">${axis}${labels}${paths.join("")}${empty}</svg></section>`;
+function table(id: string, head: readonly string[], rows: readonly (readonly string[])[]): string {
+  const body = rows.map((row) => `<tr>${row.map((cell) => `<td>${escape(cell)}</td>`).join("")}</tr>`).join("");
+  return `<table id="${id}"><tr>${head.map((h) => `<th>${escape(h)}</th>`).join("")}</tr>${body}</table>`;
 }
 
-function pct(ratio: number | null): string {
-  return ratio === null ? "–" : `${(ratio * 100).toFixed(1)}%`;
-}
-
-function fmt(n: number): string {
-  return Number.isInteger(n) ? String(n) : n.toFixed(2);
-}
-
-const ESCAPES: Record<string, string> = { "&": "&amp;", "<": "&lt;", ">": "&gt;", '"': "&quot;", "'": "&#39;" };
-const SPECIAL = /[&<>"']/g;
-
-function escape(text: string): string {
-  return text.replace(SPECIAL, (c) => ESCAPES[c] ?? c);
+function ratio(part: number, whole: number): number | null {
+  return whole === 0 ? null : part / whole;
 }

@@ -91,6 +91,12 @@ export class StatsRecorder {
     counters.compressionBytesSaved += bytes;
   }
 
+  /** Body bytes of one response that had no Content-Length (reported once its body is sent). */
+  bytesServed(tenantId: string, route: string, bytes: number, now: number): void {
+    const counters = (this.#for(tenantId, now).batch[route] ??= emptyCounters());
+    counters.bytesServed += bytes;
+  }
+
   /** Closes the batch and sends what this isolate counted for the tenant to its object. Never throws. */
   flush(tenantId: string, now: number): Promise<void> {
     return this.#close(tenantId, now, true);

@@ -1,10 +1,11 @@
 /**
  * 10^6 revoked jti: the compact representation holds them in 8 bytes each and answers
- * exactly. Timing belongs to the benchmark (`npm run bench`), not here.
+ * exactly, as one sorted set (the object) and cut into segments (what isolates hold, issue
+ * #16). Timing belongs to the benchmark (`npm run bench`), not here.
  */
 import { describe, expect, it } from "vitest";
 import { revokedReason } from "../../src/auth/revocation/list";
-import { FingerprintSet } from "../../src/auth/revocation/set";
+import { FingerprintSet, SegmentedSet, segmentBits } from "../../src/auth/revocation/set";
 import type { Claims } from "../../src/auth/claims";
 
 const N = 1_000_000;
@@ -24,6 +25,18 @@ describe("a million revoked token ids", () => {
       if (set.has(misses[i]!)) found += 1_000_000;
     }
     expect(found).toBe(probes);
+
+    // The isolate's form: the same fingerprints in 2^bits segments (views, no copy), same answers.
+    const bits = segmentBits(N);
+    const segmented = new SegmentedSet(bits, set.segments(bits));
+    expect(segmented.size).toBe(N);
+    expect(segmented.bytes).toBe(8 * N);
+    let segmentedFound = 0;
+    for (let i = 0; i < probes; i++) {
+      if (segmented.has(ids[(i * 7919) % N]!)) segmentedFound++;
+      if (segmented.has(misses[i]!)) segmentedFound += 1_000_000;
+    }
+    expect(segmentedFound).toBe(probes);
 
     // The whole per-request check, through the same function the middleware uses.
     const list = { jti: set, sub: new Map<string, number>() };

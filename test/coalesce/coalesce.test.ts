@@ -3,7 +3,7 @@ import { env } from "cloudflare:workers";
 import { describe, expect, it } from "vitest";
 import { cacheKey } from "../../src/cache/key";
 import { count, generatedBody, release, requests, script, uniqueGate, uniquePath, untilCount } from "../support/origin";
-import { testBrim } from "../support/brim";
+import { coalescerStubs, testBrim } from "../support/brim";
 
 const CACHED = { path: "/*", cache: {} };
 
@@ -129,7 +129,7 @@ describe("coalescing concurrent misses through the key's Durable Object", { time
     const pending = burst(10, () => brim.fetch(path));
     await new Promise((r) => setTimeout(r, 100));
     const key = await cacheKey("acme", new URL(`http://acme.test${path}`), { query: { mode: "all" }, headers: [] }, new Headers());
-    const stub = env.COALESCER.get(env.COALESCER.idFromName(key.url));
+    const stub = coalescerStubs(key.url, "").global.stub;
     await runInDurableObject(stub, (_instance, state) => state.abort("test: evict mid-flight")).catch(() => {});
     const results = await pending;
     for (const r of results) {

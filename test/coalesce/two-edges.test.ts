@@ -5,7 +5,7 @@ import { cacheKey } from "../../src/cache/key";
 import type { Coalescer } from "../../src/coalesce/object";
 import { metered, newCosts } from "../../src/meter";
 import { count, release, script, uniqueGate, uniquePath, untilCount } from "../support/origin";
-import { coalescerStubs, testEdge, TestClock } from "../support/brim";
+import { coalescerStubs, testEdge, TestClock, type KeyedStub } from "../support/brim";
 
 const CACHED = { path: "/*", cache: {} };
 
@@ -13,13 +13,13 @@ async function keyUrl(path: string): Promise<string> {
   return (await cacheKey("acme", new URL(`http://acme.test${path}`), { query: { mode: "all" }, headers: [] }, new Headers())).url;
 }
 
-/** Calls an object has received (misses and revalidations; src/coalesce/object.ts `received`). */
-function received(stub: DurableObjectStub): Promise<number> {
-  return runInDurableObject(stub as DurableObjectStub<Coalescer>, (instance: Coalescer) => instance.received);
+/** Calls a key's shard has received for it (misses and revalidations; src/coalesce/object.ts `receivedFor`). */
+function received({ stub, key }: KeyedStub): Promise<number> {
+  return runInDurableObject(stub, (instance: Coalescer) => instance.receivedFor(key));
 }
 
 /** Polls an object's call count until it reaches `n` (bounded), returning what it saw. */
-async function untilReceived(stub: DurableObjectStub, n: number, tries = 120): Promise<number> {
+async function untilReceived(stub: KeyedStub, n: number, tries = 120): Promise<number> {
   let seen = 0;
   for (let i = 0; i < tries; i++) {
     seen = await received(stub);

@@ -1,8 +1,10 @@
 /**
  * `GET /__brim/` in headless Chromium (Debian's `chromium`, driven by playwright-core): real
  * `wrangler dev` (workerd, the real StatsLog and PurgeLog objects) in front of a tiny origin,
- * its tenant pushed through the platform API, some traffic, then the page must render its
- * charts with data, checked on a screenshot.
+ * its tenant pushed through the platform API, some traffic, then an operator's visit: the page
+ * sends the browser to the login form, the token typed into it opens the page (a session
+ * cookie, no header), and the page shows what an operator reads: chart titles, axis and legend
+ * labels, the numbers of a known request mix in its tables; the hit-ratio line on a screenshot.
  * Without /usr/bin/chromium it skips, saying why; in CI (`CI` set) it fails instead (`.ci/run`
  * installs it).
  */
@@ -22,6 +24,8 @@ const CHROMIUM = "/usr/bin/chromium";
 const TOKEN = "page-test-admin-token";
 const PLATFORM_TOKEN = "page-test-platform-token";
 const READY_TIMEOUT_MS = 60_000;
+/** Large enough for Brim to compress it. */
+const BIG_JSON = JSON.stringify({ items: Array.from({ length: 400 }, (_, i) => ({ id: i, title: `Item ${i}` })) });
 const available = existsSync(CHROMIUM);
 /** In CI (`CI` set, as `.ci/run` callers do) the page must be tested: a missing Chromium fails. */
 const required = Boolean(process.env.CI);
@@ -64,6 +68,16 @@ describe.skipIf(!available && !required)("GET /__brim/ in headless Chromium", ()
         `${CHROMIUM} not found, and CI is set: CI must run this test (.ci/run installs Debian's chromium; apt-get install -y chromium)`,
       );
     origin = createServer((req, res) => {
+      if (req.url?.startsWith("/big")) {
+        // With its identity length, so Brim can count what compression saved.
+        res.writeHead(200, {
+          "content-type": "application/json",
+          "cache-control": "max-age=600",
+          "content-length": Buffer.byteLength(BIG_JSON),
+        });
+        res.end(BIG_JSON);
+        return;
+      }
       res.writeHead(200, { "content-type": "text/plain", "cache-control": "max-age=600" });
       res.end(`origin ${req.url}`);
     });
@@ -123,12 +137,15 @@ describe.skipIf(!available && !required)("GET /__brim/ in headless Chromium", ()
     if (origin) await new Promise((resolve) => origin.close(resolve));
   });
 
-  it("needs the admin token", async () => {
-    expect((await fetch(`${base}/__brim/`)).status).toBe(401);
+  it("needs the admin token: the page sends a browser to the login form, the JSON answers 401", async () => {
+    const page = await fetch(`${base}/__brim/`, { redirect: "manual" });
+    expect(page.status).toBe(303);
+    expect(page.headers.get("location")).toBe("/__brim/login");
+    expect((await fetch(`${base}/__brim/stats`)).status).toBe(401);
   });
 
-  it("renders the hit ratio, offload and latency charts with data", async () => {
-    // 2 paths × (1 miss + 4 hits): hit ratio 80 %.
+  it("logs in through the form and shows the charts, labels and numbers of a known request mix", async () => {
+    // 2 paths × (1 miss + 4 hits): 10 requests, 8 hits, hit ratio 80 %, all 2xx.
     for (const path of ["/a", "/b"]) for (let i = 0; i < 5; i++) await (await fetch(`${base}${path}`)).text();
     const { chromium } = await import("playwright-core");
     const browser = await chromium.launch({
@@ -136,29 +153,86 @@ describe.skipIf(!available && !required)("GET /__brim/ in headless Chromium", ()
       args: ["--headless", "--no-sandbox", "--disable-gpu", "--disable-background-networking"],
     });
     try {
-      const context = await browser.newContext({
-        extraHTTPHeaders: { authorization: `Bearer ${TOKEN}` },
-        viewport: { width: 1280, height: 900 },
-      });
+      const context = await browser.newContext({ viewport: { width: 1280, height: 900 } });
       const page = await context.newPage();
-      const response = await page.goto(`${base}/__brim/`);
-      expect(response?.status(), output.slice(-2000)).toBe(200);
+      // No credentials: the form. A wrong token: the form again, with the refusal.
+      await page.goto(`${base}/__brim/`);
+      expect(new URL(page.url()).pathname, output.slice(-2000)).toBe("/__brim/login");
+      await page.fill("#token", "not-the-token");
+      await Promise.all([page.waitForLoadState("load"), page.click("button[type=submit]")]);
+      expect(await page.locator("#problem").innerText()).toBe("That token was not accepted.");
+      await page.fill("#token", TOKEN);
+      await Promise.all([page.waitForURL(`${base}/__brim/`), page.click("button[type=submit]")]);
       expect(await page.title()).toBe("Brim · pagetest");
-      expect(await page.locator("#routes").innerText()).toContain("80.0%");
-      for (const id of ["hit-ratio", "offload", "latency"]) {
+      // The session is a cookie the page's script could not read (there is none), scoped to /__brim.
+      const [cookie] = await context.cookies();
+      expect(cookie).toMatchObject({ name: "brim_session", path: "/__brim", httpOnly: true, sameSite: "Strict" });
+      expect(cookie?.value).not.toContain(TOKEN);
+
+      // Numbers in the tables.
+      expect(await page.locator("#summary-requests").innerText()).toBe("10");
+      expect(await page.locator("#summary-hit-ratio").innerText()).toBe("80.0%");
+      expect(await page.locator("#summary-origin-fetches").innerText()).toBe("2");
+      expect(await page.locator("#status-classes tr", { hasText: "2xx" }).innerText()).toMatch(/2xx\s+10\s+100\.0%/);
+      expect(await page.locator("#cache-outcomes tr", { hasText: /^hit/ }).first().innerText()).toMatch(/^hit\s+8\s+80\.0%/);
+      expect(await page.locator("#cache-outcomes tr", { hasText: "uri-miss" }).innerText()).toMatch(/uri-miss\s+2\s+20\.0%/);
+      expect(await page.locator("#routes").innerText()).toMatch(/\/\*\s+10\s+80\.0%/);
+      expect(await page.locator("#errors").innerText()).toContain("none");
+      // Chart titles, legends, axis labels with units and HH:MM UTC time ticks.
+      const titles = await page.locator("section.chart h3").allInnerTexts();
+      expect(titles).toEqual([
+        "Requests by status class",
+        "Requests by Cache-Status outcome",
+        "Hit ratio",
+        "Origin offload",
+        "Origin latency (bucket upper bounds)",
+        "Bytes served and saved by compression",
+        "Errors (origin, body, auth, coalescing)",
+        "Durable Object calls per 1,000 requests",
+      ]);
+      expect(await page.locator("#legend-status li").allInnerTexts()).toEqual(["1xx", "2xx", "3xx", "4xx", "5xx"]);
+      expect(await page.locator("#legend-outcomes li").allInnerTexts()).toEqual(["hit", "uri-miss"]);
+      expect(await page.locator("#legend-latency li").allInnerTexts()).toEqual(["p50", "p99"]);
+      expect(await page.locator("#chart-hit-ratio .y-tick").allTextContents()).toEqual(["0%", "25%", "50%", "75%", "100%"]);
+      expect(await page.locator("#chart-hit-ratio .x-label").textContent()).toBe("time (UTC)");
+      expect(await page.locator("#chart-bytes .y-label").textContent()).toBe("bytes per minute");
+      expect(await page.locator("#chart-latency .y-label").textContent()).toBe("milliseconds");
+      const times = await page.locator("#chart-status .x-tick").allTextContents();
+      expect(times.length).toBeGreaterThan(0);
+      for (const time of times) expect(time).toMatch(/^([01]\d|2[0-3]):[0-5]\d$/);
+      for (const id of ["status", "outcomes", "hit-ratio", "offload", "latency", "bytes"]) {
         expect(Number(await page.locator(`#chart-${id}`).getAttribute("data-points")), id).toBeGreaterThan(0);
       }
       // The hit-ratio line is drawn in #2a7 (34, 170, 119): its pixels must be on the screenshot.
       const png = await page.locator("#chart-hit-ratio").screenshot();
       expect(countPixels(png, [34, 170, 119])).toBeGreaterThanOrEqual(10);
-      // Refreshing itself: the meta refresh is there, and a reload shows new traffic.
+      // Refreshing itself: the meta refresh is there, and a reload (with the cookie alone) shows new traffic.
       expect(await page.locator('meta[http-equiv="refresh"]').getAttribute("content")).toMatch(/^\d+$/);
       await (await fetch(`${base}/c`)).text();
       await page.reload();
       expect(await page.locator("body").innerText()).toContain("11 requests");
+      // Logging out ends it: the page sends the browser to the form again.
+      await Promise.all([page.waitForURL(`${base}/__brim/login`), page.click("text=Log out")]);
+      await page.goto(`${base}/__brim/`);
+      expect(new URL(page.url()).pathname).toBe("/__brim/login");
     } finally {
       await browser.close();
     }
+  });
+
+  it("a Brim-compressed body (counted as it streams) reaches the client intact, and its bytes are counted", async () => {
+    const before = (await (await fetch(`${base}/__brim/stats`, { headers: { authorization: `Bearer ${TOKEN}` } })).json()) as {
+      total: { bytesServed: number; compressionBytesSaved: number };
+    };
+    // Node's fetch decodes gzip: a body encoded twice (or cut short) would not equal the origin's.
+    const res = await fetch(`${base}/big`, { headers: { "accept-encoding": "gzip" } });
+    expect(res.headers.get("content-encoding")).toBe("gzip");
+    expect(await res.text()).toBe(BIG_JSON);
+    const after = (await (await fetch(`${base}/__brim/stats`, { headers: { authorization: `Bearer ${TOKEN}` } })).json()) as typeof before;
+    const saved = after.total.compressionBytesSaved - before.total.compressionBytesSaved;
+    expect(saved).toBeGreaterThan(0);
+    // What went on the wire: the identity length minus what compression saved.
+    expect(after.total.bytesServed - before.total.bytesServed).toBe(Buffer.byteLength(BIG_JSON) - saved);
   });
 });
 

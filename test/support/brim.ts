@@ -8,6 +8,8 @@
 import { createExecutionContext, waitOnExecutionContext } from "cloudflare:test";
 import { env } from "cloudflare:workers";
 import { createBrim, type BrimOptions } from "../../src/app";
+import { coalescerName } from "../../src/coalesce/client";
+import type { Coalescer } from "../../src/coalesce/object";
 import { loadConfig } from "../../src/tenant/load";
 import { originUrl } from "./origin";
 
@@ -162,10 +164,14 @@ export function testEdge(
   return testBrim(tenants, { cache: () => caches.open(`edge-${name}`), colo: name, ...options });
 }
 
-/** The key's Coalescers: the global one, and the one for data center `colo`. */
-export function coalescerStubs(keyUrl: string, colo: string): { global: DurableObjectStub; colo: DurableObjectStub } {
-  return {
-    global: env.COALESCER.get(env.COALESCER.idFromName(keyUrl)),
-    colo: env.COALESCER.get(env.COALESCER.idFromName(`colo:${colo}|${keyUrl}`)),
-  };
+/** A key's Coalescer shard in one tier, and the key (a shard holds many keys). */
+export interface KeyedStub {
+  readonly stub: DurableObjectStub<Coalescer>;
+  readonly key: string;
+}
+
+/** The key's Coalescer shards: the global one (no location hint), and the one for data center `colo`. */
+export function coalescerStubs(keyUrl: string, colo: string): { global: KeyedStub; colo: KeyedStub } {
+  const stub = (tier: "global" | "colo") => env.COALESCER.get(env.COALESCER.idFromName(coalescerName(tier, keyUrl, colo, null)));
+  return { global: { stub: stub("global"), key: keyUrl }, colo: { stub: stub("colo"), key: keyUrl } };
 }

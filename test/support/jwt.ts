@@ -9,6 +9,7 @@ import { env } from "cloudflare:workers";
 import { exportJWK, exportSPKI, generateKeyPair, SignJWT, type JWTPayload } from "jose";
 import { ADMIN_TOKEN_ENV } from "./brim";
 import { originUrl, script, uniquePath } from "./origin";
+import type { FeedSpec } from "./origin-server";
 
 /** The HMAC secret and admin token vitest.config.ts binds as Worker secrets. */
 export const JWT_SECRET_ENV = "TEST_JWT_SECRET";
@@ -129,7 +130,14 @@ export interface RevocationServer {
   publish(list: RevocationFeed): Promise<void>;
   /** Serves `body` exactly as given (not JSON-encoded). */
   publishRaw(body: string): Promise<void>;
+  /** Serves a generated feed (`FeedSpec`), streamed in chunks; `iss` defaults to the test issuer. */
+  generate(feed: Omit<FeedSpec, "iss"> & { iss?: string }): Promise<void>;
   down(): Promise<void>;
+}
+
+/** The i-th id of a generated feed (`FeedSpec` in origin-server.ts, which mirrors this). */
+export function feedId(i: number, prefix = "", idChars = 36): string {
+  return prefix + i.toString(36).padStart(Math.max(0, idChars - prefix.length), "0");
 }
 
 export async function revocationServer(list: RevocationFeed = {}): Promise<RevocationServer> {
@@ -144,6 +152,10 @@ export async function revocationServer(list: RevocationFeed = {}): Promise<Revoc
     async publishRaw(body) {
       version++;
       await script(path, [{ headers: { "content-type": "application/json", etag: `"v${version}"` }, body }]);
+    },
+    async generate(feed) {
+      version++;
+      await script(path, [{ headers: { etag: `"v${version}"` }, feed: { iss: ISSUER, ...feed } }]);
     },
     async down() {
       await script(path, [{ reset: true }]);

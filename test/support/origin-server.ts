@@ -47,6 +47,8 @@ export interface ResponseSpec {
   body?: string;
   /** A generated body of this many bytes (see `generatedBody`), written in 64 KiB chunks. */
   bodyBytes?: number;
+  /** A generated revocation feed, streamed (see `FeedSpec`); `body` and `bodyBytes` are ignored. */
+  feed?: FeedSpec;
   /** Wait before sending the response headers. */
   delayMs?: number;
   /** Wait before each body chunk (headers are flushed first). */
@@ -86,6 +88,28 @@ export interface RawSpec {
   parts?: (string | { bytes: number } | { gzipBomb: number } | { brBomb: number } | { gate: string })[];
   end: "fin" | "reset" | "stall";
   stallGate?: string;
+}
+
+/**
+ * A revocation feed generated as it is written, in 64 KiB chunks (chunked encoding, no
+ * content-length): `{"iss":…,"jti":["<id 0>",…,"<id n-1>"]}`, ids from `feedId` (mirrored in
+ * `jwt.ts`). Lets a test serve 10^6 or 10^7 entries without building or uploading the document.
+ * `count` adds a `"count"` member first (true or not). `cutAfter` stops after that many ids:
+ * `fin` ends the chunked body cleanly (the JSON unfinished), `reset` destroys the connection.
+ */
+export interface FeedSpec {
+  iss: string;
+  jti: number;
+  /** Ids are `prefix` + the index in base 36, zero-padded to `idChars` characters in all (default 36, a UUID's length). */
+  prefix?: string;
+  idChars?: number;
+  count?: number;
+  cutAfter?: { entries: number; how: "fin" | "reset" };
+}
+
+/** The i-th id of a generated feed. */
+export function feedId(i: number, prefix = "", idChars = 36): string {
+  return prefix + i.toString(36).padStart(Math.max(0, idChars - prefix.length), "0");
 }
 
 export interface RecordedRequest {
@@ -255,6 +279,7 @@ async function respond(req: IncomingMessage, res: ServerResponse, spec: Response
   if (spec.reset) return void req.socket.destroy();
   if (spec.hang || res.destroyed) return;
   if (spec.raw) return writeRaw(req, spec.raw, count);
+  if (spec.feed) return writeFeed(req, res, spec, count);
 
   const fill = (text: string) => applyTemplate(text, req, count);
   const headers: Record<string, string | string[]> = {};
@@ -362,6 +387,31 @@ async function writeRaw(req: IncomingMessage, spec: RawSpec, count: number): Pro
         socket.resetAndDestroy();
       }
   }
+}
+
+async function writeFeed(req: IncomingMessage, res: ServerResponse, spec: ResponseSpec, count: number): Promise<void> {
+  const feed = spec.feed as FeedSpec;
+  const headers: Record<string, string | string[]> = { "content-type": "application/json", "x-origin-count": String(count) };
+  for (const [name, value] of Object.entries(spec.headers ?? {})) headers[name.toLowerCase()] = value;
+  if (notModified(req, headers)) return void res.writeHead(304, headers).end();
+  res.writeHead(200, headers);
+  const head = `{"iss":${JSON.stringify(feed.iss)},${feed.count === undefined ? "" : `"count":${feed.count},`}"jti":[`;
+  const stop = Math.min(feed.jti, feed.cutAfter?.entries ?? Number.POSITIVE_INFINITY);
+  let text = head;
+  for (let i = 0; i < stop && !res.destroyed; i++) {
+    text += `${i === 0 ? "" : ","}"${feedId(i, feed.prefix, feed.idChars)}"`;
+    if (text.length >= CHUNK_BYTES) {
+      if (!res.write(text)) await drained(res);
+      text = "";
+    }
+  }
+  if (res.destroyed) return;
+  if (feed.cutAfter && feed.cutAfter.entries < feed.jti) {
+    if (text) res.write(text);
+    if (feed.cutAfter.how === "reset") return void req.socket.resetAndDestroy();
+    return void res.end();
+  }
+  res.end(`${text}]}`);
 }
 
 const bombs = new Map<string, Buffer>();

@@ -8,14 +8,19 @@
  * Staleness is judged from when the publisher last confirmed the list, not when this isolate
  * read it, so a publisher outage is seen everywhere alike.
  */
-import { REVOCATION_READ_TIMEOUT_MS, REVOCATION_RELAY_POLL_MS, REVOCATION_RELAY_REFRESH_MS } from "../../constants";
+import {
+  REVOCATION_READ_TIMEOUT_MS,
+  REVOCATION_RELAY_POLL_MS,
+  REVOCATION_RELAY_REFRESH_MS,
+  REVOCATION_SEGMENT_TTL_SECONDS,
+} from "../../constants";
 import { meter } from "../../meter";
 import { Relay, type Loaded } from "../../relay";
 import type { RevocationPolicy } from "../../tenant/types";
 import type { Claims } from "../claims";
 import { mergeSubjects, revokedReason, type RevocationEntries, type RevocationSnapshot, type RevokedReason } from "./list";
-import type { PushResult, RevocationList, RevocationSource } from "./object";
-import { FingerprintSet } from "./set";
+import type { Manifest, PushResult, RevocationList, RevocationSource } from "./object";
+import { SegmentedSet } from "./set";
 
 export interface RevocationContext {
   /** Epoch ms (the injected clock). */
@@ -71,11 +76,20 @@ export class RevocationClient {
   /** Pushes handled by this isolate, enforced here before the object's next version arrives. */
   #local: { jti: Set<string>; sub: Map<string, number> } = { jti: new Set(), sub: new Map() };
   readonly #relay: Relay;
+  readonly #cache: () => Promise<Cache>;
+  readonly #log: (event: Record<string, unknown>) => void;
+  /** Parts held, by id: the jti segments, and the subjects. */
+  #segments = new Map<string, BigUint64Array>();
+  #subjects: { readonly id: string; readonly map: ReadonlyMap<string, number> } | null = null;
+  /** Parts of the object read just made, for the `apply` that follows it. */
+  #incoming: Readonly<Record<string, Uint8Array>> | null = null;
 
   constructor(options: RevocationClientOptions) {
     this.#tenantId = options.tenantId;
     this.#policy = options.policy;
     this.#namespace = options.namespace;
+    this.#cache = options.cache;
+    this.#log = options.log;
     this.#source = {
       url: options.policy.url,
       refreshSeconds: options.policy.refreshSeconds,
@@ -152,50 +166,134 @@ export class RevocationClient {
     return result;
   }
 
-  /** One object read; the list's bytes only when its version is not the one held (or `full`). */
+  /**
+   * One object read: nothing when the version held is current; else the manifest, and the parts
+   * this isolate does not hold (all of them when `full`), which go to the data center's cache
+   * before the relay writes the manifest (its body), so a manifest never names an unwritten part.
+   */
   async #load(now: number, full: boolean): Promise<Loaded> {
     const have = full ? null : (this.#relay.version ?? null);
-    const result = await this.#stub().read({ source: this.#source, now, have: have === "" ? null : have });
+    const holding = full ? [] : [...this.#segments.keys(), ...(this.#subjects ? [this.#subjects.id] : [])];
+    const result = await this.#stub().read({ source: this.#source, now, have: have === "" ? null : have, holding });
     const meta: ListMeta = { fetchedAt: result.fetchedAt };
     if (result.version === null) return { v: "", meta, body: null };
-    return { v: result.version, meta, body: result.data ? encodeList(result.data) : null };
+    if (!result.manifest) return { v: result.version, meta, body: null };
+    const parts = result.parts ?? {};
+    await this.#writeParts(parts);
+    this.#incoming = parts;
+    return { v: result.version, meta, body: new TextEncoder().encode(JSON.stringify(result.manifest)).buffer as ArrayBuffer };
   }
 
-  #apply(copy: Loaded): void {
+  /**
+   * Takes a version: the parts its manifest names that this isolate lacks come from the object
+   * read just made, or from the data center's cache; false when one is missing there (the
+   * relay then reads the object in full). Parts are checked against their SHA-256 names.
+   */
+  async #apply(copy: Loaded): Promise<boolean> {
     const { fetchedAt } = copy.meta as ListMeta;
+    const incoming = this.#incoming;
+    this.#incoming = null;
     if (copy.v === "") {
-      this.#snapshot = { version: "", fetchedAt, jti: FingerprintSet.EMPTY, sub: new Map() };
-      return;
+      this.#snapshot = { version: "", fetchedAt, jti: SegmentedSet.EMPTY, sub: new Map() };
+      this.#segments = new Map();
+      this.#subjects = null;
+      return true;
     }
     if (copy.body === null) {
       if (this.#snapshot) this.#snapshot = { ...this.#snapshot, fetchedAt };
-      return;
+      return true;
     }
-    const data = decodeList(copy.body);
-    this.#snapshot = { version: copy.v, fetchedAt, jti: FingerprintSet.fromSorted(data.jti), sub: new Map(Object.entries(data.sub)) };
+    const manifest = JSON.parse(new TextDecoder().decode(copy.body)) as Manifest;
+    const wanted = [...new Set([...manifest.segments, manifest.sub])];
+    const missing = wanted.filter((id) => !this.#segments.has(id) && this.#subjects?.id !== id);
+    const fetched = new Map<string, Uint8Array>();
+    let bytes = 0;
+    for (let i = 0; i < missing.length; i += PART_READ_CONCURRENCY) {
+      const batch = missing.slice(i, i + PART_READ_CONCURRENCY);
+      const found = await Promise.all(batch.map((id) => (incoming?.[id] ? Promise.resolve(incoming[id]) : this.#readPart(id))));
+      for (const [k, part] of found.entries()) {
+        const id = batch[k] as string;
+        if (!part || (await partId(part)) !== id) return false;
+        fetched.set(id, part);
+        bytes += part.byteLength;
+      }
+    }
+    const segments = new Map<string, BigUint64Array>();
+    for (const id of manifest.segments) {
+      const held = this.#segments.get(id);
+      if (held) segments.set(id, held);
+      else segments.set(id, toFingerprints(fetched.get(id) as Uint8Array));
+    }
+    const subPart = fetched.get(manifest.sub);
+    const subjects =
+      subPart !== undefined || this.#subjects?.id !== manifest.sub
+        ? { id: manifest.sub, map: new Map(JSON.parse(new TextDecoder().decode(subPart)) as [string, number][]) }
+        : this.#subjects;
+    this.#segments = segments;
+    this.#subjects = subjects;
+    const jti = new SegmentedSet(
+      manifest.bits,
+      manifest.segments.map((id) => segments.get(id) as BigUint64Array),
+    );
+    const snapshot: RevocationSnapshot = { version: copy.v, fetchedAt, jti, sub: subjects.map };
+    this.#snapshot = snapshot;
+    this.#log({
+      event: "revocation-list-updated",
+      tenant: this.#tenantId,
+      jti: jti.size,
+      sub: subjects.map.size,
+      parts: fetched.size,
+      bytes,
+      from: incoming ? "object" : "relay",
+    });
     // Drop the local overlay once the object's list carries it (a read that started before
     // the push may not).
-    const snapshot = this.#snapshot;
-    if (!snapshot) return;
     for (const id of this.#local.jti) if (snapshot.jti.has(id)) this.#local.jti.delete(id);
     for (const [name, at] of this.#local.sub) if ((snapshot.sub.get(name) ?? Number.NEGATIVE_INFINITY) >= at) this.#local.sub.delete(name);
+    return true;
+  }
+
+  #partUrl(id: string): string {
+    return `${PART_ORIGIN}${encodeURIComponent(this.#tenantId)}/${id}`;
+  }
+
+  async #readPart(id: string): Promise<Uint8Array | null> {
+    const cache = await this.#cache();
+    meter("cacheRead");
+    const stored = await cache.match(this.#partUrl(id));
+    return stored ? new Uint8Array(await stored.arrayBuffer()) : null;
+  }
+
+  async #writeParts(parts: Readonly<Record<string, Uint8Array>>): Promise<void> {
+    const cache = await this.#cache();
+    const entries = Object.entries(parts);
+    for (let i = 0; i < entries.length; i += PART_READ_CONCURRENCY) {
+      await Promise.all(
+        entries.slice(i, i + PART_READ_CONCURRENCY).map(([id, bytes]) => {
+          meter("cacheWrite");
+          const headers = { "cache-control": `max-age=${REVOCATION_SEGMENT_TTL_SECONDS}` };
+          return cache.put(this.#partUrl(id), new Response(bytes, { headers }));
+        }),
+      );
+    }
   }
 }
 
-/** Relay body: u32 length of the subjects' JSON, the JSON, zero padding to 8 bytes, the sorted fingerprints. */
-function encodeList(data: { readonly jti: BigUint64Array; readonly sub: Record<string, number> }): ArrayBuffer {
-  const sub = new TextEncoder().encode(JSON.stringify(data.sub));
-  const offset = Math.ceil((4 + sub.length) / 8) * 8;
-  const bytes = new Uint8Array(offset + data.jti.byteLength);
-  new DataView(bytes.buffer).setUint32(0, sub.length, true);
-  bytes.set(sub, 4);
-  bytes.set(new Uint8Array(data.jti.buffer, data.jti.byteOffset, data.jti.byteLength), offset);
-  return bytes.buffer;
+/** Where parts live in the data center's cache: a host no tenant can reach, by tenant and SHA-256 name. */
+const PART_ORIGIN = "https://relay.brim.invalid/revocation-part/";
+/** Cache API reads or writes of parts in flight at once. */
+const PART_READ_CONCURRENCY = 32;
+
+/** A segment's bytes as fingerprints (a copy when not 8-byte aligned). */
+function toFingerprints(bytes: Uint8Array): BigUint64Array {
+  const aligned = bytes.byteOffset % 8 === 0 ? bytes : bytes.slice();
+  return new BigUint64Array(aligned.buffer, aligned.byteOffset, aligned.byteLength / 8);
 }
 
-function decodeList(body: ArrayBuffer): { jti: BigUint64Array; sub: Record<string, number> } {
-  const length = new DataView(body).getUint32(0, true);
-  const sub = JSON.parse(new TextDecoder().decode(new Uint8Array(body, 4, length))) as Record<string, number>;
-  const offset = Math.ceil((4 + length) / 8) * 8;
-  return { jti: new BigUint64Array(body, offset, (body.byteLength - offset) / 8), sub };
+/** The name of a part: the first 128 bits of its SHA-256, in hex (as the object names it). */
+async function partId(bytes: Uint8Array): Promise<string> {
+  const hash = new Uint8Array(await crypto.subtle.digest("SHA-256", bytes));
+  let hex = "";
+  for (let i = 0; i < 16; i++) hex += (hash[i] as number).toString(16).padStart(2, "0");
+  return hex;
 }

@@ -11,7 +11,7 @@
  * Both members are optional. Served with an `ETag`, an unchanged list costs a `304`.
  */
 import type { Claims } from "../claims";
-import { FingerprintSet } from "./set";
+import type { SegmentedSet } from "./set";
 
 /** What one list says, before fingerprinting. */
 export interface RevocationEntries {
@@ -25,7 +25,7 @@ export interface RevocationSnapshot {
   readonly version: string;
   /** When the list was last confirmed with the publisher (fetch or 304), epoch ms; null if never (pushes only). */
   readonly fetchedAt: number | null;
-  readonly jti: FingerprintSet;
+  readonly jti: SegmentedSet;
   readonly sub: ReadonlyMap<string, number>;
 }
 
