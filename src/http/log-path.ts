@@ -71,6 +71,18 @@ export function loggedPath(url: string, maxChars = LOG_PATH_MAX_CHARS): string {
   return out.length > maxChars ? `${out.slice(0, Math.max(0, maxChars - 3))}...` : out;
 }
 
+/**
+ * An absolute URL for a log line (a tenant's feed or JWKS URL): origin, path and query with
+ * credential-like values redacted, without userinfo (`URL.origin` drops it) or fragment.
+ */
+export function loggedUrl(url: string): string {
+  try {
+    return new URL(url).origin + loggedPath(url);
+  } catch {
+    return loggedPath(url);
+  }
+}
+
 /** The query (without "?") with credential-like values redacted; separators kept as sent. */
 export function redactQuery(query: string): string {
   if (query === "") return query;

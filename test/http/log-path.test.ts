@@ -2,7 +2,7 @@
 import fc from "fast-check";
 import { describe, expect, it } from "vitest";
 import { LOG_PATH_MAX_CHARS } from "../../src/constants";
-import { CREDENTIAL_PARAM_NAMES, isCredentialName, loggedPath } from "../../src/http/log-path";
+import { CREDENTIAL_PARAM_NAMES, isCredentialName, loggedPath, loggedUrl } from "../../src/http/log-path";
 
 describe("loggedPath", () => {
   it.each([
@@ -78,5 +78,15 @@ describe("loggedPath", () => {
         for (const p of params) if (!p.secret) expect(out).toContain(`${p.name}=${p.value}`);
       }),
     );
+  });
+});
+
+describe("loggedUrl (a tenant's feed URL in a log line)", () => {
+  it("keeps origin and path, redacts credential-like query values, drops userinfo and fragment", () => {
+    expect(loggedUrl("https://user:pw@feeds.example/revoked.json?token=abc&v=2#x")).toBe(
+      "https://feeds.example/revoked.json?token=REDACTED&v=2",
+    );
+    expect(loggedUrl("https://s3.example/list?X-Amz-Signature=deadbeef&X-Amz-Credential=AKIA")).not.toMatch(/deadbeef|AKIA/);
+    expect(loggedUrl("not a url?secret=1")).not.toContain("=1");
   });
 });

@@ -5,6 +5,7 @@ import { judgeFeed, type FeedRejection } from "./feed";
 import { mergeSubjects, type RevocationEntries } from "./list";
 import { FingerprintSet, segmentBits } from "./set";
 import { FeedParser, type ParseResult } from "./stream";
+import { loggedUrl } from "../../http/log-path";
 
 /** Which list an object serves; sent by every caller, kept for the alarm. */
 export interface RevocationSource {
@@ -266,7 +267,7 @@ export class RevocationList extends DurableObject<Env> {
         log({
           event: "revocation-feed-rejected",
           tenant: source.tenantId,
-          url: source.url,
+          url: loggedUrl(source.url),
           reason: verdict.reason,
           detail: verdict.detail,
           bytesRead: result.bytes,
@@ -286,14 +287,14 @@ export class RevocationList extends DurableObject<Env> {
       await this.#rebuild();
       log({
         event: "revocation-list-fetched",
-        url: source.url,
+        url: loggedUrl(source.url),
         jti: this.#published.jti.size,
         sub: this.#published.sub.size,
         bytes: result.bytes,
         duplicates: feed.listed - verdict.size,
       });
     } catch (error) {
-      log({ event: "revocation-fetch-failed", url: source.url, detail: String(error), keptLastGood: this.#published !== null });
+      log({ event: "revocation-fetch-failed", url: loggedUrl(source.url), detail: String(error), keptLastGood: this.#published !== null });
     }
   }
 
