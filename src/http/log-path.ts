@@ -41,6 +41,17 @@ export const CREDENTIAL_PARAM_NAMES: ReadonlySet<string> = new Set([
   "x-amz-security-token",
   "x-goog-signature",
   "x-goog-credential",
+  "api-key",
+  "x-api-key",
+  "access_key",
+  "private_key",
+  "auth_key",
+  "auth_code",
+  "client_assertion",
+  "otp",
+  "hmac",
+  "ticket",
+  "sid",
 ]);
 
 /** Substrings that make a name credential-like (`csrf_token`, `sharedAccessSignature`, `db_password`). */
@@ -53,6 +64,9 @@ export const CREDENTIAL_PARAM_PARTS: readonly string[] = [
   "credential",
   "apikey",
   "api_key",
+  "api-key",
+  "access_key",
+  "private_key",
 ];
 
 const REDACTED = "REDACTED";

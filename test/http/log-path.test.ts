@@ -90,3 +90,22 @@ describe("loggedUrl (a tenant's feed URL in a log line)", () => {
     expect(loggedUrl("not a url?secret=1")).not.toContain("=1");
   });
 });
+
+describe("loggedPath: more key-like and one-time credential names", () => {
+  it.each([
+    "api-key",
+    "x-api-key",
+    "access_key",
+    "private_key",
+    "auth_key",
+    "auth_code",
+    "client_assertion",
+    "otp",
+    "hmac",
+    "ticket",
+    "sid",
+    "aws_access_key_id",
+  ])("%s", (name) => {
+    expect(loggedPath(`/a?${name}=s3cr3t&page=2`)).toBe(`/a?${name}=REDACTED&page=2`);
+  });
+});
