@@ -156,7 +156,7 @@ async function bundle(dir: string): Promise<string> {
 async function seed(port: number, token: string, size: number, originUrl: string, timeoutMs: number): Promise<SeedTimes> {
   const started = performance.now();
   const seconds = () => (performance.now() - started) / 1000;
-  const put = await platformCall(port, token, "PUT", fleetDocument(size, originUrl));
+  const put = await putFleet(port, token, fleetDocument(size, originUrl));
   if (put.status !== 200 || put.body.ok !== true)
     throw new Error(`tenants: push refused (${put.status}): ${JSON.stringify(put.body).slice(0, 1_000)}`);
   const putS = seconds();
@@ -175,6 +175,25 @@ async function seed(port: number, token: string, size: number, originUrl: string
   if (Number(got.body.publishedVersion) < version)
     throw new Error(`tenants: served before version ${version} was published (${JSON.stringify(got.body.publishedVersion)})`);
   return { putS, publishedS };
+}
+
+/** PUT attempts: the document is the same each time, so a repeat is a no-op for the store (canonical-JSON compare). */
+const PUT_ATTEMPTS = 3;
+
+/**
+ * The PUT, repeated when what answered was not Brim (a non-JSON 5xx: seen once from the local
+ * runtime under `wrangler dev` on a loaded 2-core machine, "501 Unsupported Operation"). Brim's
+ * own refusals are JSON and are not repeated. The time counts from the first attempt.
+ */
+async function putFleet(port: number, token: string, document: string): Promise<PlatformReply> {
+  for (let attempt = 1; ; attempt++) {
+    try {
+      return await platformCall(port, token, "PUT", document);
+    } catch (error) {
+      if (attempt >= PUT_ATTEMPTS || !/: 5\d\d, not JSON/.test(String(error))) throw error;
+      console.error(`bench: tenants: PUT attempt ${attempt} failed (${String(error).slice(0, 200)}); trying again`);
+    }
+  }
 }
 
 interface PlatformReply {

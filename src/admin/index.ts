@@ -76,13 +76,23 @@ export function adminApp({
   admin.post("/login", limit, async (c) => {
     const found = await tenantOf(directory, c.req.raw, (work) => c.executionCtx.waitUntil(work), log);
     const tenant = found instanceof Response ? null : found;
-    return login(c, { tenant, tenantToken: tenant ? secretOf(c, tenant) : undefined, platformToken: platformTokenOf(c), now: now(), log });
+    return login(c, {
+      tenant,
+      tenantToken: tenant ? secretOf(c, tenant) : undefined,
+      platformToken: platformTokenOf(c),
+      platformHost: found === null,
+      now: now(),
+      log,
+    });
   });
   admin.all("/login", () => errorResponse("ADMIN_METHOD_NOT_ALLOWED", { allow: "GET, POST" }));
   admin.post("/logout", (c) => logout(c));
   admin.all("/logout", () => errorResponse("ADMIN_METHOD_NOT_ALLOWED", { allow: "POST" }));
   if (stats && tenantIds) {
-    const view = platformView({ stats, tenantIds, now, log, platformToken: platformTokenOf });
+    // null: the directory knows this Host serves no tenant (a Response: the config is unreadable, so unknown).
+    const platformHost = async (c: Context) =>
+      (await tenantOf(directory, c.req.raw, (work) => c.executionCtx.waitUntil(work), log)) === null;
+    const view = platformView({ stats, tenantIds, now, log, platformToken: platformTokenOf, platformHost });
     admin.get("/all", view.page);
     admin.get("/all/stats", view.json);
     admin.all("/all", () => errorResponse("ADMIN_METHOD_NOT_ALLOWED", { allow: "GET" }));

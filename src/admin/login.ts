@@ -24,6 +24,12 @@ export interface LoginOptions {
   readonly tenantToken: unknown;
   /** BRIM_PLATFORM_TOKEN, when set. */
   readonly platformToken: unknown;
+  /**
+   * Whether the Host is one no tenant serves (the directory answered "no tenant"). Only there may
+   * the platform token open a session: on a tenant's host the tenant's own pages could use the
+   * cookie (same origin: SameSite and HttpOnly do not stop a script's `fetch("/__brim/all/stats")`).
+   */
+  readonly platformHost: boolean;
   /** Epoch ms. */
   readonly now: number;
   readonly log: (event: Record<string, unknown>) => void;
@@ -46,8 +52,12 @@ export function loginForm(problem: string | null = null, status = 200): Response
   );
 }
 
+/** Why the platform token opens no session here (the operator knows the token: say what to do). */
+export const PLATFORM_HOST_ONLY =
+  "The platform token opens a browser session only on a host no tenant serves (for example the Worker's own workers.dev host): a tenant's pages could use it. Send it as an Authorization header instead.";
+
 /** `POST /__brim/login`: 303 to the tenant's page or the platform view with a session cookie, or 401 and the form. */
-export async function login(c: Context, { tenant, tenantToken, platformToken, now, log }: LoginOptions): Promise<Response> {
+export async function login(c: Context, { tenant, tenantToken, platformToken, platformHost, now, log }: LoginOptions): Promise<Response> {
   const form = await c.req.parseBody().catch(() => ({}) as Record<string, unknown>);
   const given = typeof form.token === "string" ? form.token.trim() : "";
   // Both comparisons always run, so timing says no more than the answer does.
@@ -61,6 +71,10 @@ export async function login(c: Context, { tenant, tenantToken, platformToken, no
     return c.redirect(TENANT_PAGE, 303);
   }
   if (given !== "" && asPlatform) {
+    if (!platformHost) {
+      log({ event: "admin-login-refused", tenant: tenant?.id, scope: "platform", detail: "platform session on a tenant's host" });
+      return loginForm(PLATFORM_HOST_ONLY, 403);
+    }
     await startSession(c, { kind: "platform" }, given, now);
     log({ event: "admin-login", scope: "platform" });
     return c.redirect(PLATFORM_PAGE, 303);

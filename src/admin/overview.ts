@@ -23,9 +23,11 @@ export interface PlatformViewOptions {
   readonly now: () => number;
   readonly log: (event: Record<string, unknown>) => void;
   readonly platformToken: (c: Context) => unknown;
+  /** Whether the request's Host is one no tenant serves: the only place a platform session cookie counts (src/admin/login.ts). */
+  readonly platformHost: (c: Context) => Promise<boolean>;
 }
 
-export function platformView({ stats, tenantIds, now, log, platformToken }: PlatformViewOptions) {
+export function platformView({ stats, tenantIds, now, log, platformToken, platformHost }: PlatformViewOptions) {
   /** null: allowed; else the refusal (the page sends browsers to the form). */
   async function refusal(c: Context, page: boolean): Promise<Response | null> {
     const token = platformToken(c);
@@ -36,7 +38,13 @@ export function platformView({ stats, tenantIds, now, log, platformToken }: Plat
     const header = c.req.header("authorization");
     if (header !== undefined) return (await adminTokenMatches(header, token)) ? null : unauthorized(log);
     const session = await checkSession(c, { kind: "platform" }, token, now());
-    if (session === "valid") return null;
+    // A cookie on a tenant's host (set before this rule, or while the config was unreadable) is
+    // usable by that tenant's scripts: it never opens the platform view there.
+    if (session === "valid") {
+      if (await platformHost(c)) return null;
+      log({ event: "admin-session-refused", scope: "platform", detail: "platform session on a tenant's host" });
+      return unauthorized(log);
+    }
     if (session !== "missing") log({ event: "admin-session-refused", scope: "platform", detail: session });
     return page ? c.redirect(LOGIN_PAGE, 303) : unauthorized(log);
   }

@@ -163,3 +163,43 @@ describe("isolates apply changes as segments", () => {
     expect(updates(cold).at(-1)).toMatchObject({ parts: 2 ** segmentBits(ENTRIES - 5) + 1, from: "object" });
   }, 60_000);
 });
+
+describe("a copy the publisher never confirmed does not replace a held list", () => {
+  it("an object started again whose first feed fetch fails: isolates keep their list (revoked ids still refused, others still served)", async () => {
+    const key = await signingKey("ES256");
+    const server = await revocationServer();
+    await server.generate({ jti: 1_000, prefix: "r-" });
+    const tenant = {
+      id: "acme",
+      auth: authBlock({ keys: [key.jwk!] }, { revocation: { url: server.url, refreshSeconds: REFRESH, maxStaleSeconds: 600 } }),
+      routes: [{ path: "/*", auth: "required", cache: false }],
+    };
+    // The real namespace; once `restarted`, every name maps to a new object: what the tenant's
+    // object looks like after eviction or a deploy (memory gone, nothing fetched yet).
+    let restarted = false;
+    const suffix = `#restarted-${crypto.randomUUID()}`;
+    const namespace = {
+      idFromName: (name: string) => env.REVOCATIONS.idFromName(restarted ? name + suffix : name),
+      get: (id: DurableObjectId) => env.REVOCATIONS.get(id),
+    } as unknown as typeof env.REVOCATIONS;
+    const dc = `dc-${crypto.randomUUID()}`;
+    const brim = testBrim([tenant], { cache: () => caches.open(dc), revocations: namespace });
+    const path = uniquePath();
+    await script(path, [{ body: "ok" }]);
+    expect(await status(brim, key, path, feedId(3, "r-"))).toBe(401);
+    expect(await status(brim, key, path, "not-revoked")).toBe(200);
+
+    // The object restarts and its first feed fetch fails: it has no list (version null).
+    restarted = true;
+    await server.down();
+    brim.clock.advance(REFRESH + TTL_SECONDS);
+    await status(brim, key, path, "poll"); // the refresh runs behind this request
+    brim.clock.advance(TTL_SECONDS);
+    await status(brim, key, path, "poll");
+    // Taking that copy would have emptied the list: with onStale "deny" (the default) every token
+    // would be refused; with "allow" every revoked one would pass. The held list still decides.
+    expect(await status(brim, key, path, feedId(3, "r-"))).toBe(401);
+    expect(await status(brim, key, path, "not-revoked")).toBe(200);
+    expect(brim.logs.some((e) => e.event === "revocation-copy-kept")).toBe(true);
+  }, 60_000);
+});

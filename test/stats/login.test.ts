@@ -138,23 +138,42 @@ describe("login form and session cookie", () => {
     expect(revocations.status).toBe(401);
   });
 
-  it("logout clears the cookie; the platform token opens a platform session for /__brim/all only", async () => {
+  it("logout clears the cookie; the platform token opens a platform session for /__brim/all only, on a host no tenant serves", async () => {
     const { brim, a } = twoTenants();
     const out = await brim.fetch("/__brim/logout", { host: `${a}.test`, method: "POST" });
     expect(out.status).toBe(303);
     expect(out.headers.get("set-cookie")).toMatch(/^brim_session=;.*Max-Age=0/);
 
-    const res = await logIn(brim, `${a}.test`, PLATFORM_TOKEN);
+    // The Worker's own host (no tenant serves it): where an operator opens the platform view.
+    const platformHost = "brim.platform.test";
+    const res = await logIn(brim, platformHost, PLATFORM_TOKEN);
     expect(res.status).toBe(303);
     expect(res.headers.get("location")).toBe("/__brim/all");
     const cookie = cookieOf(res);
-    const view = await brim.fetch("/__brim/all", { host: `${a}.test`, headers: { cookie } });
+    const view = await brim.fetch("/__brim/all", { host: platformHost, headers: { cookie } });
     expect(view.status).toBe(200);
     expect(await view.text()).toContain("Brim · platform");
-    // Not the tenant's page: that needs the tenant's own session or token.
-    expect((await brim.fetch("/__brim/", { host: `${a}.test`, headers: { cookie } })).status).toBe(303);
     // A tenant session does not open the platform view.
     const tenantCookie = cookieOf(await logIn(brim, `${a}.test`, ADMIN_TOKEN));
     expect((await brim.fetch("/__brim/all/stats", { host: `${a}.test`, headers: { cookie: tenantCookie } })).status).toBe(401);
+  });
+
+  it("the platform token opens no session on a tenant's host, and a platform cookie there opens nothing (the tenant's scripts share that origin)", async () => {
+    const { brim, a } = twoTenants();
+    const refused = await logIn(brim, `${a}.test`, PLATFORM_TOKEN);
+    expect(refused.status).toBe(403);
+    expect(refused.headers.get("set-cookie")).toBeNull();
+    expect(await refused.text()).toContain("only on a host no tenant serves");
+    // A valid platform cookie (minted on the platform host) replayed on the tenant's host, as a
+    // script of that tenant would after an operator's visit: refused for the page and the JSON.
+    const cookie = cookieOf(await logIn(brim, "brim.platform.test", PLATFORM_TOKEN));
+    expect(cookie).toMatch(/^brim_session=./);
+    expect((await brim.fetch("/__brim/all/stats", { host: `${a}.test`, headers: { cookie } })).status).toBe(401);
+    expect((await brim.fetch("/__brim/all", { host: `${a}.test`, headers: { cookie } })).status).toBe(401);
+    // Not the tenant's page either: that needs the tenant's own session or token.
+    expect((await brim.fetch("/__brim/", { host: `${a}.test`, headers: { cookie } })).status).toBe(303);
+    // The header still works on any host (a script cannot send the operator's token).
+    const withHeader = await brim.fetch("/__brim/all/stats", { host: `${a}.test`, headers: { authorization: `Bearer ${PLATFORM_TOKEN}` } });
+    expect(withHeader.status).toBe(200);
   });
 });

@@ -185,6 +185,22 @@ export class RevocationClient {
   }
 
   /**
+   * Whether a copy must not replace the list held: one the publisher confirmed less recently than
+   * the held one, or never (`fetchedAt` null: an object started again after eviction whose first
+   * feed fetch failed has no list, or only pushes). Taking it would drop every revoked id at once
+   * (or deny every token, with `onStale: "deny"`); keeping the held list is what its own age
+   * allows — it still ages towards `maxStaleSeconds` and is replaced once the publisher confirms a
+   * list again. Pushes this isolate handled stay enforced (`#local`); another isolate's push waits
+   * for the object's next confirmed version.
+   */
+  #keepsHeld(fetchedAt: number | null): boolean {
+    const held = this.#snapshot?.fetchedAt ?? null;
+    if (held === null || (fetchedAt !== null && fetchedAt >= held)) return false;
+    this.#log({ event: "revocation-copy-kept", tenant: this.#tenantId, heldFetchedAt: held, copyFetchedAt: fetchedAt });
+    return true;
+  }
+
+  /**
    * Takes a version: the parts its manifest names that this isolate lacks come from the object
    * read just made, or from the data center's cache; false when one is missing there (the
    * relay then reads the object in full). Parts are checked against their SHA-256 names.
@@ -193,6 +209,7 @@ export class RevocationClient {
     const { fetchedAt } = copy.meta as ListMeta;
     const incoming = this.#incoming;
     this.#incoming = null;
+    if (this.#keepsHeld(fetchedAt)) return true;
     if (copy.v === "") {
       this.#snapshot = { version: "", fetchedAt, jti: SegmentedSet.EMPTY, sub: new Map() };
       this.#segments = new Map();
