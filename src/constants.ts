@@ -604,6 +604,16 @@ export const RELAY_HEAD_TTL_SECONDS = 60;
 export const RELAY_BODY_TTL_SECONDS = 3_600;
 
 /**
+ * Purge marks' relay head lives as long as the bodies it names: while a tenant's PurgeLog is
+ * unreachable a new isolate takes this older copy (stale marks hide what they knew; no marks
+ * hide nothing). Its age is read from inside it, so keeping it longer never makes it look young.
+ */
+export const PURGE_RELAY_HEAD_TTL_SECONDS = RELAY_BODY_TTL_SECONDS;
+
+/** While an isolate holds no purge marks for a tenant (never loaded), `purge-marks-unknown` is logged at most this often per tenant. */
+export const PURGE_UNKNOWN_LOG_INTERVAL_MS = RELAY_BACKOFF_MAX_MS;
+
+/**
  * Longest path-and-query a request log line carries (src/http/log-path.ts); longer ones end in
  * `...`, cut after redaction. Cloudflare accepts URLs up to 16 KB; a log line stays readable.
  */

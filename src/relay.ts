@@ -72,6 +72,11 @@ export interface RelayOptions {
   readonly apply: (copy: Loaded) => void | boolean | Promise<void | boolean>;
   /** Versions that have no body at all (an empty list). */
   readonly bodyless?: (v: string) => boolean;
+  /**
+   * Cache API lifetime of the head (default RELAY_HEAD_TTL_SECONDS). Longer keeps a stale copy
+   * for when the object is down; only for clients that judge a stale copy safer than none.
+   */
+  readonly headTtlSeconds?: number;
   readonly log: (event: Record<string, unknown>) => void;
 }
 
@@ -155,7 +160,10 @@ export class Relay {
       if (usable && ctx.now - head.at < this.#o.timing.refreshMs) return;
       if (!usable && waiting) {
         // Nothing young enough anywhere in the data center: one object read, which fills the
-        // relay, unless this isolate or (a failed lease) the data center is backing off.
+        // relay, unless this isolate or (a failed lease) the data center is backing off. The
+        // older copy is taken first (when newer than what is held): if that read fails or is
+        // backed off, stale state is kept instead of none (a newer read replaces it anyway).
+        if (head !== null && ctx.now - head.at >= this.#o.timing.maxStaleMs) await this.#take(cache, head);
         if (ctx.now >= this.#retryAt && !(await this.#failedLease(cache, ctx.now))) await this.#fromObject(ctx.now, false);
         return;
       }
@@ -272,7 +280,8 @@ export class Relay {
       );
     }
     meter("cacheWrite");
-    await cache.put(this.#headUrl, json({ v: loaded.v, at: now, meta: loaded.meta } satisfies Head, RELAY_HEAD_TTL_SECONDS));
+    const headTtl = this.#o.headTtlSeconds ?? RELAY_HEAD_TTL_SECONDS;
+    await cache.put(this.#headUrl, json({ v: loaded.v, at: now, meta: loaded.meta } satisfies Head, headTtl));
   }
 
   #bodyUrl(v: string): string {

@@ -46,6 +46,11 @@ export function forThisClient(entry: StoredEntry, request: Request): StoredEntry
  * revalidation runs, or validated first when it may never be served stale (RFC 9111 §4.2.4).
  */
 export function softPurged(reuse: Reuse, noStale: boolean, purged: Verdict): Reuse {
+  // The isolate holds no marks (the tenant's PurgeLog and its relay copy unreachable): the entry
+  // may have been hard-purged, so it is never served unvalidated, not even on an origin error or
+  // an overloaded coalescing tier; as no-cache (RFC 9111 §4.3: a 304 refreshes it, a 200 replaces it).
+  if (purged === "unknown")
+    return { kind: "revalidate", ttl: Math.min(reuse.ttl, -1), age: reuse.age, staleIfError: false, reason: "no-cache" };
   if (purged !== "soft" || reuse.kind === "revalidate") return reuse;
   const ttl = Math.min(reuse.ttl, -1);
   if (noStale) return { kind: "revalidate", ttl, age: reuse.age, staleIfError: false, reason: "stale" };

@@ -8,7 +8,14 @@
  * relay read, and for one object read only if the relay has nothing that young. That bounds
  * propagation; read times are the start of the object read, so it holds whatever the latency.
  */
-import { PURGE_MAX_STALE_MS, PURGE_READ_TIMEOUT_MS, PURGE_RELAY_POLL_MS, PURGE_RELAY_REFRESH_MS } from "../constants";
+import {
+  PURGE_MAX_STALE_MS,
+  PURGE_READ_TIMEOUT_MS,
+  PURGE_RELAY_HEAD_TTL_SECONDS,
+  PURGE_RELAY_POLL_MS,
+  PURGE_RELAY_REFRESH_MS,
+  PURGE_UNKNOWN_LOG_INTERVAL_MS,
+} from "../constants";
 import { meter } from "../meter";
 import { Relay, type Loaded, type RelayTiming } from "../relay";
 import type { PurgeLog, PurgeOutcome } from "./object";
@@ -43,6 +50,8 @@ const TIMING: RelayTiming = {
 interface TenantMarks {
   readonly snapshot: PurgeSnapshot;
   readonly relay: Relay;
+  /** When `purge-marks-unknown` was last logged (injected clock). */
+  unknownLoggedAt: number;
 }
 
 /** What a relay body holds: every mark at `seq` (a full set), and the object's expiry horizon. */
@@ -76,21 +85,35 @@ export class PurgeRegistry {
         cache: this.#options.cache,
         timing: this.#options.timing ?? TIMING,
         kind: "purge",
+        // A stale copy stays available while the object is down (PURGE_RELAY_HEAD_TTL_SECONDS).
+        headTtlSeconds: PURGE_RELAY_HEAD_TTL_SECONDS,
         log: this.#options.log,
         // Nothing held yet (no copy taken): the whole set, so the relay gets a body.
         load: (now, full) => this.#load(tenantId, snapshot, full || relay.version === null, now),
         apply: (copy) => applyBody(snapshot, copy),
       });
-      marks = { snapshot, relay };
+      marks = { snapshot, relay, unknownLoggedAt: Number.NEGATIVE_INFINITY };
       this.#tenants.set(tenantId, marks);
     }
     return marks;
   }
 
-  /** The marks to check this request's entry against (and to stamp what it stores with). */
+  /**
+   * The marks to check this request's entry against (and to stamp what it stores with). When
+   * none were ever loaded (object and relay both unavailable) the snapshot's verdicts are
+   * "unknown" until a load succeeds: the pipeline validates stored entries with the origin.
+   */
   async view(tenantId: string, ctx: PurgeViewContext): Promise<PurgeSnapshot> {
     const marks = this.#marks(tenantId);
     await marks.relay.ensure(ctx);
+    if (!marks.snapshot.loaded && ctx.now - marks.unknownLoggedAt >= PURGE_UNKNOWN_LOG_INTERVAL_MS) {
+      marks.unknownLoggedAt = ctx.now;
+      ctx.log({
+        event: "purge-marks-unknown",
+        tenant: tenantId,
+        detail: "no purge marks loaded: stored entries are validated with the origin",
+      });
+    }
     return marks.snapshot;
   }
 

@@ -32,7 +32,11 @@ export interface PurgeStamp {
   readonly tags?: readonly string[];
 }
 
-export type Verdict = "none" | "soft" | "hard";
+/**
+ * "unknown": the isolate has never loaded the tenant's marks (its PurgeLog and relay copy were
+ * both unavailable), so any stored entry may have been purged: validate before serving it.
+ */
+export type Verdict = "none" | "soft" | "hard" | "unknown";
 
 export const NO_MARK: Mark = Object.freeze({ hard: 0, soft: 0, at: 0 });
 
@@ -49,6 +53,8 @@ export interface MarksUpdate {
 
 /** A tenant's marks as one isolate holds them, indexed for a hit's check. */
 export class PurgeSnapshot {
+  /** Whether marks were ever taken (from the object or the relay); until then every verdict is "unknown". */
+  loaded = false;
   seq = 0;
   all: Mark = NO_MARK;
   readonly urls = new Map<string, Mark>();
@@ -73,6 +79,7 @@ export class PurgeSnapshot {
    */
   apply(update: MarksUpdate): void {
     const { seq, all, marks } = update;
+    this.loaded = true;
     if (update.full && seq >= this.seq) {
       this.urls.clear();
       this.prefixes.clear();
@@ -107,7 +114,7 @@ export class PurgeSnapshot {
   verdict(stamp: PurgeStamp | undefined): Verdict {
     const gen = stamp?.gen ?? 0;
     // Hot path: no closures or arrays; the common case (nothing newer than `gen`) is one compare.
-    if (this.seq <= gen) return "none";
+    if (this.seq <= gen) return this.loaded ? "none" : "unknown";
     let hard = this.all.hard;
     let soft = this.all.soft;
     if (stamp) {

@@ -6,10 +6,16 @@
  */
 import { env } from "cloudflare:workers";
 import { describe, expect, it } from "vitest";
-import { PURGE_MAX_STALE_MS, PURGE_RELAY_POLL_MS, PURGE_RELAY_REFRESH_MS, RELAY_BACKOFF_MIN_MS } from "../../src/constants";
+import {
+  PURGE_MAX_STALE_MS,
+  PURGE_RELAY_HEAD_TTL_SECONDS,
+  PURGE_RELAY_POLL_MS,
+  PURGE_RELAY_REFRESH_MS,
+  RELAY_BACKOFF_MIN_MS,
+} from "../../src/constants";
 import type { PurgeLog } from "../../src/purge/object";
 import { TestClock, testBrim, type TestBrim } from "../support/brim";
-import { script, uniquePath, type ResponseSpec } from "../support/origin";
+import { requests, script, uniquePath, type ResponseSpec } from "../support/origin";
 import { cacheStatus, expectHit, expectPurgedMiss, purge, uniqueTenant } from "./support";
 
 // No coalescing: each data center fills its own cache from the origin (the relay is what is tested).
@@ -246,5 +252,73 @@ describe("relay: hits never wait for it", () => {
     expect(p.reads).toBe(2);
     open();
     await reader.settled();
+  });
+});
+
+describe("relay: a new isolate while the tenant's PurgeLog is unreachable", () => {
+  const ETAGGED: ResponseSpec = {
+    headers: { "cache-control": "max-age=600", etag: '"e1"', "content-type": "text/plain" },
+    body: "v{count}",
+  };
+
+  /** Two entries stored by one isolate, `purged` hard-purged; the relay copy then ages past PURGE_MAX_STALE_MS. */
+  async function purgedLongAgo() {
+    const tenant = uniqueTenant();
+    const host = `${tenant}.test`;
+    const clock = new TestClock();
+    const dc = dataCenter();
+    const first = isolate(tenant, clock, dc, probe());
+    const [purged, kept] = [uniquePath(), uniquePath()];
+    await stored(host, purged, first);
+    await script(kept, [ETAGGED]);
+    await first.fetch(kept, { host });
+    await expectHit(first, kept, host);
+    expect((await purge(first, host, { urls: [purged] })).status).toBe(200);
+    // Old marks, fresh entries (max-age=600 on the same clock).
+    clock.advance(120);
+    const down = probe();
+    down.fail = true;
+    return { tenant, host, clock, dc, purged, kept, down, relayUrl: `https://relay.brim.invalid/purge/${tenant}` };
+  }
+
+  it("with only an old relay copy: the new isolate takes it, so the purged entry stays hidden and the rest are hits", async () => {
+    const { tenant, host, clock, dc, purged, kept, down, relayUrl } = await purgedLongAgo();
+    // The head outlives the 60 s of other relays, so an old copy is there to take.
+    const head = await (await dc()).match(relayUrl);
+    expect(head?.headers.get("cache-control")).toBe(`max-age=${PURGE_RELAY_HEAD_TTL_SECONDS}`);
+    await head?.body?.cancel();
+    const fresh = isolate(tenant, clock, dc, down);
+    expect(await expectPurgedMiss(fresh, purged, host)).toBe("v2");
+    await expectHit(fresh, kept, host, "v1");
+    expect(down.reads).toBe(1); // the object was asked, failed, and is backed off
+    expect(fresh.logs.some((e) => e.event === "purge-marks-unknown")).toBe(false);
+  });
+
+  it("with no relay copy at all: stored entries are validated with the origin, never plain hits, until a load succeeds", async () => {
+    const { tenant, host, clock, dc, purged, kept, down, relayUrl } = await purgedLongAgo();
+    expect(await (await dc()).delete(relayUrl)).toBe(true); // as if the head had expired
+    // Memory tier on (the default): a copy in this isolate's memory obeys the same rule.
+    const fresh = testBrim({ [tenant]: ROUTES }, { purge: true, clock, cache: dc, purgeLog: probedPurgeLog(down) });
+    // The hard-purged entry (no validator) is fetched again, never served.
+    expect(await cacheStatus(fresh, purged, host)).toEqual({ status: "Brim; fwd=stale; fwd-status=200; stored", body: "v2" });
+    // The price: an entry never purged is validated too (If-None-Match; a 304 serves it), on every request.
+    for (const n of [2, 3]) {
+      const res = await cacheStatus(fresh, kept, host);
+      expect(res.status).toMatch(/^Brim; fwd=stale; fwd-status=304; ttl=\d+$/);
+      expect(res.body).toBe("v1");
+      const log = await requests(kept);
+      expect(log.count).toBe(n);
+      expect(log.requests[n - 1]?.headers["if-none-match"]).toBe('"e1"');
+    }
+    // Logged once per back-off period, not per request.
+    expect(fresh.logs.filter((e) => e.event === "purge-marks-unknown")).toHaveLength(1);
+
+    // The object is back: after the back-off the next request loads the marks; hits resume.
+    down.fail = false;
+    clock.advance(RELAY_BACKOFF_MIN_MS / 1000);
+    await fresh.fetch(kept, { host });
+    await expectHit(fresh, kept, host, "v1");
+    expect((await cacheStatus(fresh, purged, host)).body).not.toBe("v1");
+    await expectHit(fresh, purged, host);
   });
 });
